@@ -1,0 +1,46 @@
+"""The model contract shared by every network in hebbjax.
+
+A model is a factory's output: a ``Model`` NamedTuple of pure functions over explicit pytrees,
+written for one example (no population or task axis; batching is ``vmap`` at the edge).
+
+- ``init_params(key) -> params``: the genome, a dict pytree of float32 arrays only. Its element
+  count is the paper's N_Gene.
+- ``init_memory(params) -> memory``: the lifetime state at the start of a lifetime (hidden state,
+  plastic weights, traces), a pytree of float32 arrays.
+- ``step(params, memory, x, plastic=True) -> (out, memory)``: one time step. The output is computed
+  from the current weights, then the plastic update runs (Wang et al. 2022, spec section 1.2).
+  ``plastic`` may be a traced boolean; when false the plastic weights do not change (EPRNN's test
+  phase) while the hidden state still evolves.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+
+Params = dict[str, Any]
+Memory = Any
+
+
+class Model(NamedTuple):
+    """A network as pure functions. ``n_mem`` is N_Mem as the paper counts it."""
+
+    init_params: Callable[[jax.Array], Params]
+    init_memory: Callable[[Params], Memory]
+    step: Callable[..., tuple[jax.Array, Memory]]
+    n_in: int
+    n_out: int
+    n_mem: int
+
+
+def count_leaves(tree: Any) -> int:
+    """Number of scalar elements in a pytree (works on shapes, no arrays are built)."""
+    return sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(tree))
+
+
+def n_gene(model: Model) -> int:
+    """N_Gene: the genome's element count."""
+    return count_leaves(jax.eval_shape(model.init_params, jax.random.key(0)))
