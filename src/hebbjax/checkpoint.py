@@ -1,0 +1,113 @@
+"""Checkpoints as plain arrays: atomic writes, validated loads, never pickles.
+
+A checkpoint is one ``.npz`` file holding named arrays (the leaves of the strategy state and any
+extra arrays, keyed by their pytree path) and a JSON metadata string. It is written to a
+temporary file in the same directory, flushed to disk, then renamed over the target, so a run
+killed at any moment leaves either the old or the new checkpoint, never a torn one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, damaged, or does not fit the run that loads it."""
+
+
+def _path_name(path: tuple) -> str:
+    return "/".join(str(getattr(p, "name", getattr(p, "key", p))) for p in path)
+
+
+def flatten_named(tree: Any, prefix: str) -> dict[str, np.ndarray]:
+    """Leaves of ``tree`` as numpy arrays keyed ``prefix/<pytree path>``."""
+    leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
+    return {f"{prefix}/{_path_name(p)}": np.asarray(v) for p, v in leaves}
+
+
+def unflatten_named(template: Any, arrays: dict[str, np.ndarray], prefix: str) -> Any:
+    """Rebuild ``template``'s structure from named arrays, checking names and shapes."""
+    leaves, treedef = jax.tree_util.tree_flatten_with_path(template)
+    out = []
+    for path, leaf in leaves:
+        name = f"{prefix}/{_path_name(path)}"
+        if name not in arrays:
+            raise CheckpointError(f"checkpoint lacks array {name!r}")
+        value = arrays[name]
+        want = np.shape(leaf)
+        if value.shape != want:
+            raise CheckpointError(
+                f"array {name!r} has shape {value.shape}, this run expects {want}"
+            )
+        out.append(value.astype(np.asarray(leaf).dtype, copy=False))
+    return jax.tree_util.tree_unflatten(treedef, out)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_checkpoint(
+    path: str | Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]
+) -> None:
+    """Write ``arrays`` and JSON ``meta`` to ``path`` atomically."""
+    path = Path(path)
+    payload = dict(arrays)
+    payload["__meta__"] = np.frombuffer(
+        json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_checkpoint(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Read a checkpoint written by ``save_checkpoint``; clear errors if damaged."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
+        raise CheckpointError(f"checkpoint {path} is damaged: {err}") from None
+    if "__meta__" not in arrays:
+        raise CheckpointError(
+            f"checkpoint {path} has no metadata; is it a hebbjax file?"
+        )
+    try:
+        meta = json.loads(arrays.pop("__meta__").tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(
+            f"checkpoint {path} has damaged metadata: {err}"
+        ) from None
+    return arrays, meta
