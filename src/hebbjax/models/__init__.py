@@ -1,0 +1,88 @@
+"""Models of Wang et al. 2022, "decomposed plasticity" (Table 1, spec 1.2-1.7).
+
+``MODELS`` maps kebab-case names to factories; ``make_model(name, **kwargs)``
+builds one; ``model_summary()`` lists N_Gene, N_Mem and the bottleneck factor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from hebbjax.models.base import Model, n_gene
+from hebbjax.models.genome_io import (
+    from_epann_flat,
+    genome_layout,
+    load_genome,
+    save_genome_npz,
+    to_epann_flat,
+)
+from hebbjax.models.prnn import (
+    decprnn,
+    decprnn_postdn,
+    decprnn_predn,
+    merged_prnn_postdn,
+    plastic_rnn,
+    prnn,
+    prnn_et,
+    prnn_postdn,
+    prnn_predn,
+    prnn_scratch_et,
+)
+from hebbjax.registry import Registry
+
+MODELS: Registry[Callable[..., Model]] = Registry("model")
+for _factory in (
+    prnn,
+    prnn_predn,
+    prnn_postdn,
+    decprnn,
+    decprnn_predn,
+    decprnn_postdn,
+    prnn_et,
+    prnn_scratch_et,
+    merged_prnn_postdn,
+):
+    MODELS.register(_factory.__name__.replace("_", "-"), _factory)
+
+
+def make_model(name: str, **kwargs) -> Model:
+    """Build the registered model ``name`` (e.g. "decprnn-postdn").
+
+    Raises:
+        ValueError: for an unknown name, listing the valid names.
+    """
+    return MODELS.get(name)(**kwargs)
+
+
+def model_summary(names: Iterable[str] | None = None) -> list[dict]:
+    """name, n_gene, n_mem, bottleneck_factor (N_Mem / N_Gene), description."""
+    rows = []
+    for name in MODELS.names() if names is None else names:
+        factory = MODELS.get(name)
+        model = factory()
+        genes = n_gene(model)
+        rows.append(
+            {
+                "name": name,
+                "n_gene": genes,
+                "n_mem": model.n_mem,
+                "bottleneck_factor": model.n_mem / genes,
+                "description": (factory.__doc__ or "").strip().splitlines()[0],
+            }
+        )
+    return rows
+
+
+__all__ = [
+    "MODELS",
+    "Model",
+    "from_epann_flat",
+    "genome_layout",
+    "load_genome",
+    "make_model",
+    "model_summary",
+    "n_gene",
+    "plastic_rnn",
+    "save_genome_npz",
+    "to_epann_flat",
+]

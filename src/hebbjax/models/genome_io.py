@@ -1,0 +1,121 @@
+"""Genome I/O: the reference flat layout and hebbjax's own npz format.
+
+Wang et al. 2022, "decomposed plasticity" reference code (spec 1.1): a genome
+is the concatenation of all tensors in lexicographically sorted name order,
+each flattened in C order. hebbjax genomes are dicts keyed by the reference
+names, so the flat layout is ``sorted(params)``. The released DecPRNN(PostDN)
+checkpoint (1,347 float32) loads with ``from_epann_flat``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hebbjax.models.base import Model, Params
+
+
+def genome_layout(model: Model) -> list[tuple[str, tuple[int, ...], int, int]]:
+    """(name, shape, start, stop) of every tensor in the reference flat layout."""
+    template = jax.eval_shape(model.init_params, jax.random.key(0))
+    layout, start = [], 0
+    for name in sorted(template):
+        shape = tuple(template[name].shape)
+        stop = start + math.prod(shape)
+        layout.append((name, shape, start, stop))
+        start = stop
+    return layout
+
+
+def _describe(layout) -> str:
+    return ", ".join(f"{n}{list(s)} [{a}:{b})" for n, s, a, b in layout)
+
+
+def from_epann_flat(model: Model, flat: np.ndarray) -> Params:
+    """Split a reference flat genome into hebbjax params (float32).
+
+    Raises:
+        ValueError: if ``flat`` is not 1-d with exactly N_Gene elements.
+    """
+    flat = np.asarray(flat)
+    layout = genome_layout(model)
+    expected = layout[-1][3] if layout else 0
+    if flat.ndim != 1 or flat.shape[0] != expected:
+        raise ValueError(
+            f"flat genome has shape {flat.shape}, expected ({expected},) for this "
+            f"model; layout: {_describe(layout)}"
+        )
+    flat = flat.astype(np.float32)
+    return {n: jnp.asarray(flat[a:b].reshape(s)) for n, s, a, b in layout}
+
+
+def to_epann_flat(params: Params) -> np.ndarray:
+    """Params -> reference flat float32 vector (sorted names, C order)."""
+    if not params:
+        return np.zeros((0,), np.float32)
+    return np.concatenate(
+        [np.asarray(params[name], np.float32).ravel() for name in sorted(params)]
+    )
+
+
+def save_genome_npz(path: str | os.PathLike, params: Params) -> None:
+    """Write params as an npz (one array per tensor name), atomically."""
+    path = Path(path)
+    arrays = {name: np.asarray(v, np.float32) for name, v in params.items()}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _from_npz(model: Model, path: Path) -> Params:
+    layout = genome_layout(model)
+    with np.load(path, allow_pickle=False) as data:
+        stored = {name: data[name] for name in data.files}
+    expected = {n: s for n, s, _, _ in layout}
+    missing = sorted(set(expected) - set(stored))
+    extra = sorted(set(stored) - set(expected))
+    wrong = [
+        f"{n}: stored {stored[n].shape}, expected {expected[n]}"
+        for n in sorted(set(expected) & set(stored))
+        if tuple(stored[n].shape) != expected[n]
+    ]
+    if missing or extra or wrong:
+        raise ValueError(
+            f"{path} does not match the model: missing {missing}, unexpected "
+            f"{extra}, wrong shapes {wrong}; layout: {_describe(layout)}"
+        )
+    return {n: jnp.asarray(stored[n], jnp.float32) for n in expected}
+
+
+def load_genome(
+    path: str | os.PathLike, model: Model, fmt: Literal["epann", "npz"] = "epann"
+) -> Params:
+    """Load a genome for ``model``.
+
+    Args:
+        path: ``.npy`` flat vector (fmt="epann") or ``.npz`` written by
+            ``save_genome_npz`` (fmt="npz").
+        model: the model whose layout the genome must match.
+        fmt: "epann" (reference flat layout) or "npz".
+
+    Returns:
+        The params dict (float32 arrays).
+    """
+    path = Path(path)
+    if fmt == "epann":
+        return from_epann_flat(model, np.load(path, allow_pickle=False))
+    if fmt == "npz":
+        return _from_npz(model, path)
+    raise ValueError(f"unknown genome format {fmt!r}; valid formats: epann, npz")
