@@ -1,9 +1,17 @@
-"""Test configuration: strict JAX numerics, small shapes, shared fixtures."""
+"""Test configuration: strict JAX numerics, two forced host devices, shared fixtures.
 
-from pathlib import Path
+Two CPU devices make every sharded code path run in the default suite; they must be requested
+before JAX initialises its backend.
+"""
 
-import jax
-import pytest
+import os
+
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
+
+from pathlib import Path  # noqa: E402
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
 

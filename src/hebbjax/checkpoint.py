@@ -72,6 +72,9 @@ def save_checkpoint(
 ) -> None:
     """Write ``arrays`` and JSON ``meta`` to ``path`` atomically."""
     path = Path(path)
+    for name, value in arrays.items():
+        if np.asarray(value).dtype == object:
+            raise ValueError(f"array {name!r} has dtype object; checkpoints hold numbers")
     payload = dict(arrays)
     payload["__meta__"] = np.frombuffer(
         json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8
@@ -96,7 +99,7 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, 
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
         raise CheckpointError(f"checkpoint {path} is damaged: {err}") from None
