@@ -1,0 +1,7 @@
+"""``python -m hebbjax`` is the ``hebbjax`` command."""
+
+import sys
+
+from hebbjax.cli import main
+
+sys.exit(main())
