@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from hebbjax.models.base import Model, n_gene
+from hebbjax.models.feedforward import dnn, feedforward, meta_dnn
 from hebbjax.models.genome_io import (
     from_epann_flat,
     genome_layout,
@@ -16,6 +17,7 @@ from hebbjax.models.genome_io import (
     save_genome_npz,
     to_epann_flat,
 )
+from hebbjax.models.pdnn import decpdnn, decpdnn_postdn, decpdnn_predn, plastic_dnn
 from hebbjax.models.prnn import (
     decprnn,
     decprnn_postdn,
@@ -28,13 +30,22 @@ from hebbjax.models.prnn import (
     prnn_predn,
     prnn_scratch_et,
 )
+from hebbjax.models.recurrent import meta_lstm, meta_rnn, meta_rnn_32
 from hebbjax.registry import Registry
 
 MODELS: Registry[Callable[..., Model]] = Registry("model")
 for _factory in (
+    dnn,
+    meta_dnn,
+    meta_rnn_32,
+    meta_rnn,
+    meta_lstm,
     prnn,
     prnn_predn,
     prnn_postdn,
+    decpdnn,
+    decpdnn_predn,
+    decpdnn_postdn,
     decprnn,
     decprnn_predn,
     decprnn_postdn,
@@ -81,7 +92,9 @@ __all__ = [
     "load_genome",
     "make_model",
     "model_summary",
+    "feedforward",
     "n_gene",
+    "plastic_dnn",
     "plastic_rnn",
     "save_genome_npz",
     "to_epann_flat",
