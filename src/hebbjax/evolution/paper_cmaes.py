@@ -29,18 +29,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from evosax.algorithms.distribution_based.base import (
-    DistributionBasedAlgorithm,
-)
-from evosax.algorithms.distribution_based.base import (
-    Params as BaseParams,
-)
-from evosax.algorithms.distribution_based.base import (
-    State as BaseState,
-)
-from evosax.algorithms.distribution_based.base import (
-    metrics_fn as base_metrics_fn,
-)
+from evosax.algorithms.distribution_based import base as evosax_base
 from evosax.core.fitness_shaping import identity_fitness_shaping_fn
 from evosax.types import Fitness, Metrics, Population, Solution
 from flax import struct
@@ -50,7 +39,7 @@ SHAPING_PROBS = (0.05, 0.90, 0.05)
 
 
 @struct.dataclass
-class State(BaseState):
+class State(evosax_base.State):
     mean: jax.Array
     std: jax.Array
     p_std: jax.Array
@@ -59,7 +48,7 @@ class State(BaseState):
 
 
 @struct.dataclass
-class Params(BaseParams):
+class Params(evosax_base.Params):
     std_init: jax.Array
     c_cov: jax.Array
     std_min: float
@@ -161,11 +150,11 @@ def metrics_fn(
     params: Params,
 ) -> Metrics:
     """evosax's distribution metrics plus the count of non-finite scores."""
-    metrics = base_metrics_fn(key, population, fitness, state, params)
+    metrics = evosax_base.metrics_fn(key, population, fitness, state, params)
     return metrics | {"num_non_finite": jnp.sum(~jnp.isfinite(fitness))}
 
 
-class PaperCMAES(DistributionBasedAlgorithm):
+class PaperCMAES(evosax_base.DistributionBasedAlgorithm):
     """Diagonal CMA-ES of the DecPRNN reference code (spec 3.1), evosax interface."""
 
     def __init__(
