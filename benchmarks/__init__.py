@@ -1,0 +1,1 @@
+"""Benchmarks for hebbjax (CPU baselines and throughput measurements)."""
