@@ -1,0 +1,32 @@
+"""Meta-learning tasks and their registry (maze tasks: Wang et al. 2022, spec section 2).
+
+``TASKS`` maps CLI names to task factories; ``make_task(name, **overrides)`` builds one.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from hebbjax.registry import Registry
+from hebbjax.tasks.base import LifetimeResult, Task
+from hebbjax.tasks.maze import maze_task
+
+TASKS: Registry = Registry("task")
+TASKS.register("maze9", partial(maze_task, size=9, crowd=0.30, name="maze9"))
+TASKS.register("maze15", partial(maze_task, size=15, crowd=0.35, name="maze15"))
+TASKS.register("maze21", partial(maze_task, size=21, crowd=0.35, name="maze21"))
+TASKS.register(
+    "maze15-crowded", partial(maze_task, size=15, crowd=0.45, name="maze15-crowded")
+)
+TASKS.register(
+    "maze15-spacious", partial(maze_task, size=15, crowd=0.15, name="maze15-spacious")
+)
+TASKS.register("maze", partial(maze_task, size=15, crowd=0.35, name="maze"))
+
+
+def make_task(name: str, **overrides) -> Task:
+    """The registered task ``name``, with factory keyword overrides."""
+    return TASKS.get(name)(**overrides)
+
+
+__all__ = ["TASKS", "LifetimeResult", "Task", "make_task", "maze_task"]

@@ -1,0 +1,156 @@
+"""Seeded maze sets (validation 1,024, test 2,048) and the npz maze format.
+
+The paper (Wang et al. 2022, decomposed plasticity) evaluates on fixed stored maze sets (spec
+``maze-decprnn-eprnn.md`` section 2.2, "Stored evaluation sets"). hebbjax regenerates its sets
+deterministically with ``sample_maze`` from fixed keys, so every run and every user sees the same
+mazes; an optional on-disk cache (``$HEBBJAX_CACHE_DIR`` or ``~/.cache/hebbjax``) is written
+atomically. The reference release's own sets are loaded with ``load_maze_npz``: arrays ``walls``
+int8 (N, n, n), ``start`` and ``goal`` int32 (N, 2), first index = x.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hebbjax.envs.maze import MazeParams
+from hebbjax.envs.maze_gen import sample_maze
+
+GENERATOR_VERSION = 1
+N_VALIDATION = 1024
+N_TEST = 2048
+
+
+def cache_dir() -> Path:
+    """Where generated maze sets are cached."""
+    env = os.environ.get("HEBBJAX_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "hebbjax"
+
+
+def save_maze_npz(path: str | os.PathLike, mazes: MazeParams) -> None:
+    """Write a stacked maze set as npz (walls int8, start/goal int32), atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {
+        "walls": np.asarray(mazes.walls, np.int8),
+        "start": np.asarray(mazes.start, np.int32),
+        "goal": np.asarray(mazes.goal, np.int32),
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _validate(walls: np.ndarray, start: np.ndarray, goal: np.ndarray, src: str) -> None:
+    if walls.ndim != 3 or walls.shape[1] != walls.shape[2]:
+        raise ValueError(f"{src}: 'walls' must have shape (N, n, n), got {walls.shape}")
+    n_mazes, n = walls.shape[0], walls.shape[1]
+    if n < 5 or n % 2 == 0:
+        raise ValueError(f"{src}: maze side must be odd and >= 5, got {n}")
+    for name, arr in (("start", start), ("goal", goal)):
+        if arr.shape != (n_mazes, 2):
+            raise ValueError(
+                f"{src}: {name!r} must have shape ({n_mazes}, 2), got {arr.shape}"
+            )
+        if not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError(f"{src}: {name!r} must be integer, got {arr.dtype}")
+        if arr.min(initial=1) < 1 or arr.max(initial=1) > n - 2:
+            raise ValueError(f"{src}: {name!r} has cells outside the maze interior")
+    if not np.isin(walls, (0, 1)).all():
+        raise ValueError(f"{src}: 'walls' must contain only 0 (free) and 1 (wall)")
+    border = np.ones((n, n), bool)
+    border[1:-1, 1:-1] = False
+    if not walls[:, border].all():
+        raise ValueError(f"{src}: the maze border must be all wall")
+    rows = np.arange(n_mazes)
+    for name, arr in (("start", start), ("goal", goal)):
+        if walls[rows, arr[:, 0], arr[:, 1]].any():
+            raise ValueError(f"{src}: some {name!r} cells are walls")
+
+
+def load_maze_npz(path: str | os.PathLike, max_steps: int = 200) -> MazeParams:
+    """Load a stacked maze set from npz (arrays ``walls``, ``start``, ``goal``).
+
+    Raises:
+        ValueError: if a key is missing or shapes, dtypes or contents are inconsistent.
+    """
+    src = str(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = {"walls", "start", "goal"} - set(data.files)
+            if missing:
+                raise ValueError(
+                    f"{src}: missing arrays {sorted(missing)}; found {sorted(data.files)}"
+                )
+            walls, start, goal = data["walls"], data["start"], data["goal"]
+    except (OSError, EOFError) as err:
+        raise ValueError(f"{src}: not a readable npz maze file ({err})") from err
+    _validate(walls, start, goal, src)
+    return MazeParams(
+        max_steps_in_episode=max_steps,
+        walls=jnp.asarray(walls, jnp.int8),
+        start=jnp.asarray(start, jnp.int32),
+        goal=jnp.asarray(goal, jnp.int32),
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _sampler(size: int, crowd: float, max_steps: int):
+    return jax.jit(jax.vmap(lambda k: sample_maze(k, size, crowd, max_steps)))
+
+
+def generate_maze_set(
+    size: int, crowd: float, n_mazes: int, seed: int, max_steps: int = 200
+) -> MazeParams:
+    """``n_mazes`` mazes from ``jax.random.split(jax.random.key(seed), n_mazes)``."""
+    keys = jax.random.split(jax.random.key(seed), n_mazes)
+    return _sampler(size, float(crowd), max_steps)(keys)
+
+
+@functools.lru_cache(maxsize=16)
+def maze_set(
+    size: int,
+    crowd: float,
+    n_mazes: int,
+    seed: int,
+    max_steps: int = 200,
+    use_cache: bool = True,
+) -> MazeParams:
+    """A deterministic seeded maze set, memoised in memory and optionally on disk.
+
+    Args:
+        size, crowd: generator settings (spec 2.1).
+        n_mazes: number of mazes (1,024 validation, 2,048 test by convention).
+        seed: integer seed of the set's key.
+        max_steps: episode limit recorded in the params.
+        use_cache: read/write ``cache_dir()/mazes/*.npz``.
+    Returns:
+        Stacked ``MazeParams`` with leading axis ``n_mazes``.
+    """
+    name = f"maze{size}_crowd{crowd:.4f}_n{n_mazes}_seed{seed}_v{GENERATOR_VERSION}.npz"
+    path = cache_dir() / "mazes" / name
+    if use_cache and path.exists():
+        try:
+            mazes = load_maze_npz(path, max_steps)
+            if mazes.walls.shape == (n_mazes, size, size):
+                return mazes
+        except ValueError:
+            pass  # a corrupt cache entry is regenerated below
+    mazes = generate_maze_set(size, crowd, n_mazes, seed, max_steps)
+    if use_cache:
+        try:
+            save_maze_npz(path, mazes)
+        except OSError:
+            pass  # the cache is an optimisation; an unwritable home must not fail a run
+    return mazes

@@ -1,0 +1,73 @@
+"""Evaluate one genome over a stacked set of tasks: one lifetime per task.
+
+This is the validation/test protocol of Wang et al. 2022 (spec ``maze-decprnn-eprnn.md``
+sections 2.6-2.7 and 3.3): per-rollout goal rates and mean returns with standard errors over
+the set. Works for any ``Task``; the lifetime is ``jit(vmap(...))`` over tasks, in fixed-size
+chunks so that a large set never recompiles and never holds every lifetime in memory at once.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hebbjax.models.base import Model, Params
+from hebbjax.tasks.base import LifetimeResult, Task
+
+
+@functools.lru_cache(maxsize=32)
+def _batched(run):
+    return jax.jit(jax.vmap(run, in_axes=(None, 0, 0)))
+
+
+def evaluate_lifetimes(
+    model: Model,
+    task: Task,
+    params: Params,
+    task_params: Any,
+    key: jax.Array,
+    chunk_size: int = 1024,
+) -> LifetimeResult:
+    """One lifetime of ``params`` on each task of a stacked set.
+
+    Args:
+        model, task: the network and the task.
+        params: one genome.
+        task_params: stacked task parameters (leading axis = tasks), e.g. a maze set.
+        key: split into one key per task.
+        chunk_size: lifetimes per compiled call; the last chunk is padded.
+    Returns:
+        ``LifetimeResult`` with a leading task axis on every field.
+    """
+    run = _batched(task.lifetime(model))
+    n_tasks = jax.tree.leaves(task_params)[0].shape[0]
+    keys = jax.random.split(key, n_tasks)
+    size = min(chunk_size, n_tasks)
+    chunks = []
+    for lo in range(0, n_tasks, size):
+        idx = np.minimum(np.arange(lo, lo + size), n_tasks - 1)
+        part = jax.tree.map(lambda leaf, idx=idx: leaf[idx], task_params)
+        result = run(params, part, keys[idx])
+        chunks.append(jax.tree.map(lambda leaf, lo=lo: leaf[: n_tasks - lo], result))
+    return jax.tree.map(lambda *parts: jnp.concatenate(parts), *chunks)
+
+
+def summarize_lifetimes(result: LifetimeResult) -> dict[str, Any]:
+    """Per-rollout goal rate and mean return, each with its standard error over lifetimes."""
+    n = result.returns.shape[0]
+    success = np.asarray(result.success, np.float64)
+    returns = np.asarray(result.returns, np.float64)
+    fitness = np.asarray(result.fitness, np.float64)
+    ddof = 1 if n > 1 else 0
+    return {
+        "goal_rate": success.mean(axis=0),
+        "goal_rate_stderr": success.std(axis=0, ddof=ddof) / np.sqrt(n),
+        "mean_return": returns.mean(axis=0),
+        "return_stderr": returns.std(axis=0, ddof=ddof) / np.sqrt(n),
+        "mean_fitness": float(fitness.mean()),
+        "n_lifetimes": int(n),
+    }
