@@ -212,15 +212,18 @@ class PaperCMAES(evosax_base.DistributionBasedAlgorithm):
         )
 
     def _init(self, key: jax.Array, params: Params) -> State:
+        # Strong dtypes throughout, so the state after the first tell has the same
+        # avals as the initial one and the second generation does not recompile.
+        nan = jnp.full((self.num_dims,), jnp.nan, dtype=jnp.float32)
         return State(
-            mean=jnp.full((self.num_dims,), jnp.nan),
+            mean=nan,
             std=jnp.asarray(params.std_init, dtype=jnp.float32),
-            p_std=jnp.zeros(self.num_dims),
-            p_c=jnp.zeros(self.num_dims),
-            C=jnp.ones(self.num_dims),
-            best_solution=jnp.full((self.num_dims,), jnp.nan),
-            best_fitness=jnp.inf,
-            generation_counter=0,
+            p_std=jnp.zeros(self.num_dims, dtype=jnp.float32),
+            p_c=jnp.zeros(self.num_dims, dtype=jnp.float32),
+            C=jnp.ones(self.num_dims, dtype=jnp.float32),
+            best_solution=nan,
+            best_fitness=jnp.asarray(jnp.inf, dtype=jnp.float32),
+            generation_counter=jnp.asarray(0, dtype=jnp.int32),
         )
 
     def _ask(
