@@ -88,12 +88,18 @@ def load_maze_npz(path: str | os.PathLike, max_steps: int = 200) -> MazeParams:
     src = str(path)
     try:
         with np.load(path, allow_pickle=False) as data:
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ValueError(f"{src}: expected an npz archive, got a single array")
             missing = {"walls", "start", "goal"} - set(data.files)
             if missing:
                 raise ValueError(
                     f"{src}: missing arrays {sorted(missing)}; found {sorted(data.files)}"
                 )
             walls, start, goal = data["walls"], data["start"], data["goal"]
+    except ValueError as err:
+        if str(err).startswith(src):
+            raise
+        raise ValueError(f"{src}: not a readable npz maze file ({err})") from err
     except (OSError, EOFError) as err:
         raise ValueError(f"{src}: not a readable npz maze file ({err})") from err
     _validate(walls, start, goal, src)
