@@ -42,12 +42,21 @@ OPTIMIZERS: dict[str, Callable[..., optax.GradientTransformation]] = {
 }
 
 
+def strongly_typed(tree: Any) -> Any:
+    """The same pytree with weak types removed, so a jitted step does not recompile."""
+    return jax.tree.map(lambda x: jnp.asarray(x, dtype=jnp.result_type(x)), tree)
+
+
 class _AllowRankPromotion:
-    """Trace evosax's implicit (D,) vs (P, D) broadcasts with rank promotion allowed."""
+    """Trace evosax's implicit (D,) vs (P, D) broadcasts with rank promotion allowed.
+
+    ``init`` also returns a strongly typed state: evosax's weakly typed initial scalars
+    would make the generation step compile twice.
+    """
 
     def init(self, *args, **kwargs):
         with jax.numpy_rank_promotion("allow"):
-            return super().init(*args, **kwargs)
+            return strongly_typed(super().init(*args, **kwargs))
 
     def ask(self, *args, **kwargs):
         with jax.numpy_rank_promotion("allow"):

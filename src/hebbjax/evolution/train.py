@@ -83,7 +83,7 @@ def build_run(config: TrainConfig) -> RunSetup:
         config.strategy,
         config.population,
         init_params,
-        sigma0=config.sigma0,
+        std_init=config.sigma0,
         **config.strategy_kwargs,
     )
     return RunSetup(model, task, es, es_params, init_params)

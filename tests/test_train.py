@@ -1,0 +1,200 @@
+"""The evolution loop: one jitted generation, sharding-invariant, resumable after SIGKILL."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from hebbjax.checkpoint import load_checkpoint
+from hebbjax.cli import main
+from hebbjax.config import TrainConfig
+from hebbjax.evolution.loop import make_generation_step, sanitize_fitness
+from hebbjax.evolution.train import TIMING_FIELDS, build_run, read_metrics, train
+from hebbjax.parallel import local_mesh
+
+TINY = dict(
+    task="maze9",
+    model="decprnn-postdn",
+    strategy="sep-cma-es",
+    population=6,
+    generations=120,
+    schedule=((0, 2),),
+    repeats=1,
+    sigma0=0.05,
+    validate_every=10,
+    n_validation=8,
+    checkpoint_every=7,
+    model_kwargs={"hidden": 8},
+    task_kwargs={"max_steps": 30},
+)
+TINY_FLAGS = [
+    "--task", "maze9", "--model", "decprnn-postdn", "--strategy", "sep-cma-es",
+    "--population", "6", "--generations", "120", "--tasks-per-gen", "2",
+    "--repeats", "1", "--sigma0", "0.05", "--validate-every", "10",
+    "--n-validation", "8", "--checkpoint-every", "7",
+    "--model-opt", "hidden=8", "--task-opt", "max_steps=30", "--quiet",
+]  # fmt: skip
+
+
+def science(records):
+    """Metrics without the fields that measure the machine."""
+    return [{k: v for k, v in r.items() if k not in TIMING_FIELDS} for r in records]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "full"
+    result = train(TrainConfig(**TINY), out)
+    return out, result
+
+
+def test_run_writes_metrics_config_and_checkpoint(uninterrupted):
+    out, result = uninterrupted
+    records = read_metrics(out)
+    assert [r["generation"] for r in records] == list(range(120))
+    first = records[0]
+    for key in ("fitness_mean", "fitness_max", "rollout_return", "rollout_success",
+                "step_size", "n_nonfinite", "env_steps", "wall_seconds",
+                "env_steps_per_s", "validation"):  # fmt: skip
+        assert key in first, key
+    assert len(first["rollout_return"]) == 3
+    assert first["compile_seconds"] > 0 and records[1]["compile_seconds"] == 0
+    assert "final_validation" in records[-1]
+    assert TrainConfig.load(out / "config.json") == TrainConfig(**TINY)
+    arrays, meta = load_checkpoint(out / "checkpoint.npz")
+    assert meta["generation"] == 120
+    assert not any(v.dtype == object for v in arrays.values())
+    assert np.isfinite(result.best_score)
+
+
+def test_same_numbers_on_one_and_two_devices():
+    assert jax.device_count() == 2, "conftest forces two host devices"
+    setup = build_run(TrainConfig(**TINY))
+    key = jax.random.key(3)
+    outs = []
+    for mesh in (None, local_mesh()):
+        step = make_generation_step(
+            setup.es, setup.es_params, setup.model, setup.task, 2, 1, mesh
+        )
+        state = setup.es.init(jax.random.key(0), setup.init_params, setup.es_params)
+        state, metrics = step(state, key)
+        outs.append((np.asarray(state.mean), float(metrics["fitness_mean"])))
+    np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-6)
+
+
+def test_generation_step_compiles_once():
+    setup = build_run(TrainConfig(**TINY))
+    step = make_generation_step(
+        setup.es, setup.es_params, setup.model, setup.task, 2, 1, None
+    )
+    state = setup.es.init(jax.random.key(0), setup.init_params, setup.es_params)
+    for g in range(3):
+        state, _ = step(state, jax.random.key(g))
+    assert step._cache_size() == 1
+
+
+def test_nonfinite_fitness_is_worst_and_counted():
+    fitness, bad = sanitize_fitness(jnp.array([0.5, jnp.nan, -1.0, jnp.inf]))
+    assert int(bad) == 2
+    assert float(fitness[1]) < -1.0 and float(fitness[3]) < -1.0
+    all_bad, n = sanitize_fitness(jnp.array([jnp.nan, jnp.nan]))
+    assert int(n) == 2 and bool(jnp.all(jnp.isfinite(all_bad)))
+
+
+def _cli(args, cwd, log):
+    with open(log, "ab") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "hebbjax", "train", *args],
+            cwd=cwd,
+            env=dict(os.environ, PYTHONUNBUFFERED="1"),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+
+
+def test_sigkill_then_resume_reaches_the_same_result(uninterrupted, tmp_path):
+    full_dir, _ = uninterrupted
+    out, log = tmp_path / "killed", tmp_path / "stderr.log"
+    proc = _cli([*TINY_FLAGS, "--out", str(out)], tmp_path, log)
+    deadline = time.time() + 240
+    # kill between two checkpoints, at a moment the run does not choose
+    while time.time() < deadline and len(read_metrics(out)) < 40:
+        if proc.poll() is not None:
+            pytest.fail(f"run ended early: {log.read_text()[-2000:]}")
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    _, meta = load_checkpoint(out / "checkpoint.npz")
+    assert 0 < meta["generation"] < 120, "the kill must interrupt the run"
+    resumed = _cli([*TINY_FLAGS, "--out", str(out), "--resume"], tmp_path, log)
+    assert resumed.wait(timeout=240) == 0, log.read_text()[-2000:]
+    a, _ = load_checkpoint(full_dir / "mean_genome.npz")
+    b, _ = load_checkpoint(out / "mean_genome.npz")
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+    assert science(read_metrics(out)) == science(read_metrics(full_dir))
+
+
+def test_cli_errors_exit_2(tmp_path, capsys):
+    assert main(["train", "--model", "nope", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown model 'nope'" in err and "decprnn-postdn" in err
+    assert main(["train", "--task", "maze99", "--out", str(tmp_path / "x")]) == 2
+    assert "valid tasks" in capsys.readouterr().err
+    assert main(["eval", "--run", str(tmp_path / "missing")]) == 2
+    assert "no hebbjax run" in capsys.readouterr().err
+    assert main(["train", "--resume", "--out", str(tmp_path / "missing")]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--population", "0"])
+    assert exc.value.code == 2
+
+
+def test_damaged_checkpoint_on_resume_is_a_clear_error(uninterrupted, tmp_path, capsys):
+    full_dir, _ = uninterrupted
+    run = tmp_path / "damaged"
+    run.mkdir()
+    (run / "config.json").write_text((full_dir / "config.json").read_text())
+    data = (full_dir / "checkpoint.npz").read_bytes()
+    (run / "checkpoint.npz").write_bytes(data[: len(data) // 3])
+    assert main(["train", "--resume", "--out", str(run), "--quiet"]) == 2
+    assert "damaged" in capsys.readouterr().err
+
+
+def test_models_and_tasks_json(capsys):
+    assert main(["models", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["decprnn-postdn"]["n_gene"] == 1347
+    assert set(rows[0]) >= {"name", "n_gene", "n_mem", "bottleneck_factor"}
+    assert main(["tasks", "--json"]) == 0
+    names = [r["name"] for r in json.loads(capsys.readouterr().out)]
+    assert {"maze", "maze9", "maze15", "maze21"} <= set(names)
+
+
+def test_eval_run_in_and_out_of_distribution(uninterrupted, capsys):
+    out, _ = uninterrupted
+    code = main(["eval", "--run", str(out), "--task", "maze9", "--task", "maze15",
+                 "--set", "validation", "--json"])  # fmt: skip
+    assert code == 0
+    results = json.loads(capsys.readouterr().out)
+    assert set(results) == {"maze9", "maze15"}
+    for summary in results.values():
+        assert len(summary["goal_rate"]) == 3
+        assert summary["n_lifetimes"] == 1024
+
+
+def test_train_refuses_to_overwrite(uninterrupted):
+    out, _ = uninterrupted
+    with pytest.raises(ValueError, match="already holds a run"):
+        train(TrainConfig(**TINY), out)
+    assert Path(out, "checkpoint.npz").exists()
