@@ -7,7 +7,7 @@ import pytest
 
 from hebbjax.envs.maze import MazeParams
 from hebbjax.envs.maze_sets import load_maze_npz
-from hebbjax.evaluate import evaluate_lifetimes, summarize_lifetimes
+from hebbjax.evaluate import _batched, evaluate_lifetimes, summarize_lifetimes
 from hebbjax.models.base import Model
 from hebbjax.tasks import TASKS, Task, make_task, maze_task
 from hebbjax.tasks.maze import genome_rms, make_lifetime, select_action
@@ -192,7 +192,13 @@ def test_lifetime_returns_are_exact_and_chunking_is_invisible(maze9):
     expected = np.where(success == 1, 1 - 0.01 * steps, -2.0).astype(np.float32)
     np.testing.assert_allclose(returns, expected, atol=1e-6)
     assert 0.1 < success.mean() < 0.6  # random walks on 9x9 mazes succeed sometimes
+    # the jitted batch function is cached: a second evaluation does not recompile
+    batched = _batched(task.lifetime(model))
+    size = batched._cache_size()
+    evaluate_lifetimes(model, task, params, maze9, jax.random.key(12), chunk_size=40)
+    assert batched._cache_size() == size
     summary = summarize_lifetimes(result)
+    np.testing.assert_allclose(summary["positive_return_rate"], (returns > 0).mean(0))
     assert summary["n_lifetimes"] == 96
     np.testing.assert_allclose(summary["goal_rate"], success.mean(0))
     assert summary["return_stderr"].shape == (3,)
