@@ -43,7 +43,7 @@ def scripted_model(script, n_solved_steps=10**6, n_in=15, gate=20.0):
     def init_params(key):
         return {"gate": jnp.full((1,), gate, jnp.float32)}
 
-    def init_memory(params):
+    def init_memory(params, key=None):
         return {"count": jnp.zeros((), jnp.float32), "xs": jnp.zeros((BUFFER, n_in))}
 
     def step(params, memory, x, plastic=True):
@@ -165,7 +165,7 @@ def random_policy():
 
     return Model(
         init_params=lambda key: {"out": jnp.array([0, 0, 0, 0, -30.0])},
-        init_memory=lambda params: jnp.zeros(()),
+        init_memory=lambda params, key=None: jnp.zeros(()),
         step=step,
         n_in=15,
         n_out=5,
@@ -200,7 +200,13 @@ def test_lifetime_returns_are_exact_and_chunking_is_invisible(maze9):
     summary = summarize_lifetimes(result)
     np.testing.assert_allclose(summary["positive_return_rate"], (returns > 0).mean(0))
     assert summary["n_lifetimes"] == 96
-    np.testing.assert_allclose(summary["goal_rate"], success.mean(0))
+    np.testing.assert_allclose(summary["reached_rate"], success.mean(0))
+    # the default goal criterion is the reference harness's: a positive return
+    np.testing.assert_allclose(summary["goal_rate"], (returns > 0).mean(0))
+    reached = summarize_lifetimes(result, "reached")
+    np.testing.assert_allclose(reached["goal_rate"], success.mean(0))
+    with pytest.raises(ValueError, match="valid: positive-return, reached"):
+        summarize_lifetimes(result, "soon")
     assert summary["return_stderr"].shape == (3,)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -111,7 +111,8 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(title="hebbjax tasks")
-    keys = [k for k in rows[0] if k != "name"] if rows else []
+    wanted = ("size", "crowd", "n_rollouts", "max_steps", "obs_sign", "n_in", "n_out")
+    keys = [k for k in wanted if rows and k in rows[0]]
     table.add_column("name")
     for k in keys:
         table.add_column(k)
@@ -144,7 +145,7 @@ def cmd_baselines(args: argparse.Namespace) -> int:
 
 
 def _maze_env_kwargs(task: Any) -> dict:
-    return {k: task.info[k] for k in ("max_steps", "obs_sign") if k in task.info}
+    return {"max_steps": task.info["max_steps"]} if "max_steps" in task.info else {}
 
 
 def _maze_set(task: Any, mazes: str | None, which: str) -> Any:
@@ -161,46 +162,41 @@ def _maze_set(task: Any, mazes: str | None, which: str) -> Any:
 # ---------------------------------------------------------------- eval
 
 
-def _summarise(result: Any) -> dict:
-    import numpy as np
-
-    returns = np.asarray(result.returns).reshape(-1, result.returns.shape[-1])
-    success = np.asarray(result.success).reshape(-1, result.success.shape[-1])
-    n = returns.shape[0]
-    return dict(
-        goal_rate=success.mean(axis=0).tolist(),
-        return_mean=returns.mean(axis=0).tolist(),
-        return_stderr=(returns.std(axis=0) / math.sqrt(n)).tolist(),
-        fitness_mean=float(np.asarray(result.fitness).mean()),
-        n_lifetimes=n,
+def _print_eval(title: str, summary: dict) -> None:
+    print(title)
+    print(f"  {'rollout':>7} {'goal rate':>9} {'reached':>8} {'return':>16}")
+    rows = zip(
+        summary["goal_rate"],
+        summary["reached_rate"],
+        summary["return_mean"],
+        summary["return_stderr"],
+        strict=True,
+    )
+    for r, (g, reached, m, s) in enumerate(rows):
+        print(f"  {r + 1:>7} {g:>9.3f} {reached:>8.3f} {m:>+9.3f} +- {s:.3f}")
+    print(
+        f"  lifetimes: {summary['n_lifetimes']}; goal rate = {summary['goal_criterion']} "
+        "(reached = goal within the step limit)"
     )
 
 
-def _print_eval(title: str, summary: dict) -> None:
-    print(title)
-    print(f"  {'rollout':>7} {'goal rate':>9} {'return':>16}")
-    for r, (g, m, s) in enumerate(
-        zip(
-            summary["goal_rate"],
-            summary["return_mean"],
-            summary["return_stderr"],
-            strict=True,
-        )
-    ):
-        print(f"  {r + 1:>7} {g:>9.3f} {m:>+9.3f} +- {s:.3f}")
-    print(f"  lifetimes: {summary['n_lifetimes']}")
-
-
-def _evaluate(model: Any, task: Any, params: Any, mazes: Any, seed: int) -> dict:
+def _evaluate(
+    model: Any, task: Any, params: Any, mazes: Any, args: argparse.Namespace
+) -> dict:
     import jax
 
-    from hebbjax.evolution.loop import task_set_evaluator
-    from hebbjax.parallel import local_mesh
+    from hebbjax.evaluate import evaluate_lifetimes, summarize_lifetimes
 
-    evaluate = jax.jit(task_set_evaluator(model, task, local_mesh()))
     n = jax.tree.leaves(mazes)[0].shape[0]
-    keys = jax.random.split(jax.random.key(seed), (n, 1))
-    return _summarise(evaluate(params, mazes, keys))
+    if args.n_mazes is not None:
+        if args.n_mazes > n:
+            raise UsageError(f"--n-mazes {args.n_mazes} but the set holds {n} mazes")
+        mazes = jax.tree.map(lambda x: x[: args.n_mazes], mazes)
+    result = evaluate_lifetimes(model, task, params, mazes, jax.random.key(args.seed))
+    summary = summarize_lifetimes(result, args.goal_criterion)
+    summary["return_mean"] = summary.pop("mean_return")
+    summary["fitness_mean"] = summary.pop("mean_fitness")
+    return {k: v.tolist() if hasattr(v, "tolist") else v for k, v in summary.items()}
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -236,7 +232,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             except CheckpointError as err:
                 raise UsageError(str(err)) from None
             mazes = _maze_set(task, args.mazes, args.set)
-            results[name] = _evaluate(model, task, params, mazes, args.seed)
+            results[name] = _evaluate(model, task, params, mazes, args)
         if args.json:
             print(json.dumps(results if len(results) > 1 else results[task_names[0]]))
         else:
@@ -271,7 +267,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except (ValueError, CheckpointError) as err:
         raise UsageError(str(err)) from None
     mazes = _maze_set(task, args.mazes, args.set)
-    summary = _evaluate(model, task, params, mazes, args.seed)
+    summary = _evaluate(model, task, params, mazes, args)
     if args.json:
         print(json.dumps(summary))
     else:
@@ -425,6 +421,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--mazes", help="maze set file (.npz: walls, start, goal)")
     p.add_argument("--set", default="test", choices=["test", "validation"])
+    p.add_argument(
+        "--n-mazes", type=_positive, help="use only the first N tasks of the set"
+    )
+    p.add_argument(
+        "--goal-criterion",
+        default="positive-return",
+        choices=["positive-return", "reached"],
+        help="what counts as a goal in 'goal rate': a positive return (the reference "
+        "harness's definition, default) or reaching the goal within the step limit",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
@@ -447,7 +453,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def use_all_cpu_cores() -> None:
+    """Expose every CPU core as a JAX host device, so populations shard across cores.
+
+    XLA runs one CPU device on one core's worth of work; forcing one host device per core
+    (before JAX starts its backend) is what lets ``jax.sharding`` use them all. It changes
+    nothing on GPU platforms. Set ``HEBBJAX_CPU_DEVICES`` to choose the count, or give your own
+    ``--xla_force_host_platform_device_count`` in ``XLA_FLAGS``.
+    """
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" in flags:
+        return
+    count = os.environ.get("HEBBJAX_CPU_DEVICES") or str(len(os.sched_getaffinity(0)))
+    os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={count}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    use_all_cpu_cores()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

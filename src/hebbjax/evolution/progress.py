@@ -55,7 +55,7 @@ def run_with_progress(
                     state["val"] = record[key]["score"]
                     console.print(
                         f"gen {generation:>6}  validation score {_fmt(state['val'])}  "
-                        "goal rate per rollout "
+                        "goal reached per rollout "
                         + " / ".join(f"{g:.2f}" for g in record[key]["rollout_success"])
                     )
             if record.get("compile_seconds"):

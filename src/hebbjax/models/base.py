@@ -5,8 +5,10 @@ written for one example (no population or task axis; batching is ``vmap`` at the
 
 - ``init_params(key) -> params``: the genome, a dict pytree of float32 arrays only. Its element
   count is the paper's N_Gene.
-- ``init_memory(params) -> memory``: the lifetime state at the start of a lifetime (hidden state,
-  plastic weights, traces), a pytree of float32 arrays.
+- ``init_memory(params, key=None) -> memory``: the lifetime state at the start of a lifetime
+  (hidden state, plastic weights, traces), a pytree of float32 arrays. ``key`` serves models
+  whose lifetime starts from random weights (Najarro & Risi 2020: W ~ U[-0.1, 0.1] every
+  lifetime; EPMLP(Random)); deterministic models ignore it. Tasks always pass one.
 - ``step(params, memory, x, plastic=True) -> (out, memory)``: one time step. The output is computed
   from the current weights, then the plastic update runs (Wang et al. 2022, spec section 1.2).
   ``plastic`` may be a traced boolean; when false the plastic weights do not change (EPRNN's test

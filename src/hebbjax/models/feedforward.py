@@ -31,7 +31,7 @@ def feedforward(
         **dense_shapes("FC_3", n_out, hidden),
     }
 
-    def init_memory(params):
+    def init_memory(params, key=None):
         return ()
 
     def step(params, memory, x, plastic=True):

@@ -95,7 +95,7 @@ def plastic_dnn(
         **rule_shapes(PREFIX_2, rule_2),
     }
 
-    def init_memory(params):
+    def init_memory(params, key=None):
         return PlasticDNNMemory(
             rule_1.init(rule_params(params, PREFIX_1, rule_1)),
             rule_2.init(rule_params(params, PREFIX_2, rule_2)),

@@ -146,7 +146,7 @@ def plastic_rnn(
         **rule_shapes(PREFIX_X, rule_x),
     }
 
-    def init_memory(params):
+    def init_memory(params, key=None):
         w_h = rule_h.init(rule_params(params, PREFIX_H, rule_h))
         w_x = None if static_x else rule_x.init(rule_params(params, PREFIX_X, rule_x))
         return PlasticRNNMemory(jnp.zeros((hidden,), jnp.float32), w_h, w_x)

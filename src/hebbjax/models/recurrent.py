@@ -45,7 +45,7 @@ def meta_rnn(
         **dense_shapes("FC_2", n_out, hidden),
     }
 
-    def init_memory(params):
+    def init_memory(params, key=None):
         return RNNMemory(jnp.zeros((hidden,), jnp.float32))
 
     def step(params, memory, x, plastic=True):
@@ -76,7 +76,7 @@ def meta_lstm(
         **dense_shapes("FC_2", n_out, hidden),
     }
 
-    def init_memory(params):
+    def init_memory(params, key=None):
         zeros = jnp.zeros((hidden,), jnp.float32)
         return LSTMMemory(zeros, zeros)
 

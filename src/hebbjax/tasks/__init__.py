@@ -29,4 +29,19 @@ def make_task(name: str, **overrides) -> Task:
     return TASKS.get(name)(**overrides)
 
 
-__all__ = ["TASKS", "LifetimeResult", "Task", "make_task", "maze_task"]
+def task_summary() -> list[dict]:
+    """One row per registered task: name, input/output sizes, rollouts and its settings."""
+    rows = []
+    for name in TASKS:
+        task = make_task(name)
+        settings = {
+            k: v
+            for k, v in task.info.items()
+            if isinstance(v, int | float | str | bool)
+        }
+        row = dict(name=name, n_in=task.n_in, n_out=task.n_out)
+        rows.append(row | dict(n_rollouts=task.n_rollouts) | settings)
+    return rows
+
+
+__all__ = ["TASKS", "LifetimeResult", "Task", "make_task", "maze_task", "task_summary"]

@@ -94,7 +94,7 @@ def make_lifetime(
     def run(params: Params, maze, key: jax.Array) -> LifetimeResult:
         grid = observation_grid(maze, obs_sign)
         start = maze.start.astype(jnp.int32)
-        k_prev, k_u, k_gumbel = jax.random.split(key, 3)
+        k_prev, k_u, k_gumbel, k_memory = jax.random.split(key, 4)
         # one extra entry so that "the next rollout's a_prev" is defined after the last one
         first_actions = jax.random.randint(k_prev, (n_rollouts + 1,), 0, 4, jnp.int32)
         u = jax.random.uniform(k_u, (n_steps,))
@@ -144,7 +144,7 @@ def make_lifetime(
             return carry, None
 
         carry = (
-            model.init_memory(params),
+            model.init_memory(params, k_memory),
             start,
             jnp.int32(0),
             jnp.int32(0),
