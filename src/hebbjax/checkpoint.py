@@ -12,8 +12,10 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import jax
 import numpy as np
@@ -51,46 +53,52 @@ def unflatten_named(template: Any, arrays: dict[str, np.ndarray], prefix: str) -
     return jax.tree_util.tree_unflatten(treedef, out)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+@contextmanager
+def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary file that appears at ``path`` only when complete.
+
+    Written to a temporary file in the same directory, flushed to disk, then renamed over
+    ``path``; on any error the temporary file is removed and ``path`` is untouched.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    with atomic_open(path) as f:
+        f.write(data)
+
+
+def atomic_savez(path: str | Path, arrays: dict[str, Any]) -> None:
+    """``np.savez`` of numeric arrays, atomically; object arrays are refused."""
+    for name, value in arrays.items():
+        if np.asarray(value).dtype == object:
+            raise ValueError(
+                f"array {name!r} has dtype object; checkpoints hold numbers"
+            )
+    with atomic_open(path) as f:
+        np.savez(f, **arrays)
 
 
 def save_checkpoint(
     path: str | Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]
 ) -> None:
     """Write ``arrays`` and JSON ``meta`` to ``path`` atomically."""
-    path = Path(path)
-    for name, value in arrays.items():
-        if np.asarray(value).dtype == object:
-            raise ValueError(f"array {name!r} has dtype object; checkpoints hold numbers")
     payload = dict(arrays)
     payload["__meta__"] = np.frombuffer(
         json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_savez(path, payload)
 
 
 def load_checkpoint(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

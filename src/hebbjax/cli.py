@@ -206,7 +206,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if args.run is not None:
         from hebbjax.config import TrainConfig
-        from hebbjax.evolution.train import CONFIG, load_genome_file
+        from hebbjax.evolution.train import CONFIG
+        from hebbjax.models.genome_io import load_genome
 
         run = Path(args.run)
         if not (run / CONFIG).is_file():
@@ -224,13 +225,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             model = make_model(
                 config.model, n_in=task.n_in, n_out=task.n_out, **config.model_kwargs
             )
-            import jax
-
-            template = model.init_params(jax.random.key(0))
-            try:
-                params = load_genome_file(genome_file, template)
-            except CheckpointError as err:
-                raise UsageError(str(err)) from None
+            params = load_genome(genome_file, model, fmt="npz")
             mazes = _maze_set(task, args.mazes, args.set)
             results[name] = _evaluate(model, task, params, mazes, args)
         if args.json:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hebbjax.checkpoint import atomic_savez
 from hebbjax.envs.maze import MazeParams
 from hebbjax.envs.maze_gen import sample_maze
 
@@ -42,14 +42,7 @@ def save_maze_npz(path: str | os.PathLike, mazes: MazeParams) -> None:
         "start": np.asarray(mazes.start, np.int32),
         "goal": np.asarray(mazes.goal, np.int32),
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_savez(path, arrays)
 
 
 def _validate(walls: np.ndarray, start: np.ndarray, goal: np.ndarray, src: str) -> None:

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from hebbjax.checkpoint import (
@@ -40,6 +39,7 @@ from hebbjax.evolution.loop import make_generation_step, make_validator
 from hebbjax.evolution.strategies import make_strategy
 from hebbjax.models import make_model
 from hebbjax.models.base import Model, n_gene
+from hebbjax.models.genome_io import save_genome_npz
 from hebbjax.parallel import local_mesh
 from hebbjax.tasks import make_task
 from hebbjax.tasks.base import Task
@@ -120,27 +120,6 @@ def _append_metrics(path: Path, record: dict) -> None:
         f.flush()
 
 
-def save_genome(path: Path, params: Any) -> None:
-    arrays = {k: np.asarray(v) for k, v in params.items()}
-    save_checkpoint(path, arrays, {"kind": "genome"})
-
-
-def load_genome_file(path: str | Path, template: Any) -> Any:
-    arrays, _ = load_checkpoint(path)
-    missing = set(template) - set(arrays)
-    if missing:
-        raise CheckpointError(f"genome {path} lacks tensors {sorted(missing)}")
-    out = {}
-    for name, leaf in template.items():
-        if arrays[name].shape != leaf.shape:
-            raise CheckpointError(
-                f"genome tensor {name!r} has shape {arrays[name].shape}, the model "
-                f"expects {leaf.shape}"
-            )
-        out[name] = jnp.asarray(arrays[name], dtype=leaf.dtype)
-    return out
-
-
 def train(
     config: TrainConfig,
     out_dir: str | Path,
@@ -218,8 +197,8 @@ def train(
             n_gene=n_gene(model),
         )
         save_checkpoint(ckpt_path, arrays, meta)
-        save_genome(out / "best_genome.npz", best_params)
-        save_genome(out / "mean_genome.npz", es.get_mean(es_state))
+        save_genome_npz(out / "best_genome.npz", best_params)
+        save_genome_npz(out / "mean_genome.npz", es.get_mean(es_state))
 
     def run_validation(generation: int) -> dict:
         nonlocal best_score, best_params, best_gen

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hebbjax.checkpoint import atomic_savez
 from hebbjax.models.base import Model, Params
 
 
@@ -67,16 +67,7 @@ def to_epann_flat(params: Params) -> np.ndarray:
 
 def save_genome_npz(path: str | os.PathLike, params: Params) -> None:
     """Write params as an npz (one array per tensor name), atomically."""
-    path = Path(path)
-    arrays = {name: np.asarray(v, np.float32) for name, v in params.items()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_savez(path, {name: np.asarray(v, np.float32) for name, v in params.items()})
 
 
 def _from_npz(model: Model, path: Path) -> Params:
