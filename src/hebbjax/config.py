@@ -17,9 +17,9 @@ from typing import Any
 PRESETS: dict[str, dict[str, Any]] = {
     "small": dict(
         strategy="sep-cma-es",
-        population=64,
-        generations=150,
-        schedule=((0, 4),),
+        population=128,
+        generations=400,
+        schedule=((0, 8),),
         repeats=1,
         sigma0=0.05,
         validate_every=25,
@@ -50,11 +50,11 @@ class TrainConfig:
     model: str = "decprnn-postdn"
     preset: str = "small"
     strategy: str = "sep-cma-es"
-    population: int = 64
-    generations: int = 150
+    population: int = 128
+    generations: int = 400
     seed: int = 0
     # (first generation, tasks per generation) pairs, in increasing order.
-    schedule: tuple[tuple[int, int], ...] = ((0, 4),)
+    schedule: tuple[tuple[int, int], ...] = ((0, 8),)
     repeats: int = 1
     sigma0: float = 0.05
     validate_every: int = 25
