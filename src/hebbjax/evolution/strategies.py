@@ -30,6 +30,7 @@ from evosax.algorithms import CMA_ES, SNES, Open_ES, Sep_CMA_ES
 from evosax.algorithms.distribution_based.base import DistributionBasedAlgorithm
 from evosax.types import Solution
 
+from hebbjax.evolution.eprnn_es import eprnn_es
 from hebbjax.evolution.paper_cmaes import PaperCMAES
 from hebbjax.registry import Registry
 
@@ -185,6 +186,9 @@ def paper_cmaes(
         population_size, solution, elite_ratio=elite_ratio, segment_ids=segment_ids
     )
     return es, _params(es, std_init=std_init, c_cov=jnp.asarray(c_cov), **params)
+
+
+STRATEGIES.register("eprnn-es", eprnn_es)  # Wang et al. EPRNN ES, spec 4.4
 
 
 def make_strategy(

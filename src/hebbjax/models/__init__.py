@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from hebbjax.models.base import Model, n_gene
+from hebbjax.models.eprnn import eprnn, eprnn_nomod
+from hebbjax.models.eprnn_baselines import epmlp, epmlp_random, es_lstm, es_rnn
+from hebbjax.models.es_maml import es_maml, es_maml_zero_shot
 from hebbjax.models.feedforward import dnn, feedforward, meta_dnn
 from hebbjax.models.genome_io import (
     from_epann_flat,
@@ -52,6 +55,15 @@ for _factory in (
     prnn_et,
     prnn_scratch_et,
     merged_prnn_postdn,
+    # EPRNN paper (Wang et al., "Do What Nature Did To Us", spec 4.3)
+    eprnn,
+    eprnn_nomod,
+    es_rnn,
+    es_lstm,
+    epmlp,
+    epmlp_random,
+    es_maml,
+    es_maml_zero_shot,
 ):
     MODELS.register(_factory.__name__.replace("_", "-"), _factory)
 

@@ -10,6 +10,8 @@ from functools import partial
 from hebbjax.registry import Registry
 from hebbjax.tasks.base import LifetimeResult, Task
 from hebbjax.tasks.maze import maze_task
+from hebbjax.tasks.seqpred import seqpred_task
+from hebbjax.tasks.wrnav import wrnav_task
 
 TASKS: Registry = Registry("task")
 TASKS.register("maze9", partial(maze_task, size=9, crowd=0.30, name="maze9"))
@@ -22,6 +24,15 @@ TASKS.register(
     "maze15-spacious", partial(maze_task, size=15, crowd=0.15, name="maze15-spacious")
 )
 TASKS.register("maze", partial(maze_task, size=15, crowd=0.35, name="maze"))
+# EPRNN paper, Table 2 (l, K, N) and Table 3 (signal noise); spec 4.1-4.2
+for _l, _k, _n in ((1, 10, 20), (1, 25, 50), (3, 10, 20), (3, 25, 50)):
+    _name = f"seqpred-l{_l}-k{_k}-n{_n}"
+    TASKS.register(
+        _name, partial(seqpred_task, dim=_l, k_train=_k, n_test=_n, name=_name)
+    )
+for _noise in ("0.01", "0.05", "0.2"):
+    _name = f"wrnav-noise{_noise}"
+    TASKS.register(_name, partial(wrnav_task, noise_std=float(_noise), name=_name))
 
 
 def make_task(name: str, **overrides) -> Task:

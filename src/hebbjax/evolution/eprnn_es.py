@@ -1,0 +1,215 @@
+"""The EPRNN outer loop: antithetic OpenAI-ES with per-tensor self-adapted noise scales.
+
+Wang et al., "Do What Nature Did To Us" (EPRNN), Sec. 3 Eq. 10 and appendix A.1;
+re-implemented from spec ``maze-decprnn-eprnn.md`` section 4.4 (reference EPA@c1d974d:
+EStool.py:131-194), as an evosax algorithm (``init`` / ``ask`` / ``tell``, minimising):
+
+- mirrored pairs: ``population_size`` must be even; offspring ``i`` and ``i + P/2`` are
+  ``mean + eps_i`` and ``mean - eps_i`` (the reference's P = 400 gives 199 pairs, i.e.
+  ``population_size = 398`` here);
+- per-tensor noise ``eps_i[k] ~ N(0, (c_ik s_k)^2)`` where each pair draws, for every
+  genome tensor k, a multiplier ``c_ik`` uniformly from {0.9, 1.1};
+- update: centred ranks in [-0.5, 0.5] of the raw scores, standardised to zero mean and
+  unit std, times the learning rate give ``f_i``; ``mean += sum_i f_i eps_i``, not
+  divided by P or sigma (lr 0.02 as in the code; the paper's text says 0.2);
+- step sizes: ``s_k <- max(1e-5, s_k + 1e-6 + (0.5 / T) sum_j (s_k^top_j - s_k^bottom_j))``
+  over the ``T = P // 25`` best and worst offspring by raw score, ``s_k^i = c_ik s_k``;
+- initial ``s_k``: ``std_init`` (1e-2) for weights, biases and ``h_mem``;
+  ``std_init_plasticity`` (1e-3) for tensors whose names hold ``hebbian`` or
+  ``inner_lr`` (the Hebbian A-D and the inner learning rates).
+
+hebbjax fitness is higher-is-better and negated once at ``tell``; here the raw score is
+``-fitness``. Non-finite fitness counts as the worst.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from evosax.algorithms.distribution_based import base as evosax_base
+from evosax.types import Fitness, Metrics, Population, Solution
+from flax import struct
+
+PLASTICITY_MARKERS = ("hebbian", "inner_lr")
+MULTIPLIERS = (0.9, 1.1)
+
+
+@struct.dataclass
+class State(evosax_base.State):
+    mean: jax.Array
+    std: jax.Array  # (n_segments,) per-tensor s_k
+    factors: jax.Array  # (P / 2, n_segments) multipliers of the last ask
+
+
+@struct.dataclass
+class Params(evosax_base.Params):
+    std_init: jax.Array
+    std_init_plasticity: jax.Array
+    learning_rate: jax.Array
+    std_min: float
+    std_drift: float
+    multipliers: jax.Array
+
+
+def plasticity_segments(
+    solution: Solution, markers: Sequence[str] = PLASTICITY_MARKERS
+) -> np.ndarray:
+    """Boolean per leaf (``jax.tree.leaves`` order): does its key name a plasticity gene?"""
+    paths = jax.tree_util.tree_flatten_with_path(solution)[0]
+    names = [jax.tree_util.keystr(path).lower() for path, _ in paths]
+    return np.array([any(m in name for m in markers) for name in names], dtype=bool)
+
+
+def centred_ranks(score: jax.Array) -> jax.Array:
+    """Ranks of ``score`` (0 = lowest) mapped linearly onto [-0.5, 0.5]."""
+    ranks = jnp.argsort(jnp.argsort(score)).astype(jnp.float32)
+    return ranks / (score.shape[0] - 1) - 0.5
+
+
+class EPRNNES(evosax_base.DistributionBasedAlgorithm):
+    """Antithetic OpenAI-ES with per-tensor self-adapted scales (spec 4.4)."""
+
+    def __init__(
+        self,
+        population_size: int,
+        solution: Solution,
+        plasticity_markers: Sequence[str] = PLASTICITY_MARKERS,
+    ):
+        """Build the strategy.
+
+        Args:
+            population_size: P, even (P / 2 mirrored pairs), at least 4.
+            solution: genome template; each leaf is one noise segment.
+            plasticity_markers: substrings of leaf names that get ``std_init_plasticity``.
+        """
+        if population_size < 4 or population_size % 2:
+            raise ValueError(
+                f"eprnn-es needs an even population of at least 4, got {population_size}"
+            )
+        super().__init__(population_size, solution, metrics_fn=evosax_base.metrics_fn)
+        sizes = [int(np.size(leaf)) for leaf in jax.tree.leaves(solution)]
+        self.segment_ids = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+        self.num_segments = len(sizes)
+        self.is_plasticity = plasticity_segments(solution, plasticity_markers)
+        self.num_pairs = population_size // 2
+        self.num_extremes = max(1, population_size // 25)
+
+    @property
+    def _default_params(self) -> Params:
+        return Params(
+            std_init=jnp.asarray(1e-2, jnp.float32),
+            std_init_plasticity=jnp.asarray(1e-3, jnp.float32),
+            learning_rate=jnp.asarray(0.02, jnp.float32),
+            std_min=1e-5,
+            std_drift=1e-6,
+            multipliers=jnp.asarray(MULTIPLIERS, jnp.float32),
+        )
+
+    def _init(self, key: jax.Array, params: Params) -> State:
+        nan = jnp.full((self.num_dims,), jnp.nan, dtype=jnp.float32)
+        std = jnp.where(
+            jnp.asarray(self.is_plasticity), params.std_init_plasticity, params.std_init
+        ).astype(jnp.float32)
+        return State(
+            mean=nan,
+            std=std,
+            factors=jnp.ones((self.num_pairs, self.num_segments), jnp.float32),
+            best_solution=nan,
+            best_fitness=jnp.asarray(jnp.inf, dtype=jnp.float32),
+            generation_counter=jnp.asarray(0, dtype=jnp.int32),
+        )
+
+    def _ask(
+        self, key: jax.Array, state: State, params: Params
+    ) -> tuple[Population, State]:
+        k_factor, k_noise = jax.random.split(key)
+        pick = jax.random.randint(k_factor, (self.num_pairs, self.num_segments), 0, 2)
+        factors = params.multipliers[pick]
+        scale = (state.std[None, :] * factors)[:, self.segment_ids]
+        eps = scale * jax.random.normal(k_noise, (self.num_pairs, self.num_dims))
+        population = jnp.concatenate(
+            [state.mean[None, :] + eps, state.mean[None, :] - eps]
+        )
+        return population, state.replace(factors=factors)
+
+    def _tell(
+        self,
+        key: jax.Array,
+        population: Population,
+        fitness: Fitness,
+        state: State,
+        params: Params,
+    ) -> State:
+        score = -fitness  # higher is better
+        shaped = centred_ranks(score)
+        shaped = (shaped - jnp.mean(shaped)) / jnp.std(shaped) * params.learning_rate
+        eps = population - state.mean[None, :]
+        mean = state.mean + shaped @ eps
+
+        order = jnp.argsort(-score)
+        t = self.num_extremes
+        pair_of = jnp.arange(self.population_size) % self.num_pairs
+        used = state.std[None, :] * state.factors[pair_of]  # (P, n_segments)
+        top, bottom = used[order[:t]], used[order[-t:]]
+        std = state.std + params.std_drift + (0.5 / t) * jnp.sum(top - bottom, axis=0)
+        return state.replace(mean=mean, std=jnp.maximum(params.std_min, std))
+
+    @partial(jax.jit, static_argnames=("self",))
+    def tell(
+        self,
+        key: jax.Array,
+        population: Population,
+        fitness: Fitness,
+        state: State,
+        params: Params,
+    ) -> tuple[State, Metrics]:
+        """Update with lower-is-better ``fitness``; non-finite values count as worst."""
+        fitness = jnp.asarray(fitness)
+        fitness = jnp.where(jnp.isfinite(fitness), fitness, jnp.inf)
+        state, metrics = super().tell(key, population, fitness, state, params)
+        return state, metrics | {"std": jnp.mean(state.std)}
+
+
+def eprnn_es(
+    population_size: int,
+    solution: Solution,
+    *,
+    std_init: float = 0.01,
+    std_init_plasticity: float = 1e-3,
+    learning_rate: float = 0.02,
+    plasticity_markers: Sequence[str] = PLASTICITY_MARKERS,
+    **params: Any,
+) -> tuple[EPRNNES, Params]:
+    """The EPRNN paper's ES (spec 4.4): lr 0.02, s = 1e-2 / 1e-3 (plasticity genes).
+
+    Args:
+        population_size: P, even.
+        solution: genome template pytree.
+        std_init: initial s_k of weights, biases and ``h_mem``.
+        std_init_plasticity: initial s_k of Hebbian A-D and ``inner_lr``.
+        learning_rate: 0.02 (reference code); the paper's text says 0.2.
+        plasticity_markers: name substrings of the plasticity genes.
+        **params: other ``Params`` fields (``std_min``, ``std_drift``, ``multipliers``).
+    """
+    es = EPRNNES(population_size, solution, plasticity_markers)
+    default = es.default_params
+    fields = [f.name for f in dataclasses.fields(default)]
+    unknown = sorted(set(params) - set(fields))
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) {unknown} for eprnn-es; valid: {', '.join(fields)}"
+        )
+    if "multipliers" in params:
+        params["multipliers"] = jnp.asarray(params["multipliers"], jnp.float32)
+    return es, default.replace(
+        std_init=jnp.asarray(std_init, jnp.float32),
+        std_init_plasticity=jnp.asarray(std_init_plasticity, jnp.float32),
+        learning_rate=jnp.asarray(learning_rate, jnp.float32),
+        **params,
+    )
