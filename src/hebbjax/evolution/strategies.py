@@ -191,6 +191,12 @@ def paper_cmaes(
 STRATEGIES.register("eprnn-es", eprnn_es)  # Wang et al. EPRNN ES, spec 4.4
 
 
+from hebbjax.evolution.gmm_es import gmm_es, najarro_es  # noqa: E402
+
+STRATEGIES.register("gmm-es", gmm_es)  # Palm et al. shared rules, ant spec 2.4
+STRATEGIES.register("najarro-es", najarro_es)  # Najarro & Risi's OpenAI-ES, spec 1.4
+
+
 def make_strategy(
     name: str, population_size: int, solution: Solution, **overrides: Any
 ) -> tuple[DistributionBasedAlgorithm, Any]:

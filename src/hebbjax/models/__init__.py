@@ -20,6 +20,7 @@ from hebbjax.models.genome_io import (
     save_genome_npz,
     to_epann_flat,
 )
+from hebbjax.models.hebbian_ffn import hebbian_ffn, lstm_ant, static_ffn
 from hebbjax.models.pdnn import decpdnn, decpdnn_postdn, decpdnn_predn, plastic_dnn
 from hebbjax.models.prnn import (
     decprnn,
@@ -64,6 +65,10 @@ for _factory in (
     epmlp_random,
     es_maml,
     es_maml_zero_shot,
+    # Najarro & Risi 2020 / Palm et al. 2021 ant networks (hebbian-ant-brax spec 1.1, 2.6)
+    hebbian_ffn,
+    static_ffn,
+    lstm_ant,
 ):
     MODELS.register(_factory.__name__.replace("_", "-"), _factory)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import partial
 
 from hebbjax.registry import Registry
+from hebbjax.tasks.ant import ant_task
 from hebbjax.tasks.base import LifetimeResult, Task
 from hebbjax.tasks.maze import maze_task
 from hebbjax.tasks.seqpred import seqpred_task
@@ -24,6 +25,10 @@ TASKS.register(
     "maze15-spacious", partial(maze_task, size=15, crowd=0.15, name="maze15-spacious")
 )
 TASKS.register("maze", partial(maze_task, size=15, crowd=0.35, name="maze"))
+# Brax ant, Najarro & Risi 2020 / Palm et al. 2021 protocols (hebbian-ant-brax spec 1.6, 2.6)
+TASKS.register("ant", partial(ant_task, protocol="default", name="ant"))
+TASKS.register("ant-damage", partial(ant_task, protocol="najarro", name="ant-damage"))
+TASKS.register("ant-palm", partial(ant_task, protocol="palm", name="ant-palm"))
 # EPRNN paper, Table 2 (l, K, N) and Table 3 (signal noise); spec 4.1-4.2
 for _l, _k, _n in ((1, 10, 20), (1, 25, 50), (3, 10, 20), (3, 25, 50)):
     _name = f"seqpred-l{_l}-k{_k}-n{_n}"
