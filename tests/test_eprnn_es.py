@@ -1,0 +1,133 @@
+"""The EPRNN outer loop (spec 4.4): antithetic pairs, per-tensor scales and one update
+against a plain-numpy statement; the CLI trains and evaluates an EPRNN run."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from hebbjax.evolution.eprnn_es import EPRNNES
+from hebbjax.evolution.strategies import STRATEGIES, make_strategy
+
+SOLUTION = {
+    "fc_in/W": jnp.zeros((3, 2)),
+    "fc_in/b": jnp.zeros(3),
+    "hebbian/A": jnp.zeros((2, 2)),
+    "inner_lr": jnp.zeros(4),
+}
+P = 50  # 25 pairs, T = P // 25 = 2
+
+
+def first_generation():
+    es, params = make_strategy("eprnn-es", P, SOLUTION)
+    mean = jax.tree.map(lambda x: jnp.full_like(x, 0.5), SOLUTION)
+    state = es.init(jax.random.key(1), mean, params)
+    population, state = es.ask(jax.random.key(0), state, params)
+    return es, params, state, population
+
+
+def test_registered_and_validates():
+    assert STRATEGIES.get("eprnn-es").__name__ == "eprnn_es"
+    with pytest.raises(ValueError, match="even"):
+        make_strategy("eprnn-es", 7, SOLUTION)
+    with pytest.raises(ValueError, match="std_drift"):
+        make_strategy("eprnn-es", 8, SOLUTION, std_drfit=1.0)
+    es, params = make_strategy("eprnn-es", 8, SOLUTION, learning_rate=0.2)
+    assert isinstance(es, EPRNNES) and float(params.learning_rate) == pytest.approx(0.2)
+
+
+def test_antithetic_pairs_and_per_tensor_scales():
+    es, params, state, population = first_generation()
+    # leaves in jax.tree.leaves order: fc_in/W, fc_in/b, hebbian/A, inner_lr
+    np.testing.assert_allclose(state.std, [1e-2, 1e-2, 1e-3, 1e-3], rtol=1e-6)
+    flat = jax.vmap(es._ravel_solution)(population)
+    np.testing.assert_allclose(flat[: P // 2] + flat[P // 2 :], 1.0, atol=1e-6)
+    factors = np.asarray(state.factors)
+    assert factors.shape == (P // 2, 4) and set(
+        np.round(factors.astype(float), 6).ravel()
+    ) == {0.9, 1.1}
+    eps = np.asarray(flat[: P // 2] - 0.5)
+    seg = es.segment_ids
+    for k, s in enumerate([1e-2, 1e-2, 1e-3, 1e-3]):
+        z = eps[:, seg == k] / (s * factors[:, [k]])
+        assert 0.7 < z.std() < 1.3  # unit normal after dividing by c_ik s_k
+    assert eps[:, seg == 2].std() < 0.2 * eps[:, seg == 0].std()
+
+
+def numpy_update(flat, fitness, mean, std, factors, seg, lr=0.02):
+    """Spec 4.4 stated in numpy: ranks -> f_i, mean += sum f_i eps_i, step-size rule."""
+    p = len(fitness)
+    score = -np.asarray(fitness, np.float64)
+    ranks = np.empty(p)
+    ranks[np.argsort(score)] = np.arange(p)
+    centred = ranks / (p - 1) - 0.5
+    f = (centred - centred.mean()) / centred.std() * lr
+    new_mean = mean + sum(f[i] * (flat[i] - mean) for i in range(p))
+    t = p // 25
+    order = np.argsort(-score)
+    used = std[None, :] * factors[np.arange(p) % (p // 2)]
+    new_std = np.maximum(
+        1e-5, std + 1e-6 + 0.5 / t * (used[order[:t]] - used[order[-t:]]).sum(axis=0)
+    )
+    return new_mean, new_std
+
+
+def test_one_update_matches_numpy():
+    es, params, state, population = first_generation()
+    flat = np.asarray(jax.vmap(es._ravel_solution)(population), np.float64)
+    fitness = np.random.default_rng(0).normal(size=P)  # lower is better
+    new_state, metrics = es.tell(
+        jax.random.key(2), population, jnp.asarray(fitness, jnp.float32), state, params
+    )
+    want_mean, want_std = numpy_update(
+        flat,
+        fitness,
+        np.asarray(state.mean, np.float64),
+        np.asarray(state.std, np.float64),
+        np.asarray(state.factors, np.float64),
+        es.segment_ids,
+    )
+    np.testing.assert_allclose(new_state.mean, want_mean, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(new_state.std, want_std, rtol=1e-5)
+    assert int(new_state.generation_counter) == 1 and "std" in metrics
+
+
+def test_sphere_improves_and_second_generation_does_not_recompile():
+    es, params = make_strategy(
+        "eprnn-es", 32, SOLUTION, std_init=0.1, learning_rate=0.2
+    )
+    mean = jax.tree.map(jnp.ones_like, SOLUTION)
+
+    def sphere(x):
+        return sum(jnp.sum(v**2) for v in jax.tree.leaves(x))
+
+    @jax.jit
+    def generation(state, key):
+        k_ask, k_tell = jax.random.split(key)
+        x, state = es.ask(k_ask, state, params)
+        state, _ = es.tell(k_tell, x, jax.vmap(sphere)(x), state, params)
+        return state
+
+    state = es.init(jax.random.key(0), mean, params)
+    for i in range(30):
+        state = generation(state, jax.random.key(i))
+    assert generation._cache_size() == 1
+    assert float(sphere(es.get_mean(state))) < 0.9 * float(sphere(mean))
+
+
+def test_cli_trains_and_evaluates_eprnn(tmp_path, capsys):
+    import json
+
+    from hebbjax.cli import main
+
+    out = tmp_path / "run"
+    args = ["train", "--task", "seqpred-l1-k10-n20", "--model", "eprnn"]
+    args += ["--strategy", "eprnn-es", "--population", "8", "--generations", "2"]
+    args += ["--tasks-per-gen", "2", "--n-validation", "8", "--validate-every", "1"]
+    args += ["--checkpoint-every", "2", "--model-opt", "hidden=4"]
+    assert main(args + ["--out", str(out), "--quiet", "--sigma0", "0.01"]) == 0
+    capsys.readouterr()
+    assert main(["eval", "--run", str(out), "--n-mazes", "16", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert len(summary["return_mean"]) == 2 and summary["return_mean"][0] == 0.0
+    assert summary["return_mean"][1] < 0 and summary["n_lifetimes"] == 16
