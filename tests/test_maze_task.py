@@ -228,7 +228,7 @@ def test_task_contract_under_jit_vmap():
 
 
 def test_registry():
-    assert TASKS.names() == [
+    assert TASKS.names()[:6] == [  # other papers' tasks register after these
         "maze9",
         "maze15",
         "maze21",

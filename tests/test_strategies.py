@@ -26,7 +26,8 @@ def sphere(solution):
 
 
 def test_registry_names_and_factories():
-    assert STRATEGIES.names() == list(EVOSAX_CLASS)
+    # strategies of other papers (eprnn-es, ...) register after these
+    assert STRATEGIES.names()[: len(EVOSAX_CLASS)] == list(EVOSAX_CLASS)
     for name in STRATEGIES:
         assert STRATEGIES.get(name).__name__ == name.replace("-", "_")
         assert getattr(strategies, name.replace("-", "_")) is STRATEGIES.get(name)
