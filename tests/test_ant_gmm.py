@@ -19,7 +19,9 @@ N, M, K, P = 6, 3, 5, 7
 
 def numpy_gradient(means, logits, samples, weights, std):
     """(1/P) sum_i w_i grad log p(h_i), written out synapse by synapse."""
-    means, logits, samples = (np.asarray(x, np.float64) for x in (means, logits, samples))
+    means, logits, samples = (
+        np.asarray(x, np.float64) for x in (means, logits, samples)
+    )
     g_means, g_logits = np.zeros_like(means), np.zeros_like(logits)
     for h, w in zip(samples, np.asarray(weights, np.float64), strict=True):
         for n in range(logits.shape[0]):

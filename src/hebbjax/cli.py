@@ -226,12 +226,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 config.model, n_in=task.n_in, n_out=task.n_out, **config.model_kwargs
             )
             params = load_genome(genome_file, model, fmt="npz")
+            if "summarize" in task.info:  # tasks with their own protocol (the ant)
+                results[name] = _summarize_task(task, model, params, args)
+                continue
             mazes = _maze_set(task, args.mazes, args.set)
             results[name] = _evaluate(model, task, params, mazes, args)
         if args.json:
             print(json.dumps(results if len(results) > 1 else results[task_names[0]]))
         else:
             for name, summary in results.items():
+                if "variants" in summary:
+                    _print_variants(f"{config.model} ({args.which}) on {name}", summary)
+                    continue
                 _print_eval(
                     f"{config.model} ({args.which} genome) on {name} ({args.set} set)",
                     summary,
@@ -336,6 +342,58 @@ def cmd_train(args: argparse.Namespace) -> int:
     return run_with_progress(config, out, resume=args.resume, quiet=args.quiet)
 
 
+def _summarize_task(task: Any, model: Any, params: Any, args: Any) -> dict:
+    import jax
+
+    return task.info["summarize"](
+        model, params, jax.random.key(args.seed), n_lifetimes=args.lifetimes
+    )
+
+
+def _print_variants(title: str, summary: dict) -> None:
+    print(f"{title}: distance along +x (m), {summary['n_lifetimes']} lifetimes")
+    for row in summary["variants"]:
+        print(
+            f"  {row['variant']:>12} ({row['role']:>5}) "
+            f"{row['distance_mean']:+8.3f} +- {row['distance_stderr']:.3f} (s.e.)"
+        )
+
+
+# ---------------------------------------------------------------- merge
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    clusters = None
+    if args.clusters is not None:
+        try:
+            ks = [int(k) for k in args.clusters.split(",")]
+        except ValueError:
+            raise UsageError(
+                f"--clusters expects K or KH,KX, got {args.clusters!r}"
+            ) from None
+        if len(ks) not in (1, 2) or min(ks) < 1:
+            raise UsageError(
+                f"--clusters expects K or KH,KX >= 1, got {args.clusters!r}"
+            )
+        clusters = (ks[0], ks[-1])
+    from hebbjax.evolution.merge import merge_run
+    from hebbjax.evolution.train import train
+
+    config, init_params = merge_run(args.run, clusters, args.generations)
+    out = Path(args.out) if args.out else Path(f"{Path(args.run)}-merged")
+
+    def progress(generation: int, record: dict) -> None:
+        if not args.quiet:
+            print(f"generation {generation}: fitness {record['fitness_mean']:+.3f}")
+
+    result = train(config, out, progress_fn=progress, init_params=init_params)
+    print(
+        f"merged run in {out}: best validation score {result.best_score:+.3f} "
+        f"(generation {result.best_generation})"
+    )
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -428,7 +486,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--lifetimes", type=_positive, default=100, help="ant: lifetimes per morphology"
+    )
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser(
+        "merge", help="Evolving & Merging: k-means a prnn-postdn run's rules, evolve on"
+    )
+    p.add_argument("--run", required=True, help="a prnn-postdn run directory")
+    p.add_argument("--clusters", help="K for both matrices, or KH,KX (default 2h,h+m)")
+    p.add_argument("--generations", type=_positive, help="default: the source run's")
+    p.add_argument("--out", help="new run directory (default RUN-merged)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_merge)
 
     p = sub.add_parser("baselines", help="Oracle and Random returns on a maze set")
     p.add_argument("--task", default="maze15", help=f"one of: {', '.join(tasks)}")

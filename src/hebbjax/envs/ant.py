@@ -124,7 +124,9 @@ def stack_systems(systems: Sequence[Any]) -> Any:
     leaves = [jax.tree.leaves(s) for s in systems]
     if any(len(ls) != len(leaves[0]) for ls in leaves):
         raise ValueError("systems differ in structure; variants must share counts")
-    stacked = [jnp.stack([jnp.asarray(x) for x in xs]) for xs in zip(*leaves, strict=True)]
+    stacked = [
+        jnp.stack([jnp.asarray(x) for x in xs]) for xs in zip(*leaves, strict=True)
+    ]
     return jax.tree_util.tree_unflatten(treedef, stacked)
 
 
@@ -187,9 +189,11 @@ def make_ant(
     systems = stack_systems([ant_system(v, backend) for v in variants])
 
     def with_sys(sys, fn, *args):
+        # brax broadcasts implicitly; hebbjax tests trace with rank promotion "raise"
         old, env.sys = env.sys, sys
         try:
-            return fn(*args)
+            with jax.numpy_rank_promotion("allow"):
+                return fn(*args)
         finally:
             env.sys = old
 

@@ -72,13 +72,17 @@ class TrainResult(NamedTuple):
     history: list[dict]
 
 
-def build_run(config: TrainConfig) -> RunSetup:
-    """Model, task and strategy of a config (raises ValueError on bad names)."""
+def build_run(config: TrainConfig, init_params: Any = None) -> RunSetup:
+    """Model, task and strategy of a config (raises ValueError on bad names).
+
+    ``init_params`` overrides the initial genome (e.g. a merged genome, ``hebbjax merge``).
+    """
     task = make_task(config.task, **config.task_kwargs)
     model = make_model(
         config.model, n_in=task.n_in, n_out=task.n_out, **config.model_kwargs
     )
-    init_params = model.init_params(jax.random.key(config.seed))
+    if init_params is None:
+        init_params = model.init_params(jax.random.key(config.seed))
     es, es_params = make_strategy(
         config.strategy,
         config.population,
@@ -127,6 +131,7 @@ def train(
     resume: bool = False,
     progress_fn: Callable[[int, dict], None] | None = None,
     use_all_devices: bool = True,
+    init_params: Any = None,
 ) -> TrainResult:
     """Run (or continue) evolution as configured, writing everything to ``out_dir``."""
     out = Path(out_dir)
@@ -137,7 +142,7 @@ def train(
         raise ValueError(
             f"{out} already holds a run; pass --resume to continue it or choose a new --out"
         )
-    setup = build_run(config)
+    setup = build_run(config, init_params)
     model, task, es, es_params = setup.model, setup.task, setup.es, setup.es_params
     mesh = local_mesh() if use_all_devices else None
 
