@@ -34,7 +34,12 @@ OUT = Path(__file__).parent / "results" / "eprnn"
 
 
 def run_one(
-    task_name: str, model_name: str, population: int, generations: int, out: Path
+    task_name: str,
+    model_name: str,
+    population: int,
+    generations: int,
+    out: Path,
+    learning_rate: float = 0.02,
 ):
     import jax
     import numpy as np
@@ -55,6 +60,7 @@ def run_one(
         validate_every=max(1, generations // 10),
         n_validation=400,
         checkpoint_every=generations,
+        strategy_kwargs={"learning_rate": learning_rate},
     )
     t0 = time.perf_counter()
     result = train(config, out / f"{task_name}_{model_name}")
@@ -85,21 +91,23 @@ def run_one(
         population=population,
         generations=generations,
         tasks_per_generation=n_tasks,
+        learning_rate=learning_rate,
     )
 
 
 def write_outputs(rows: list[dict], out: Path) -> None:
     (out / "results.json").write_text(json.dumps(rows, indent=2))
     lines = [
-        "| task | model | ours (test, 1,600 tasks) | paper | pop x gens | s |",
-        "|---|---|---|---|---|---|",
+        "| task | model | ours (test, 1,600 tasks) | paper | pop x gens | lr | s |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         paper = PAPER[r["task"]].get(r["model"])
         lines.append(
             f"| {r['task']} | {r['model']} | {r['test_score']:.3f} +- "
             f"{r['test_stderr']:.3f} | {'n/a' if paper is None else paper} | "
-            f"{r['population']} x {r['generations']} | {r['seconds']:.0f} |"
+            f"{r['population']} x {r['generations']} | {r['learning_rate']} | "
+            f"{r['seconds']:.0f} |"
         )
     (out / "results.md").write_text("\n".join(lines) + "\n")
 
@@ -123,6 +131,7 @@ def write_outputs(rows: list[dict], out: Path) -> None:
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out / "curves.png", dpi=100)
+    plt.close(fig)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -131,6 +140,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--generations", type=int, default=150)
     parser.add_argument("--wrnav-generations", type=int, default=None)
     parser.add_argument("--tasks", nargs="*", default=list(PAPER))
+    parser.add_argument(
+        "--learning-rate", type=float, default=0.02, help="0.02 (code) or 0.2 (paper)"
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     from hebbjax.cli import use_all_cpu_cores
@@ -149,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
         if task.startswith("wrnav") and args.wrnav_generations:
             gens = args.wrnav_generations
         for model in MODELS:
-            row = run_one(task, model, args.population, gens, runs)
+            row = run_one(task, model, args.population, gens, runs, args.learning_rate)
             print(
                 f"{task:20s} {model:8s} test {row['test_score']:+.3f} "
                 f"(paper {PAPER[task].get(model, 'n/a')}) {row['seconds']:.0f}s",
