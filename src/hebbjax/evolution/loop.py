@@ -31,17 +31,34 @@ def sanitize_fitness(fitness: jax.Array) -> tuple[jax.Array, jax.Array]:
     return jnp.where(finite, fitness, worst), jnp.sum(~finite)
 
 
+def block_rows(task: Task, lifetimes_per_row: int) -> int | None:
+    """Rows per block for a task's ``block_lifetimes`` option (None: no blocking)."""
+    block = task.info.get("block_lifetimes")
+    if block is None:
+        return None
+    return max(1, int(block) // lifetimes_per_row)
+
+
 def population_evaluator(
     model: Model, task: Task, mesh: Mesh | None = None
 ) -> Callable[[Params, Any, jax.Array], LifetimeResult]:
     """``(population, task_params[n_t], keys[n_t, r]) -> LifetimeResult[P, n_t, r]``.
 
-    Every individual runs every (task, repeat) pair with the same keys.
+    Every individual runs every (task, repeat) pair with the same keys. With the task option
+    ``block_lifetimes`` (maze: 32) each device evaluates its individuals in blocks of about
+    that many lifetimes (whole individuals), so a block stays in cache and stops as soon as
+    all its lifetimes have ended.
     """
     lifetime = task.lifetime(model)
     over_repeats = jax.vmap(lifetime, in_axes=(None, None, 0))
     over_tasks = jax.vmap(over_repeats, in_axes=(None, 0, 0))
-    return sharded_vmap(over_tasks, in_axes=(0, None, None), mesh=mesh)
+
+    def evaluate(population, task_params, keys):
+        rows = block_rows(task, keys.shape[0] * keys.shape[1])
+        run = sharded_vmap(over_tasks, (0, None, None), mesh=mesh, batch_size=rows)
+        return run(population, task_params, keys)
+
+    return evaluate
 
 
 def task_set_evaluator(
@@ -50,7 +67,13 @@ def task_set_evaluator(
     """``(params, task_params[N], keys[N, r]) -> LifetimeResult[N, r]`` for one genome."""
     lifetime = task.lifetime(model)
     over_repeats = jax.vmap(lifetime, in_axes=(None, None, 0))
-    return sharded_vmap(over_repeats, in_axes=(None, 0, 0), mesh=mesh)
+
+    def evaluate(params, task_params, keys):
+        rows = block_rows(task, keys.shape[1])
+        run = sharded_vmap(over_repeats, (None, 0, 0), mesh=mesh, batch_size=rows)
+        return run(params, task_params, keys)
+
+    return evaluate
 
 
 def _strategy_step_size(state: Any) -> jax.Array:

@@ -6,11 +6,12 @@ maze; the model memory is initialised once and carried across rollouts; each rol
 the maze start with a uniformly random previous action. Fitness is
 F = sum_r w_r (R_r - lambda) / sum_r w_r with lambda = 1e-6 RMS(genome).
 
-The whole lifetime is one ``lax.scan`` of ``n_rollouts * max_steps`` steps with a rollout
-counter: a rollout that ends (goal or step limit) hands over to the next one on the next scan
-step, and after the last rollout every quantity (memory, position, returns) is frozen by
-``jnp.where`` masking, exactly as the reference stops stepping after the terminal transition
-(spec pitfall 6.11).
+The whole lifetime is one ``lax.while_loop`` over steps with a rollout counter: a rollout that
+ends (goal or step limit) hands over to the next one on the next step, and the loop stops after
+the last rollout, exactly as the reference stops stepping after the terminal transition (spec
+pitfall 6.11). Under ``vmap`` a batch of lifetimes runs until its longest lifetime ends and the
+ended ones are frozen by the batching rule's select, so a block of lifetimes whose agents all
+reached their goals early costs only the steps it ran (up to ``n_rollouts * max_steps``).
 """
 
 from __future__ import annotations
@@ -75,11 +76,15 @@ def make_lifetime(
     max_steps: int = 200,
     greedy: bool = False,
     with_memory: bool = False,
+    first_actions: Sequence[int] | None = None,
 ) -> Callable[[Params, object, jax.Array], LifetimeResult]:
     """``run(params, maze, key) -> LifetimeResult`` for one maze and one genome.
 
     With ``with_memory=True`` it returns ``(LifetimeResult, final_memory)`` instead, for
-    analysing the plastic state at the end of a lifetime.
+    analysing the plastic state at the end of a lifetime. ``first_actions`` fixes the
+    previous action fed at the first step of each rollout (``n_rollouts`` ints in 0..3)
+    instead of drawing it uniformly from the key; with ``greedy=True`` the lifetime is then
+    a deterministic function of genome and maze (used to compare with the numpy baseline).
     """
     if model.n_in > N_INPUT or model.n_out < N_OUTPUT:
         raise ValueError(
@@ -90,20 +95,35 @@ def make_lifetime(
     weights = jnp.asarray(_rollout_weights(n_rollouts, rollout_weights), jnp.float32)
     n_steps = n_rollouts * max_steps
     rollout_ids = jnp.arange(n_rollouts)
+    if first_actions is not None:
+        fixed = tuple(int(a) for a in first_actions)
+        if len(fixed) != n_rollouts or not all(0 <= a < 4 for a in fixed):
+            raise ValueError(
+                f"first_actions must be {n_rollouts} actions in 0..3, got {first_actions}"
+            )
+        # the extra entry keeps "the next rollout's a_prev" defined after the last one
+        fixed_first = jnp.asarray(fixed + (fixed[-1],), jnp.int32)
 
     def run(params: Params, maze, key: jax.Array) -> LifetimeResult:
         grid = observation_grid(maze, obs_sign)
         start = maze.start.astype(jnp.int32)
         k_prev, k_u, k_gumbel, k_memory = jax.random.split(key, 4)
-        # one extra entry so that "the next rollout's a_prev" is defined after the last one
-        first_actions = jax.random.randint(k_prev, (n_rollouts + 1,), 0, 4, jnp.int32)
+        if first_actions is None:
+            # one extra entry: "the next rollout's a_prev" is defined after the last one
+            firsts = jax.random.randint(k_prev, (n_rollouts + 1,), 0, 4, jnp.int32)
+        else:
+            firsts = fixed_first
         u = jax.random.uniform(k_u, (n_steps,))
         gumbel = jax.random.gumbel(k_gumbel, (n_steps, 4))
 
-        def step(carry, noise):
-            memory, pos, t, r, a_prev, returns, steps, success = carry
-            u_t, gumbel_t = noise
-            active = r < n_rollouts
+        def running(carry):
+            return carry[4] < n_rollouts
+
+        # Inside the loop the lifetime is always active (r < n_rollouts): the loop exits
+        # after the last rollout, and under vmap the batching rule freezes ended lifetimes.
+        def step(carry):
+            i, memory, pos, t, r, a_prev, returns, steps, success = carry
+            u_t, gumbel_t = u[i], gumbel[i]
             reward_in = 0.0 if r_slot == "zero" else jnp.where(t > 0, -0.01, 0.0)
             x = jnp.concatenate(
                 [
@@ -118,47 +138,41 @@ def make_lifetime(
             reached = jnp.all(new_pos == maze.goal)
             t_next = t + 1
             done = reached | (t_next >= max_steps)
-            ends = done & active
-            slot = ends & (rollout_ids == r)
+            slot = done & (rollout_ids == r)
             returns = jnp.where(
                 slot, episode_return(reached, t_next, max_steps), returns
             )
             steps = jnp.where(slot, t_next, steps)
             success = jnp.where(slot, reached.astype(jnp.float32), success)
-            memory = jax.tree.map(
-                lambda new, old: jnp.where(active, new, old), new_memory, memory
-            )
-            next_a = jnp.where(
-                done, first_actions[jnp.minimum(r + 1, n_rollouts)], action
-            )
-            carry = (
-                memory,
-                jnp.where(active, jnp.where(done, start, new_pos), pos),
-                jnp.where(active, jnp.where(done, 0, t_next), t),
-                r + ends.astype(jnp.int32),
-                jnp.where(active, next_a, a_prev),
+            return (
+                i + 1,
+                new_memory,
+                jnp.where(done, start, new_pos),
+                jnp.where(done, 0, t_next),
+                r + done.astype(jnp.int32),
+                jnp.where(done, firsts[jnp.minimum(r + 1, n_rollouts)], action),
                 returns,
                 steps,
                 success,
             )
-            return carry, None
 
         carry = (
+            jnp.int32(0),
             model.init_memory(params, k_memory),
             start,
             jnp.int32(0),
             jnp.int32(0),
-            first_actions[0],
+            firsts[0],
             jnp.zeros(n_rollouts, jnp.float32),
             jnp.zeros(n_rollouts, jnp.int32),
             jnp.zeros(n_rollouts, jnp.float32),
         )
-        carry, _ = jax.lax.scan(step, carry, (u, gumbel))
-        returns, steps, success = carry[5:]
+        carry = jax.lax.while_loop(running, step, carry)
+        returns, steps, success = carry[6:]
         penalty = 1e-6 * genome_rms(params)
         fitness = jnp.sum(weights * (returns - penalty)) / jnp.sum(weights)
         result = LifetimeResult(fitness, returns, steps, success)
-        return (result, carry[0]) if with_memory else result
+        return (result, carry[1]) if with_memory else result
 
     return run
 
@@ -188,6 +202,7 @@ def maze_task(
     test_seed: int = 20221218,
     use_cache: bool = True,
     name: str | None = None,
+    block_lifetimes: int | None = 32,
 ) -> Task:
     """The maze meta-RL task (spec 2.1-2.6).
 
@@ -204,6 +219,10 @@ def maze_task(
         validation_seed, test_seed: seeds of the 1,024 validation and 2,048 test mazes.
         use_cache: cache generated sets on disk (see ``maze_sets.cache_dir``).
         name: task name; default ``f"maze{size}"``.
+        block_lifetimes: the evolution loop evaluates about this many lifetimes at a time
+            per device (a cache-sized block that stops when all its lifetimes have
+            ended); None evaluates a device's whole share at once. Speed only: the
+            results do not depend on it.
     Returns:
         A ``Task`` whose ``lifetime(model)`` is ``run(params, maze, key) -> LifetimeResult``.
     """
@@ -241,6 +260,7 @@ def maze_task(
 
     info = dict(size=size, crowd=crowd, validation_seed=validation_seed, **options)
     info["test_seed"] = test_seed
+    info["block_lifetimes"] = block_lifetimes
     return Task(
         name=name or f"maze{size}",
         n_in=N_INPUT,
