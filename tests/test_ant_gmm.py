@@ -48,7 +48,7 @@ def _problem(seed=0):
     return means, logits, samples, weights
 
 
-@pytest.mark.parametrize("chunk", [1, 3, 7])
+@pytest.mark.parametrize("chunk", [1, 3])
 def test_chunked_gradient_matches_numpy_and_autodiff(chunk):
     means, logits, samples, weights = _problem()
     std = jnp.float32(0.4)
@@ -99,7 +99,7 @@ def test_sampling_follows_the_mixture():
     np.testing.assert_array_equal(mode["b"], 10.0)
 
 
-@pytest.mark.parametrize("rho", [1, 2, "N"])
+@pytest.mark.parametrize("rho", [1, "N"])
 def test_gmm_strategy_under_jit_improves_a_quadratic(rho):
     solution = {"w": jnp.zeros((4, 5)), "b": jnp.zeros(3)}  # mixed last axes: K = 1
     es, params = make_strategy("gmm-es", 32, solution, rho=rho, chunk_size=5)
