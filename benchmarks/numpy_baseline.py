@@ -104,13 +104,15 @@ def _decomposed_vectors(prefix: str, n_out: int, n_in: int) -> dict:
 
 def _full_abcd(prefix: str, n_out: int, n_in: int) -> dict:
     """Full evolved A, B, C, D matrices (n_out, n_in) of one type-1 plastic matrix."""
-    return {f"{prefix}//W_{letter}": (n_out, n_in) for letter in "ABCD"}
+    return {f"{prefix}/{letter}": (n_out, n_in) for letter in "ABCD"}
 
 
 # Tensor name -> shape. The flat genome concatenates them in sorted(name) order.
 # decprnn-postdn names are those of the reference checkpoint; prnn-postdn and meta-lstm
-# use analogous names (hebbian_h = W_h rule, hebbian_x = W_x rule; LSTM_1/W acts on
-# [x_t; h_{t-1}] and its 4h rows are the chunks g, i, f, o in that order).
+# use the names of hebbjax's model registry (hebbian_h = W_h rule, hebbian_x = W_x rule;
+# LSTM_1/fc/W acts on [x_t; h_{t-1}] and its 4h rows are the chunks g, i, f, o in that
+# order; the output layer of the non-plastic models is FC_2), so a flat genome means the
+# same tensors here and in ``hebbjax.models.genome_io.from_epann_flat``.
 LAYOUTS: dict[str, dict[str, tuple[int, ...]]] = {
     "decprnn-postdn": {
         "FC_1/W": (N_OUT, H),
@@ -131,10 +133,10 @@ LAYOUTS: dict[str, dict[str, tuple[int, ...]]] = {
         **_full_abcd("PRNN_1/hebbian_x", H, M),
     },
     "meta-lstm": {
-        "FC_1/W": (N_OUT, H),
-        "FC_1/b": (N_OUT,),
-        "LSTM_1/W": (4 * H, M + H),
-        "LSTM_1/b": (4 * H,),
+        "FC_2/W": (N_OUT, H),
+        "FC_2/b": (N_OUT,),
+        "LSTM_1/fc/W": (4 * H, M + H),
+        "LSTM_1/fc/b": (4 * H,),
     },
 }
 
@@ -226,10 +228,10 @@ class PRNNPostDN:
         self.W_M, self.b_M = p["FC_M/W"], p["FC_M/b"]
         self.b = p["PRNN_1//b"]
         self.A_h, self.B_h, self.C_h, self.D_h = (
-            p[f"PRNN_1/hebbian_h//W_{k}"] for k in "ABCD"
+            p[f"PRNN_1/hebbian_h/{k}"] for k in "ABCD"
         )
         self.A_x, self.B_x, self.C_x, self.D_x = (
-            p[f"PRNN_1/hebbian_x//W_{k}"] for k in "ABCD"
+            p[f"PRNN_1/hebbian_x/{k}"] for k in "ABCD"
         )
         self.scale = np.float32(FULL_ABCD_SCALE)
 
@@ -267,8 +269,8 @@ class MetaLSTM:
 
     def __init__(self, genome: np.ndarray):
         p = unflatten("meta-lstm", genome)
-        self.W_o, self.b_o = p["FC_1/W"], p["FC_1/b"]
-        self.W, self.b = p["LSTM_1/W"], p["LSTM_1/b"]
+        self.W_o, self.b_o = p["FC_2/W"], p["FC_2/b"]
+        self.W, self.b = p["LSTM_1/fc/W"], p["LSTM_1/fc/b"]
 
     def reset(self) -> None:
         self.h = np.zeros(H, np.float32)

@@ -17,6 +17,7 @@ from hebbjax.rules import (
     from_reference_layout,
     to_reference_layout,
 )
+from hebbjax.rules.base import apply_weight, plastic_weight
 
 N_OUT, N_IN = 6, 5  # neither equals the rank 4
 
@@ -202,3 +203,32 @@ def test_rule_init_zero_and_plastic_flag_freezes_state(name):
 def test_unknown_rule_lists_valid_names():
     with pytest.raises(ValueError, match="valid rules: abcd, decomposed"):
         RULES.get("hebb")
+
+
+def test_factored_decomposed_form_equals_direct_form():
+    """The rank-1 factored state gives the same W (and W v) as the direct rank-4 form."""
+    rng = np.random.default_rng(5)
+    direct = decomposed_rule(N_OUT, N_IN)
+    factored = decomposed_rule(N_OUT, N_IN, form="factored")
+    params = _random_params(direct, rng)
+    s_direct, s_factored = direct.init(params), factored.init(params)
+    for t in range(50):
+        p, q, _ = (jnp.asarray(a) for a in _vectors(rng))
+        mu = None if t % 7 == 0 else jnp.float32(rng.uniform())
+        plastic = t % 11 != 5
+        s_direct = direct.update(params, s_direct, p, q, mu, plastic)
+        s_factored = factored.update(params, s_factored, p, q, mu, plastic)
+    w = plastic_weight(factored, params, s_factored)
+    np.testing.assert_allclose(w, s_direct.weight, rtol=1e-4, atol=1e-5)
+    v = jnp.asarray(rng.standard_normal(N_IN), jnp.float32)
+    np.testing.assert_allclose(
+        apply_weight(factored, params, s_factored, v),
+        apply_weight(direct, params, s_direct, v),
+        rtol=1e-4,
+        atol=1e-5,
+    )
+    frozen = factored.update(params, s_factored, p, q, jnp.float32(0.5), False)
+    for a, b in zip(frozen, s_factored, strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="form"):
+        decomposed_rule(N_OUT, N_IN, form="lowrank")

@@ -26,7 +26,7 @@ The summed PreDN option uses hebbjax names ``FC_Ma`` (2, n_in, from x_t) and
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -42,7 +42,7 @@ from hebbjax.models.layers import (
     scalar_sigmoid,
 )
 from hebbjax.rules.abcd import abcd_rule
-from hebbjax.rules.base import PlasticState
+from hebbjax.rules.base import apply_weight
 from hebbjax.rules.cluster_abcd import cluster_abcd_rule, default_assignment
 from hebbjax.rules.decomposed import decomposed_rule
 from hebbjax.rules.eligibility_trace import eligibility_trace_rule
@@ -54,11 +54,14 @@ PREFIX_X = "PRNN_1/hebbian_x"
 
 
 class PlasticRNNMemory(NamedTuple):
-    """h (hidden,), w_h / w_x plastic states; ``w_x`` is None when W_x is static."""
+    """h (hidden,), w_h / w_x plastic states; ``w_x`` is None when W_x is static.
+
+    The states are ``PlasticState``s, or ``FactoredState``s with plastic_form="factored"
+    (``rules.base.plastic_weight`` gives W in either case)."""
 
     h: jax.Array
-    w_h: PlasticState
-    w_x: PlasticState | None
+    w_h: Any
+    w_x: Any
 
 
 def _modulator_shapes(modulation, predn, hidden, n_in):
@@ -88,6 +91,7 @@ def plastic_rnn(
     assignment_x: np.ndarray | None = None,
     n_clusters_h: int | None = None,
     n_clusters_x: int | None = None,
+    plastic_form: Literal["direct", "factored"] = "direct",
 ) -> Model:
     """A plastic RNN with a chosen rule and neuromodulation.
 
@@ -105,6 +109,9 @@ def plastic_rnn(
             (hidden, n_in); default ``default_assignment``.
         n_clusters_h, n_clusters_x: type 4 table sizes, default 2*hidden and
             hidden + n_in.
+        plastic_form: type 3 only: "direct" (plastic weights stored as W) or
+            "factored" (rank-1 factored state, same results up to float32 rounding,
+            fewer operations per step; see ``decomposed_rule``).
 
     Returns:
         A ``Model``; memory is a ``PlasticRNNMemory``.
@@ -112,11 +119,13 @@ def plastic_rnn(
     if modulation not in ("none", "pre", "post"):
         raise ValueError(f"unknown modulation {modulation!r}; valid: none, pre, post")
     static_x = rule == "trace"
+    if plastic_form != "direct" and rule != "decomposed":
+        raise ValueError(f"plastic_form={plastic_form!r} needs rule='decomposed'")
     if rule == "abcd":
         rule_h, rule_x = abcd_rule(hidden, hidden), abcd_rule(hidden, n_in)
     elif rule == "decomposed":
-        rule_h = decomposed_rule(hidden, hidden, modulated_scale)
-        rule_x = decomposed_rule(hidden, n_in, modulated_scale)
+        rule_h = decomposed_rule(hidden, hidden, modulated_scale, plastic_form)
+        rule_x = decomposed_rule(hidden, n_in, modulated_scale, plastic_form)
     elif rule == "trace":
         rule_h = eligibility_trace_rule(hidden, hidden, evolved_init=evolved_w_h)
         rule_x = eligibility_trace_rule(hidden, n_in, evolved_init=True)
@@ -156,9 +165,9 @@ def plastic_rnn(
         p_x = rule_params(params, PREFIX_X, rule_x)
         h_prev = memory.h
         if static_x:
-            w_x = rule_x.init(p_x).weight
+            w_x_in = rule_x.init(p_x).weight @ x
         else:
-            w_x = memory.w_x.weight
+            w_x_in = apply_weight(rule_x, p_x, memory.w_x, x)
         mu_h = mu_x = None
         if modulation == "pre" and predn == "paper":
             mu_x = scalar_sigmoid(params, "FC_Mh", x)
@@ -168,7 +177,8 @@ def plastic_rnn(
                 dense(params, "FC_Mb", h_prev)
             )
             mu_h, mu_x = mu[0], mu[1]
-        h = jnp.tanh(memory.w_h.weight @ h_prev + w_x @ x + params["PRNN_1//b"])
+        w_h_in = apply_weight(rule_h, p_h, memory.w_h, h_prev)
+        h = jnp.tanh(w_h_in + w_x_in + params["PRNN_1//b"])
         if modulation == "post":
             mu = jax.nn.sigmoid(dense(params, "FC_M", h))
             mu_h, mu_x = mu[0], mu[1]

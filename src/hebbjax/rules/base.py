@@ -15,6 +15,11 @@ W (n_out x n_in: rows are post-synaptic, columns pre-synaptic) and returns a
 ``ref_sep`` is the separator the reference code puts between a layer's prefix
 and the rule's tensor names: "/" for most rules, "//" for type 3, giving e.g.
 ``PRNN_1/hebbian_h//W_Ax``; models use it to build reference tensor names.
+
+A rule whose state is not the weight matrix itself (the factored decomposed form)
+provides ``apply(params, state, v) -> W v`` and ``weight(params, state) -> W``;
+models call the module functions ``apply_weight`` and ``plastic_weight``, which
+fall back to ``state.weight`` for every other rule.
 """
 
 from __future__ import annotations
@@ -43,6 +48,24 @@ class PlasticityRule(NamedTuple):
     n_out: int
     n_in: int
     ref_sep: str = "/"
+    apply: Callable[..., jax.Array] | None = None
+    weight: Callable[..., jax.Array] | None = None
+
+
+def apply_weight(
+    rule: PlasticityRule, params: RuleParams, state: Any, v: jax.Array
+) -> jax.Array:
+    """``W v`` for the rule's current plastic weight W (n_out,)."""
+    if rule.apply is None:
+        return state.weight @ v
+    return rule.apply(params, state, v)
+
+
+def plastic_weight(rule: PlasticityRule, params: RuleParams, state: Any) -> jax.Array:
+    """The current plastic weight matrix W (n_out, n_in)."""
+    if rule.weight is None:
+        return state.weight
+    return rule.weight(params, state)
 
 
 def gate(plastic: Any, new: jax.Array, old: jax.Array) -> jax.Array:
