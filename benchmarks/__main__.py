@@ -1,0 +1,389 @@
+"""``python -m benchmarks`` (``make bench``): hebbjax against the one-core CPU baseline.
+
+Measures, in one run (each part in its own subprocess, see ``benchmarks/throughput.py``):
+
+- the plain-numpy baseline's env steps/s on one core (DecPRNN(PostDN), PRNN(PostDN),
+  Meta-LSTM), next to the original code's 6,500-7,000 steps/s (spec 5.3);
+- hebbjax agent-steps/s of the full inner loop for populations 1..4,096 and the three models,
+  compile time apart from run time, on 2 forced host devices and on 1;
+- the block size of the population evaluator;
+- seconds per generation of the paper preset (360 individuals x 8 mazes x 4 repeats x
+  3 rollouts, ``make_generation_step`` with ``paper-cmaes``), from a random mean (lifetimes
+  that run to the step limit) and from the released genome (many end early);
+- how a generation's cost grows with population, lifetime length and hidden size;
+- peak RSS of every part.
+
+Writes ``benchmarks/results/throughput.{json,md,png}`` and prints hebbjax / baseline-per-core.
+``--quick`` is a smoke test of every part (about 2-4 minutes); the full run takes about
+10-15 minutes on an idle 2-core machine. The machine may be shared: every number is a median
+of repeats, and the 1-vs-2-device and form comparisons are best read as ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+ORIGINAL_STEPS_PER_S = (6500, 7000)  # spec 5.3, DecPRNN(PostDN), random genomes
+MODELS = ("decprnn-postdn", "prnn-postdn", "meta-lstm")
+
+PLANS = {
+    "quick": dict(
+        baseline=["--lifetimes", "2", "--repeats", "1"],
+        sweep2=["--populations", "1", "16", "64"],
+        sweep1=["--populations", "64", "--forms", "direct"],
+        blocks=["--populations", "64", "--blocks", "16", "0", "--forms", "direct"],
+        generation2=["--populations", "16", "--n-tasks", "2", "--task-repeats", "2"],
+        generation1=["--populations", "16", "--n-tasks", "2", "--task-repeats", "2"],
+        scaling=["--populations", "8", "16", "--rollouts", "1", "--hidden", "32"]
+        + ["--n-tasks", "2", "--task-repeats", "1"],
+        repeats="1",
+    ),
+    "full": dict(
+        baseline=["--lifetimes", "30", "--repeats", "3"],
+        sweep2=["--populations", "1", "4", "16", "64", "256", "1024", "4096"],
+        sweep2_other=["--populations", "1", "16", "256", "1024", "4096"],
+        sweep1=["--populations", "64", "1024", "--forms", "direct", "factored"],
+        blocks=["--populations", "1024", "--blocks", "8", "32", "128", "0"]
+        + ["--forms", "direct", "factored"],
+        generation2=["--populations", "360", "--n-tasks", "8", "--task-repeats", "4"]
+        + ["--forms", "direct", "factored", "--means", "init", "paper"],
+        generation1=["--populations", "360", "--n-tasks", "8", "--task-repeats", "4"],
+        scaling=["--populations", "128", "32", "512", "--rollouts", "1", "8"]
+        + ["--hidden", "32", "128", "--n-tasks", "4", "--task-repeats", "2"],
+        repeats="3",
+    ),
+}
+
+
+def run_job(job: str, devices: int | None, extra: list[str], log) -> dict:
+    """Run one measurement job in a fresh process; return its JSON result."""
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = "1"
+    if devices is not None:
+        flags = env.get("XLA_FLAGS", "").split()
+        flags = [f for f in flags if "xla_force_host_platform_device_count" not in f]
+        flags.append(f"--xla_force_host_platform_device_count={devices}")
+        env["XLA_FLAGS"] = " ".join(flags)
+    cmd = [sys.executable, "-m", "benchmarks.throughput", job, *extra]
+    label = f"{job} ({devices} device{'s' if devices != 1 else ''})" if devices else job
+    print(f"[bench] {label}: {' '.join(extra)}", flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        cmd,
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    log.write(f"$ {label}: {' '.join(cmd)}\n{proc.stderr}\n")
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark job {label} failed:\n{proc.stderr[-3000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["wall_seconds"] = time.perf_counter() - t0
+    print(f"[bench]   done in {result['wall_seconds']:.0f} s", flush=True)
+    return result
+
+
+def collect(mode: str, log) -> dict:
+    plan = PLANS[mode]
+    rep = ["--repeats", plan["repeats"]]
+    jobs = {}
+    jobs["baseline"] = run_job(
+        "baseline", None, ["--models", *MODELS, *plan["baseline"]], log
+    )
+    sweep2 = plan["sweep2"]
+    sweeps = [
+        run_job(
+            "sweep",
+            2,
+            ["--models", "decprnn-postdn", *sweep2, "--forms", "direct", "factored"]
+            + rep,
+            log,
+        )
+    ]
+    others = plan.get("sweep2_other", sweep2)
+    sweeps.append(
+        run_job(
+            "sweep", 2, ["--models", "prnn-postdn", "meta-lstm", *others] + rep, log
+        )
+    )
+    jobs["sweep_2_devices"] = dict(
+        rows=[r for s in sweeps for r in s["rows"]],
+        peak_rss_mb=max(s["peak_rss_mb"] for s in sweeps),
+        devices=2,
+    )
+    jobs["sweep_1_device"] = run_job("sweep", 1, plan["sweep1"] + rep, log)
+    jobs["blocks"] = run_job("blocks", 2, plan["blocks"] + rep, log)
+    gen_rep = ["--repeats", "2" if mode == "full" else "1"]
+    jobs["paper_generation"] = run_job(
+        "generation", 2, plan["generation2"] + gen_rep, log
+    )
+    jobs["paper_generation_1_device"] = run_job(
+        "generation", 1, plan["generation1"] + ["--repeats", "1"], log
+    )
+    jobs["scaling"] = run_job("scaling", 2, plan["scaling"] + gen_rep, log)
+    return jobs
+
+
+def summarize(jobs: dict, mode: str) -> dict:
+    base = jobs["baseline"]["models"]
+    baseline = base["decprnn-postdn"]["steps_per_s"]
+    rows2 = jobs["sweep_2_devices"]["rows"]
+    dec = [r for r in rows2 if r["model"] == "decprnn-postdn"]
+    best = max(dec, key=lambda r: r["steps_per_s"])
+    best_direct = max(
+        (r for r in dec if r["form"] == "direct"), key=lambda r: r["steps_per_s"]
+    )
+    gens = jobs["paper_generation"]["rows"]
+    gen_default = next(g for g in gens if g["form"] == "direct" and g["mean"] == "init")
+    rows1 = jobs["sweep_1_device"]["rows"]
+    devices = []
+    for r1 in rows1:
+        match = [
+            r
+            for r in rows2
+            if (r["model"], r["form"], r["population"])
+            == (r1["model"], r1["form"], r1["population"])
+        ]
+        if match:
+            devices.append(
+                dict(
+                    model=r1["model"],
+                    form=r1["form"],
+                    population=r1["population"],
+                    steps_per_s_1_device=r1["steps_per_s"],
+                    steps_per_s_2_devices=match[0]["steps_per_s"],
+                    speedup=match[0]["steps_per_s"] / r1["steps_per_s"],
+                )
+            )
+    g1 = jobs["paper_generation_1_device"]["rows"][0]
+    return dict(
+        mode=mode,
+        date=time.strftime("%Y-%m-%d %H:%M:%S"),
+        machine=dict(
+            processor=platform.processor() or platform.machine(),
+            cpu_count=os.cpu_count(),
+            load_average_at_end=os.getloadavg(),
+        ),
+        baseline_steps_per_s=baseline,
+        baseline_steps_per_s_by_model={m: v["steps_per_s"] for m, v in base.items()},
+        original_code_steps_per_s=list(ORIGINAL_STEPS_PER_S),
+        hebbjax_steps_per_s_best=best["steps_per_s"],
+        hebbjax_best=best,
+        hebbjax_steps_per_s_best_direct_form=best_direct["steps_per_s"],
+        ratio_vs_baseline_core=best["steps_per_s"] / baseline,
+        ratio_vs_original_core=best["steps_per_s"]
+        / statistics.mean(ORIGINAL_STEPS_PER_S),
+        paper_generation_seconds=gen_default["seconds"],
+        paper_generation_seconds_best=min(g["seconds"] for g in gens),
+        paper_generation_reference_cpu_seconds=920,
+        compile_seconds=dict(
+            paper_generation=gen_default["compile_seconds"],
+            sweep_median_by_model={
+                m: statistics.median(
+                    r["compile_seconds"] for r in rows2 if r["model"] == m
+                )
+                for m in MODELS
+            },
+        ),
+        peak_rss_mb={k: v["peak_rss_mb"] for k, v in jobs.items()},
+        devices_comparison=devices,
+        paper_generation_1_vs_2_devices=dict(
+            seconds_1_device=g1["seconds"],
+            seconds_2_devices=next(
+                g["seconds"]
+                for g in gens
+                if (g["form"], g["mean"], g["population"])
+                == (g1["form"], g1["mean"], g1["population"])
+            ),
+        ),
+        jobs=jobs,
+    )
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def markdown(s: dict) -> str:
+    j = s["jobs"]
+    lines = [
+        f"# hebbjax throughput ({s['mode']} run, {s['date']})",
+        "",
+        f"Machine: {s['machine']['cpu_count']} CPU cores ({s['machine']['processor']}); "
+        f"load average at the end {tuple(round(x, 1) for x in s['machine']['load_average_at_end'])} "
+        "(the machine is shared: read ratios, not absolutes). Medians of repeats.",
+        "",
+        "## Summary",
+        "",
+        "| quantity | value |",
+        "|---|---|",
+        f"| baseline, numpy one core, DecPRNN(PostDN) | {_fmt(s['baseline_steps_per_s'])} steps/s |",
+        "| original code, one core (spec 5.3) | 6,500-7,000 steps/s |",
+        f"| hebbjax best, DecPRNN(PostDN), full inner loop | {_fmt(s['hebbjax_steps_per_s_best'])} steps/s "
+        f"({s['hebbjax_best']['form']} form, population {s['hebbjax_best']['population']}, 2 devices) |",
+        f"| hebbjax best, direct (default) form | {_fmt(s['hebbjax_steps_per_s_best_direct_form'])} steps/s |",
+        f"| ratio hebbjax / baseline core | {s['ratio_vs_baseline_core']:.1f}x |",
+        f"| ratio hebbjax / original core | {s['ratio_vs_original_core']:.0f}x |",
+        f"| paper-preset generation (direct form, random mean) | {s['paper_generation_seconds']:.2f} s "
+        "(reference: ~920 CPU-s) |",
+        f"| paper-preset generation, best variant | {s['paper_generation_seconds_best']:.2f} s |",
+        f"| compile, paper-preset generation | {s['compile_seconds']['paper_generation']:.1f} s |",
+        "",
+        "## Baseline (plain numpy, one core, float32, random N(0, 0.05^2) genomes)",
+        "",
+        "| model | steps/s |",
+        "|---|---|",
+    ]
+    lines += [
+        f"| {m} | {_fmt(v)} |" for m, v in s["baseline_steps_per_s_by_model"].items()
+    ]
+    lines += [
+        "",
+        "## Full inner loop against population (2 devices; one lifetime per individual)",
+        "",
+        "| model | form | population | agent-steps/s | run s | compile s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in j["sweep_2_devices"]["rows"]:
+        lines.append(
+            f"| {r['model']} | {r['form']} | {r['population']} | {_fmt(r['steps_per_s'])} "
+            f"| {r['run_seconds']:.3f} | {r['compile_seconds']:.1f} |"
+        )
+    lines += [
+        "",
+        "## 1 vs 2 devices",
+        "",
+        "| model | form | population | 1 device | 2 devices | speed-up |",
+        "|---|---|---|---|---|---|",
+    ]
+    for d in s["devices_comparison"]:
+        lines.append(
+            f"| {d['model']} | {d['form']} | {d['population']} | {_fmt(d['steps_per_s_1_device'])} "
+            f"| {_fmt(d['steps_per_s_2_devices'])} | {d['speedup']:.2f}x |"
+        )
+    g = s["paper_generation_1_vs_2_devices"]
+    lines.append(
+        f"\nGeneration, direct form, random mean: {g['seconds_1_device']:.2f} s on 1 device, "
+        f"{g['seconds_2_devices']:.2f} s on 2."
+    )
+    lines += [
+        "",
+        "## Block size (decprnn-postdn, 2 devices; 'None' = whole share at once)",
+        "",
+        "| block_lifetimes | form | agent-steps/s |",
+        "|---|---|---|",
+    ]
+    for r in j["blocks"]["rows"]:
+        lines.append(
+            f"| {r['block_lifetimes']} | {r['form']} | {_fmt(r['steps_per_s'])} |"
+        )
+    lines += [
+        "",
+        "## Generation (paper-cmaes: ask + evaluate + tell), 2 devices",
+        "",
+        "| population x tasks x repeats | form | mean | agent-steps | s / generation | steps/s | compile s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in j["paper_generation"]["rows"]:
+        lines.append(
+            f"| {r['population']} x {r['n_tasks']} x {r['repeats_per_task']} | {r['form']} | {r['mean']} "
+            f"| {_fmt(r['agent_steps'])} | {r['seconds']:.2f} | {_fmt(r['steps_per_s'])} | {r['compile_seconds']:.1f} |"
+        )
+    lines += [
+        "",
+        "## Scaling of a generation (direct form, random mean, 2 devices)",
+        "",
+        "| axis | value | population | agent-steps | s / generation | us / agent-step |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in j["scaling"]["rows"]:
+        lines.append(
+            f"| {r['axis']} | {r['value']} | {r['population']} | {_fmt(r['agent_steps'])} "
+            f"| {r['seconds']:.3f} | {r['us_per_agent_step']:.2f} |"
+        )
+    lines += ["", "## Peak memory (RSS, MiB)", "", "| part | MiB |", "|---|---|"]
+    lines += [f"| {k} | {v:,.0f} |" for k, v in s["peak_rss_mb"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def plot(s: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    rows = s["jobs"]["sweep_2_devices"]["rows"]
+    for model in MODELS:
+        for form in ("direct", "factored"):
+            pts = sorted(
+                (r["population"], r["steps_per_s"])
+                for r in rows
+                if r["model"] == model and r["form"] == form
+            )
+            if pts:
+                label = model if form == "direct" else f"{model} (factored)"
+                ax.plot(*zip(*pts, strict=True), marker="o", label=label)
+    ax.axhline(
+        s["baseline_steps_per_s"], color="k", ls="--", label="numpy baseline, 1 core"
+    )
+    ax.axhspan(
+        *ORIGINAL_STEPS_PER_S, color="grey", alpha=0.4, label="original code, 1 core"
+    )
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="population (lifetimes in flight)",
+        ylabel="agent-steps / s",
+        title="Full maze inner loop, 2 CPU devices",
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="small smoke-test run")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    args.out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    with open(args.out / "throughput.log", "w") as log:
+        jobs = collect(mode, log)
+    summary = summarize(jobs, mode)
+    summary["total_wall_seconds"] = time.perf_counter() - t0
+    (args.out / "throughput.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (args.out / "throughput.md").write_text(markdown(summary))
+    plot(summary, args.out / "throughput.png")
+    print(
+        f"hebbjax {summary['hebbjax_steps_per_s_best']:,.0f} agent-steps/s "
+        f"(DecPRNN(PostDN), {summary['hebbjax_best']['form']} form, population "
+        f"{summary['hebbjax_best']['population']}) / numpy baseline "
+        f"{summary['baseline_steps_per_s']:,.0f} per core = "
+        f"{summary['ratio_vs_baseline_core']:.1f}x "
+        f"({summary['ratio_vs_original_core']:.0f}x the original code's core); "
+        f"paper-preset generation {summary['paper_generation_seconds']:.2f} s; "
+        f"results in {args.out}/throughput.{{json,md,png}} "
+        f"({summary['total_wall_seconds'] / 60:.1f} min)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,291 @@
+"""Measurement jobs of ``python -m benchmarks``; each runs in its own process.
+
+The device count of a JAX process is fixed when its backend starts, so the orchestrator
+(``benchmarks/__main__.py``) runs every job as ``python -m benchmarks.throughput JOB ...`` with
+its own ``XLA_FLAGS`` and reads one JSON object from the last line of its stdout. Jobs:
+
+- ``baseline``: the plain-numpy one-individual-at-a-time inner loop
+  (``benchmarks/numpy_baseline.py``), pinned to one core with single-threaded BLAS;
+- ``sweep``: agent-steps/s of the full hebbjax inner loop (maze env + model + action sampling:
+  the maze task's lifetime), P individuals with random N(0, 0.05^2) genomes, one lifetime each,
+  evaluated by ``evolution.loop.population_evaluator`` (sharded, blocked) as in training;
+- ``blocks``: the same at one population for several ``block_lifetimes`` settings;
+- ``generation``: seconds per generation of ``evolution.loop.make_generation_step`` with the
+  ``paper-cmaes`` strategy (ask, evaluate, tell);
+- ``scaling``: seconds per generation against population, lifetime length and hidden size.
+
+Times are medians of ``repeats`` timed calls after one warm-up call; compile time
+(``lower().compile()``) is reported separately. Steps are environment steps actually taken
+(``LifetimeResult.steps``), not padded loop iterations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+_REPO = Path(__file__).resolve().parents[1]
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process, MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed(fn, repeats: int) -> tuple[float, list[float], object]:
+    import jax
+
+    out = jax.block_until_ready(fn())  # warm-up (page faults, thread pools)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = jax.block_until_ready(fn())
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times, out
+
+
+def job_baseline(args) -> dict:
+    sys.path.insert(0, str(_REPO))
+    from benchmarks import numpy_baseline as nb
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    out = {}
+    for model in args.models:
+        rates = [
+            nb.measure(model, args.lifetimes, seed) for seed in range(args.repeats)
+        ]
+        out[model] = dict(
+            steps_per_s=statistics.median(rates),
+            repeats=rates,
+            lifetimes=args.lifetimes,
+        )
+    return dict(models=out, peak_rss_mb=peak_rss_mb())
+
+
+def _population_runner(model_name, population, block, form, hidden=64, **task_kw):
+    import jax
+
+    from hebbjax.evolution.loop import population_evaluator
+    from hebbjax.models import make_model
+    from hebbjax.parallel import local_mesh
+    from hebbjax.tasks import make_task
+
+    task = make_task("maze", block_lifetimes=block, **task_kw)
+    kw = {"hidden": hidden}
+    if form != "direct":
+        kw["plastic_form"] = form
+    model = make_model(model_name, **kw)
+    keys = jax.random.split(jax.random.key(0), population)
+    params = jax.vmap(model.init_params)(keys)
+    mazes = jax.vmap(task.sample_params)(jax.random.split(jax.random.key(1), 1))
+    life_keys = jax.random.split(jax.random.key(2), (1, 1))
+    evaluate = jax.jit(population_evaluator(model, task, local_mesh()))
+    t0 = time.perf_counter()
+    compiled = evaluate.lower(params, mazes, life_keys).compile()
+    compile_s = time.perf_counter() - t0
+    return compiled, (params, mazes, life_keys), compile_s
+
+
+def _measure_population(model_name, population, block, form, repeats) -> dict:
+    compiled, inputs, compile_s = _population_runner(
+        model_name, population, block, form
+    )
+    seconds, times, result = _timed(lambda: compiled(*inputs), repeats)
+    steps = int(result.steps.sum())
+    return dict(
+        model=model_name,
+        form=form,
+        population=population,
+        block_lifetimes=block,
+        compile_seconds=compile_s,
+        run_seconds=seconds,
+        run_seconds_repeats=times,
+        agent_steps=steps,
+        steps_per_s=steps / seconds,
+    )
+
+
+def job_sweep(args) -> dict:
+    rows = []
+    for model in args.models:
+        for form in args.forms:
+            if form != "direct" and model != "decprnn-postdn":
+                continue
+            for population in args.populations:
+                row = _measure_population(
+                    model, population, args.block, form, args.repeats
+                )
+                print(json.dumps(row), file=sys.stderr, flush=True)
+                rows.append(row)
+    return dict(rows=rows, peak_rss_mb=peak_rss_mb())
+
+
+def job_blocks(args) -> dict:
+    rows = []
+    for block in args.blocks:
+        value = None if block == 0 else block
+        for form in args.forms:
+            row = _measure_population(
+                "decprnn-postdn", args.populations[0], value, form, args.repeats
+            )
+            print(json.dumps(row), file=sys.stderr, flush=True)
+            rows.append(row)
+    return dict(rows=rows, peak_rss_mb=peak_rss_mb())
+
+
+def _generation(
+    population, n_tasks, repeats_per_task, form, mean, hidden=64, **task_kw
+):
+    import jax
+    import numpy as np
+
+    from hebbjax.evolution.loop import make_generation_step
+    from hebbjax.evolution.strategies import make_strategy
+    from hebbjax.models import make_model
+    from hebbjax.models.genome_io import from_epann_flat
+    from hebbjax.parallel import local_mesh
+    from hebbjax.tasks import make_task
+
+    kw = {"hidden": hidden}
+    if form != "direct":
+        kw["plastic_form"] = form
+    model = make_model("decprnn-postdn", **kw)
+    task = make_task("maze", **task_kw)
+    if mean == "paper":
+        flat = np.load(_REPO / "tests" / "fixtures" / "decprnn_postdn_paper_genome.npy")
+        init = from_epann_flat(model, flat)
+    else:
+        init = model.init_params(jax.random.key(0))
+    es, es_params = make_strategy("paper-cmaes", population, init, std_init=0.01)
+    step = make_generation_step(
+        es, es_params, model, task, n_tasks, repeats_per_task, local_mesh()
+    )
+    state = es.init(jax.random.key(1), init, es_params)
+    t0 = time.perf_counter()
+    compiled = step.lower(state, jax.random.key(2)).compile()
+    compile_s = time.perf_counter() - t0
+    return compiled, state, compile_s
+
+
+def _measure_generation(population, n_tasks, reps, form, mean, repeats, **kw) -> dict:
+    import jax
+
+    compiled, state, compile_s = _generation(
+        population, n_tasks, reps, form, mean, **kw
+    )
+    times, steps = [], []
+    for i in range(repeats + 1):  # the first call is the warm-up
+        t0 = time.perf_counter()
+        state, metrics = compiled(state, jax.random.key(10 + i))
+        metrics = jax.block_until_ready(metrics)
+        if i:
+            times.append(time.perf_counter() - t0)
+            steps.append(int(metrics["env_steps"]))
+    seconds = statistics.median(times)
+    return dict(
+        population=population,
+        n_tasks=n_tasks,
+        repeats_per_task=reps,
+        form=form,
+        mean=mean,
+        **kw,
+        lifetimes=population * n_tasks * reps,
+        compile_seconds=compile_s,
+        seconds=seconds,
+        seconds_repeats=times,
+        agent_steps=int(statistics.median(steps)),
+        steps_per_s=statistics.median(s / t for s, t in zip(steps, times, strict=True)),
+    )
+
+
+def job_generation(args) -> dict:
+    rows = []
+    for form in args.forms:
+        for mean in args.means:
+            row = _measure_generation(
+                args.populations[0],
+                args.n_tasks,
+                args.task_repeats,
+                form,
+                mean,
+                args.repeats,
+            )
+            print(json.dumps(row), file=sys.stderr, flush=True)
+            rows.append(row)
+    return dict(rows=rows, peak_rss_mb=peak_rss_mb())
+
+
+def job_scaling(args) -> dict:
+    base = dict(n_tasks=args.n_tasks, reps=args.task_repeats, repeats=args.repeats)
+    rows = []
+
+    def add(kind, value, population, **kw):
+        row = _measure_generation(
+            population,
+            base["n_tasks"],
+            base["reps"],
+            args.forms[0],
+            "init",
+            base["repeats"],
+            **kw,
+        )
+        row["axis"], row["value"] = kind, value
+        row["us_per_agent_step"] = 1e6 * row["seconds"] / row["agent_steps"]
+        print(json.dumps(row), file=sys.stderr, flush=True)
+        rows.append(row)
+
+    p0 = args.populations[0]
+    for population in args.populations:
+        add("population", population, population)
+    for n_rollouts in args.rollouts:
+        add("lifetime_rollouts", n_rollouts, p0, n_rollouts=n_rollouts)
+    for hidden in args.hidden:
+        add("hidden", hidden, p0, hidden=hidden)
+    return dict(rows=rows, peak_rss_mb=peak_rss_mb())
+
+
+JOBS = dict(
+    baseline=job_baseline,
+    sweep=job_sweep,
+    blocks=job_blocks,
+    generation=job_generation,
+    scaling=job_scaling,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.throughput")
+    parser.add_argument("job", choices=sorted(JOBS))
+    parser.add_argument("--models", nargs="+", default=["decprnn-postdn"])
+    parser.add_argument("--forms", nargs="+", default=["direct"])
+    parser.add_argument("--populations", nargs="+", type=int, default=[64])
+    parser.add_argument("--blocks", nargs="+", type=int, default=[32])
+    parser.add_argument("--block", type=int, default=32)
+    parser.add_argument("--means", nargs="+", default=["init"])
+    parser.add_argument("--n-tasks", type=int, default=8)
+    parser.add_argument("--task-repeats", type=int, default=4)
+    parser.add_argument("--rollouts", nargs="+", type=int, default=[])
+    parser.add_argument("--hidden", nargs="+", type=int, default=[])
+    parser.add_argument("--lifetimes", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    if args.block == 0:
+        args.block = None
+    result = JOBS[args.job](args)
+    if args.job != "baseline":
+        import jax
+
+        result["devices"] = jax.device_count()
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
