@@ -52,14 +52,14 @@ PLANS = {
         sweep2=["--populations", "1", "4", "16", "64", "256", "1024", "4096"],
         sweep2_other=["--populations", "1", "16", "256", "1024", "4096"],
         sweep1=["--populations", "64", "1024", "--forms", "direct", "factored"],
-        blocks=["--populations", "1024", "--blocks", "8", "32", "128", "0"]
+        blocks=["--populations", "1024", "--blocks", "8", "16", "32", "128", "0"]
         + ["--forms", "direct", "factored"],
         generation2=["--populations", "360", "--n-tasks", "8", "--task-repeats", "4"]
         + ["--forms", "direct", "factored", "--means", "init", "paper"],
         generation1=["--populations", "360", "--n-tasks", "8", "--task-repeats", "4"],
-        scaling=["--populations", "128", "32", "512", "--rollouts", "1", "8"]
+        scaling=["--populations", "32", "128", "512", "--rollouts", "1", "8"]
         + ["--hidden", "32", "128", "--n-tasks", "4", "--task-repeats", "2"],
-        repeats="3",
+        repeats="5",
     ),
 }
 
@@ -124,7 +124,7 @@ def collect(mode: str, log) -> dict:
     )
     jobs["sweep_1_device"] = run_job("sweep", 1, plan["sweep1"] + rep, log)
     jobs["blocks"] = run_job("blocks", 2, plan["blocks"] + rep, log)
-    gen_rep = ["--repeats", "2" if mode == "full" else "1"]
+    gen_rep = ["--repeats", "3" if mode == "full" else "1"]
     jobs["paper_generation"] = run_job(
         "generation", 2, plan["generation2"] + gen_rep, log
     )

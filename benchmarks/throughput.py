@@ -241,8 +241,9 @@ def job_scaling(args) -> dict:
         print(json.dumps(row), file=sys.stderr, flush=True)
         rows.append(row)
 
-    p0 = args.populations[0]
-    for population in args.populations:
+    populations = sorted(args.populations)
+    p0 = populations[len(populations) // 2]  # the other axes vary around this one
+    for population in populations:
         add("population", population, population)
     for n_rollouts in args.rollouts:
         add("lifetime_rollouts", n_rollouts, p0, n_rollouts=n_rollouts)

@@ -32,9 +32,13 @@ def sanitize_fitness(fitness: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 
 def block_rows(task: Task, lifetimes_per_row: int) -> int | None:
-    """Rows per block for a task's ``block_lifetimes`` option (None: no blocking)."""
+    """Rows per block for a task's ``block_lifetimes`` option (None: no blocking).
+
+    Blocking keeps a CPU core's working set in its cache; an accelerator needs the whole
+    batch at once to fill its cores, so off the CPU the option is ignored.
+    """
     block = task.info.get("block_lifetimes")
-    if block is None:
+    if block is None or jax.default_backend() != "cpu":
         return None
     return max(1, int(block) // lifetimes_per_row)
 

@@ -236,6 +236,8 @@ def maze_task(
         greedy=greedy,
     )
     _check_slots(r_slot, obs_sign)
+    if block_lifetimes is not None and block_lifetimes < 1:
+        raise ValueError(f"block_lifetimes must be >= 1 or None, got {block_lifetimes}")
 
     @functools.lru_cache(maxsize=32)
     def cached_lifetime(model: Model):
