@@ -129,7 +129,7 @@ def collect(mode: str, log) -> dict:
         "generation", 2, plan["generation2"] + gen_rep, log
     )
     jobs["paper_generation_1_device"] = run_job(
-        "generation", 1, plan["generation1"] + ["--repeats", "1"], log
+        "generation", 1, plan["generation1"] + gen_rep, log
     )
     jobs["scaling"] = run_job("scaling", 2, plan["scaling"] + gen_rep, log)
     return jobs
