@@ -6,8 +6,9 @@ the evolution loop vmaps it over tasks, repeats and the population.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import jax
 
@@ -41,3 +42,20 @@ class Task(NamedTuple):
     test_set: Callable[[], Any]
     lifetime: Callable[[Model], Callable[[Params, Any, jax.Array], LifetimeResult]]
     info: dict[str, Any]
+
+
+T = TypeVar("T")
+
+
+def per_model_cache(build: Callable[[Model], T]) -> Callable[[Model], T]:
+    """Memoise ``build(model)``, so every ``task.lifetime(model)`` call returns the same
+    closure and jitted callers do not recompile; unhashable models get a fresh build."""
+    cached = functools.lru_cache(maxsize=32)(build)
+
+    def get(model: Model) -> T:
+        try:
+            return cached(model)
+        except TypeError:
+            return build(model)
+
+    return get

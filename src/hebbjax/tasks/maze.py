@@ -16,7 +16,6 @@ reached their goals early costs only the steps it ran (up to ``n_rollouts * max_
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 
 import jax
@@ -32,7 +31,7 @@ from hebbjax.envs.maze import (
 from hebbjax.envs.maze_gen import sample_maze
 from hebbjax.envs.maze_sets import N_TEST, N_VALIDATION, maze_set
 from hebbjax.models.base import Model, Params
-from hebbjax.tasks.base import LifetimeResult, Task
+from hebbjax.tasks.base import LifetimeResult, Task, per_model_cache
 
 N_INPUT = 15  # 9 view cells, 4 previous-action one-hot, reward slot, done slot
 N_OUTPUT = 5  # 4 action logits and the greedy gate
@@ -239,15 +238,7 @@ def maze_task(
     if block_lifetimes is not None and block_lifetimes < 1:
         raise ValueError(f"block_lifetimes must be >= 1 or None, got {block_lifetimes}")
 
-    @functools.lru_cache(maxsize=32)
-    def cached_lifetime(model: Model):
-        return make_lifetime(model, **options)
-
-    def lifetime(model: Model):
-        try:
-            return cached_lifetime(model)
-        except TypeError:  # an unhashable model: build a fresh closure
-            return make_lifetime(model, **options)
+    lifetime = per_model_cache(lambda model: make_lifetime(model, **options))
 
     def sample_params(key: jax.Array):
         return sample_maze(key, size, crowd, max_steps)

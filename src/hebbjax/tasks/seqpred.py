@@ -16,14 +16,12 @@ Validation and test sets are 1,600 seeded tasks each, as the reference's test se
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 
 from hebbjax.envs.seqpred import SequencePrediction, sample_seqpred_params
 from hebbjax.models.base import Model, Params
-from hebbjax.tasks.base import LifetimeResult, Task
+from hebbjax.tasks.base import LifetimeResult, Task, per_model_cache
 
 N_VALIDATION = 1600
 N_TEST = 1600
@@ -85,15 +83,7 @@ def seqpred_task(
     """
     env = SequencePrediction(dim, k_train, n_test)
 
-    @functools.lru_cache(maxsize=32)
-    def cached_lifetime(model: Model):
-        return seqpred_lifetime(model, env)
-
-    def lifetime(model: Model):
-        try:
-            return cached_lifetime(model)
-        except TypeError:  # an unhashable model: build a fresh closure
-            return seqpred_lifetime(model, env)
+    lifetime = per_model_cache(lambda model: seqpred_lifetime(model, env))
 
     def sample_params(key: jax.Array):
         return sample_seqpred_params(key, dim, env.n_steps)

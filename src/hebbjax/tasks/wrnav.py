@@ -14,14 +14,12 @@ paper's score. Validation and test sets are 1,600 seeded tasks each.
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 
 from hebbjax.envs.wrnav import WheeledRobotNavigation, sample_wrnav_params
 from hebbjax.models.base import Model, Params
-from hebbjax.tasks.base import LifetimeResult, Task
+from hebbjax.tasks.base import LifetimeResult, Task, per_model_cache
 
 N_VALIDATION = 1600
 N_TEST = 1600
@@ -113,15 +111,7 @@ def wrnav_task(
     """
     env = WheeledRobotNavigation(noise_std, max_steps, clip_actions)
 
-    @functools.lru_cache(maxsize=32)
-    def cached_lifetime(model: Model):
-        return wrnav_lifetime(model, env)
-
-    def lifetime(model: Model):
-        try:
-            return cached_lifetime(model)
-        except TypeError:  # an unhashable model: build a fresh closure
-            return wrnav_lifetime(model, env)
+    lifetime = per_model_cache(lambda model: wrnav_lifetime(model, env))
 
     def sample_params(key: jax.Array):
         return sample_wrnav_params(key, max_steps)
