@@ -240,3 +240,11 @@ def test_paper_genome_loads_into_decprnn_postdn(fixtures_dir):
     memory = model.init_memory(params)
     out, memory = model.step(params, memory, jnp.zeros(15, jnp.float32))
     np.testing.assert_allclose(memory.h, np.tanh(flat[455:519]), rtol=1e-6)
+
+
+def test_dnn_reads_only_the_observation_of_the_task_input():
+    # the trainer passes the task's n_in (15); the DNN still sees only the 9-cell view
+    model = make_model("dnn", n_in=15, n_out=5)
+    assert model.n_in == 9 and n_gene(model) == 5125
+    with pytest.raises(ValueError, match="n_obs=9 of n_in=4"):
+        make_model("dnn", n_in=4, n_obs=9)

@@ -42,9 +42,19 @@ def feedforward(
     return Model(normal_init(shapes, init_scale), init_memory, step, n_in, n_out, 0)
 
 
-def dnn(hidden: int = 64, n_in: int = 9, n_out: int = 5, **kw) -> Model:
-    """DNN: feed-forward net on the 9 observation values only."""
-    return feedforward(hidden, n_in, n_out, **kw)
+def dnn(
+    hidden: int = 64, n_in: int = 15, n_out: int = 5, n_obs: int | None = None, **kw
+) -> Model:
+    """DNN: feed-forward net on the 9 observation values only.
+
+    ``n_in`` is the task's input size; the network reads only its first ``n_obs`` entries
+    (default min(9, n_in): the maze input starts with the 3x3 view), so
+    ``Model.n_in == n_obs`` and the task feeds it that prefix.
+    """
+    n_obs = min(9, n_in) if n_obs is None else n_obs
+    if not 0 < n_obs <= n_in:
+        raise ValueError(f"the DNN reads n_obs={n_obs} of n_in={n_in} inputs")
+    return feedforward(hidden, n_obs, n_out, **kw)
 
 
 def meta_dnn(hidden: int = 64, n_in: int = 15, n_out: int = 5, **kw) -> Model:
