@@ -16,7 +16,8 @@ install: $(STAMP)
 
 # A short default run (minutes on 2 CPU cores) whose validation score improves.
 train: $(STAMP)
-	$(BIN)/hebbjax train --task maze --model decprnn-postdn --out runs/default
+	$(BIN)/hebbjax train --task maze --model decprnn-postdn --out runs/default \
+		$$(test -f runs/default/checkpoint.npz && echo --resume)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
