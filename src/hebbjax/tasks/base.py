@@ -59,3 +59,16 @@ def per_model_cache(build: Callable[[Model], T]) -> Callable[[Model], T]:
             return build(model)
 
     return get
+
+
+def seeded_task_set(
+    sample_params: Callable[[jax.Array], Any], seed: int, n: int
+) -> Callable[[], Any]:
+    """``Task.validation_set``/``test_set`` for a sampler: ``n`` tasks stacked, drawn from
+    ``key(seed)``, the same for every run and user, computed once per task object."""
+
+    @functools.cache
+    def task_set():
+        return jax.vmap(sample_params)(jax.random.split(jax.random.key(seed), n))
+
+    return task_set

@@ -21,7 +21,12 @@ import jax.numpy as jnp
 
 from hebbjax.envs.seqpred import SequencePrediction, sample_seqpred_params
 from hebbjax.models.base import Model, Params
-from hebbjax.tasks.base import LifetimeResult, Task, per_model_cache
+from hebbjax.tasks.base import (
+    LifetimeResult,
+    Task,
+    per_model_cache,
+    seeded_task_set,
+)
 
 N_VALIDATION = 1600
 N_TEST = 1600
@@ -88,17 +93,14 @@ def seqpred_task(
     def sample_params(key: jax.Array):
         return sample_seqpred_params(key, dim, env.n_steps)
 
-    def task_set(seed: int, n: int):
-        return jax.vmap(sample_params)(jax.random.split(jax.random.key(seed), n))
-
     return Task(
         name=name or f"seqpred-l{dim}-k{k_train}-n{n_test}",
         n_in=dim,
         n_out=dim,
         n_rollouts=2,
         sample_params=sample_params,
-        validation_set=lambda: task_set(validation_seed, N_VALIDATION),
-        test_set=lambda: task_set(test_seed, N_TEST),
+        validation_set=seeded_task_set(sample_params, validation_seed, N_VALIDATION),
+        test_set=seeded_task_set(sample_params, test_seed, N_TEST),
         lifetime=lifetime,
         info=dict(
             dim=dim,

@@ -19,7 +19,12 @@ import jax.numpy as jnp
 
 from hebbjax.envs.wrnav import WheeledRobotNavigation, sample_wrnav_params
 from hebbjax.models.base import Model, Params
-from hebbjax.tasks.base import LifetimeResult, Task, per_model_cache
+from hebbjax.tasks.base import (
+    LifetimeResult,
+    Task,
+    per_model_cache,
+    seeded_task_set,
+)
 
 N_VALIDATION = 1600
 N_TEST = 1600
@@ -116,17 +121,14 @@ def wrnav_task(
     def sample_params(key: jax.Array):
         return sample_wrnav_params(key, max_steps)
 
-    def task_set(seed: int, n: int):
-        return jax.vmap(sample_params)(jax.random.split(jax.random.key(seed), n))
-
     return Task(
         name=name or f"wrnav-noise{noise_std:g}",
         n_in=3,
         n_out=2,
         n_rollouts=2,
         sample_params=sample_params,
-        validation_set=lambda: task_set(validation_seed, N_VALIDATION),
-        test_set=lambda: task_set(test_seed, N_TEST),
+        validation_set=seeded_task_set(sample_params, validation_seed, N_VALIDATION),
+        test_set=seeded_task_set(sample_params, test_seed, N_TEST),
         lifetime=lifetime,
         info=dict(
             noise_std=noise_std,
