@@ -183,6 +183,11 @@ def test_models_and_tasks_json(capsys):
     assert main(["tasks", "--json"]) == 0
     names = [r["name"] for r in json.loads(capsys.readouterr().out)]
     assert {"maze", "maze9", "maze15", "maze21"} <= set(names)
+    # the table lists every task, whatever settings each one has
+    assert main(["tasks"]) == 0
+    table = capsys.readouterr().out
+    for name in ("maze15", "seqpred-l1-k10-n20", "wrnav-noise0.2", "ant-palm"):
+        assert name in table
 
 
 def test_eval_run_in_and_out_of_distribution(uninterrupted, capsys):

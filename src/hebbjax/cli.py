@@ -111,13 +111,16 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(title="hebbjax tasks")
-    wanted = ("size", "crowd", "n_rollouts", "max_steps", "obs_sign", "n_in", "n_out")
-    keys = [k for k in wanted if rows and k in rows[0]]
-    table.add_column("name")
-    for k in keys:
-        table.add_column(k)
+    fixed = ("n_in", "n_out", "n_rollouts")
+    for column in ("name", *fixed, "settings"):
+        table.add_column(column)
     for r in rows:
-        table.add_row(r["name"], *(str(r[k]) for k in keys))
+        settings = ", ".join(
+            f"{k}={v}"
+            for k, v in r.items()
+            if k not in ("name", *fixed) and not k.endswith("_seed")
+        )
+        table.add_row(r["name"], *(str(r[k]) for k in fixed), settings)
     Console().print(table)
     return 0
 
