@@ -15,6 +15,7 @@ from hebbjax.envs.wrnav import (
     signal_strength,
     wheel_kinematics,
 )
+from hebbjax.models import make_model
 from hebbjax.tasks import make_task
 
 
@@ -188,6 +189,22 @@ def test_task_registry_settings():
     assert periods.min() >= 10 and periods.max() <= 100
     amp = np.asarray(a.amplitude)
     assert amp.min() >= 1 and amp.max() <= 3
+
+
+def test_seqpred_n_means_total_follows_the_paper_text():
+    """Paper: N is the sequence length (predict y_{K+1}..y_N); code: N TEST steps."""
+    code = make_task("seqpred-l1-k10-n20")
+    paper = make_task("seqpred-l1-k10-n20", n_means="total")
+    assert code.info["n_test"] == 20 and paper.info["n_test"] == 10
+    model = make_model("es-rnn", n_in=1, n_out=1)
+    params = model.init_params(jax.random.key(0))
+    task_params = paper.sample_params(jax.random.key(1))
+    result = paper.lifetime(model)(params, task_params, jax.random.key(2))
+    np.testing.assert_array_equal(result.steps, [10, 10])
+    with pytest.raises(ValueError, match="n_means must be one of test, total"):
+        make_task("seqpred-l1-k10-n20", n_means="all")
+    with pytest.raises(ValueError, match="needs N > K"):
+        make_task("seqpred-l1-k10-n20", k_train=20, n_means="total")
 
 
 @pytest.mark.parametrize(

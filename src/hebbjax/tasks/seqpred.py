@@ -68,25 +68,39 @@ def seqpred_lifetime(model: Model, env: SequencePrediction):
     return run
 
 
+N_MEANINGS = ("test", "total")
+
+
 def seqpred_task(
     dim: int = 1,
     k_train: int = 10,
     n_test: int = 20,
+    n_means: str = "test",
     validation_seed: int = 20210901,
     test_seed: int = 20210902,
     name: str | None = None,
 ) -> Task:
-    """Sequence Predicting with l = ``dim`` sinusoids, K = ``k_train``, N = ``n_test``.
+    """Sequence Predicting with l = ``dim`` sinusoids, K = ``k_train`` and N = ``n_test``.
 
     Args:
-        dim, k_train, n_test: the (l, K, N) of the paper's Table 2 (N = TEST steps, as
-            in the reference code: the TEST phase predicts ``y_{K+1} .. y_{K+N}``).
+        dim, k_train, n_test: the (l, K, N) of the paper's Table 2.
+        n_means: what N counts. ``"test"`` (default; the reference config
+            ``config_SeqPred_task.py``, spec 4.1): N TEST steps predicting
+            ``y_{K+1} .. y_{K+N}``. ``"total"`` (the paper's Sec. 4.1 text): N is the
+            whole sequence, so TEST predicts ``y_{K+1} .. y_N`` in N - K steps.
         validation_seed, test_seed: seeds of the 1,600 validation and test tasks.
         name: task name; default ``seqpred-l{dim}-k{k_train}-n{n_test}``.
     Returns:
         A ``Task`` with 2 rollouts (TRAIN, TEST).
     """
-    env = SequencePrediction(dim, k_train, n_test)
+    if n_means not in N_MEANINGS:
+        raise ValueError(
+            f"n_means must be one of {', '.join(N_MEANINGS)}, got {n_means!r}"
+        )
+    steps = n_test if n_means == "test" else n_test - k_train
+    if steps < 1:
+        raise ValueError(f"n_means='total' needs N > K, got N={n_test}, K={k_train}")
+    env = SequencePrediction(dim, k_train, steps)
 
     lifetime = per_model_cache(lambda model: seqpred_lifetime(model, env))
 
@@ -105,7 +119,8 @@ def seqpred_task(
         info=dict(
             dim=dim,
             k_train=k_train,
-            n_test=n_test,
+            n_test=steps,
+            n_means=n_means,
             rollout_weights=(0.0, 1.0),
             validation_seed=validation_seed,
             test_seed=test_seed,
