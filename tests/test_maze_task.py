@@ -182,6 +182,9 @@ def test_lifetime_returns_are_exact_and_chunking_is_invisible(maze9):
     chunked = evaluate_lifetimes(model, task, params, maze9, key, chunk_size=40)
     for a, b in zip(result, chunked, strict=True):
         np.testing.assert_array_equal(a, b)
+        # chunks are joined on the host: no multi-device slicing or concatenation is
+        # queued (those collectives could deadlock XLA:CPU's 2-thread dispatch pool)
+        assert len(b.sharding.device_set) == 1
     steps, returns, success = (
         np.asarray(x) for x in result[2:0:-1] + (result.success,)
     )

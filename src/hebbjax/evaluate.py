@@ -52,9 +52,14 @@ def evaluate_lifetimes(
     for lo in range(0, n_tasks, size):
         idx = np.minimum(np.arange(lo, lo + size), n_tasks - 1)
         part = jax.tree.map(lambda leaf, idx=idx: leaf[idx], task_params)
-        result = run(params, part, keys[idx])
+        # Each chunk is awaited and cut and joined on the host. Slicing and concatenating
+        # the device-sharded results instead queues all-gather / all-to-all programs behind
+        # the running chunk, and XLA:CPU's two-thread dispatch pool can then deadlock (a
+        # launch waiting for a device with 32 computations in flight while the other thread
+        # waits in an all-to-all; abort after 40 s in rendezvous.cc).
+        result = jax.device_get(run(params, part, keys[idx]))
         chunks.append(jax.tree.map(lambda leaf, lo=lo: leaf[: n_tasks - lo], result))
-    return jax.tree.map(lambda *parts: jnp.concatenate(parts), *chunks)
+    return jax.tree.map(lambda *parts: jnp.asarray(np.concatenate(parts)), *chunks)
 
 
 GOAL_CRITERIA = ("positive-return", "reached")
