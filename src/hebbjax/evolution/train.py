@@ -188,6 +188,14 @@ def train(
         lambda x: x[: config.n_validation], task.validation_set()
     )
     validate = make_validator(model, task, config.validation_repeats, mesh)
+
+    def get_mean(state):
+        # one awaited program, not one small dispatch per genome leaf: dozens of queued
+        # multi-device programs ahead of the validator's collectives can deadlock
+        # XLA:CPU's dispatch pool (see evaluate.evaluate_lifetimes)
+        return jax.block_until_ready(jitted_mean(state))
+
+    jitted_mean = jax.jit(es.get_mean)
     steps: dict[int, Any] = {}
     t_start = time.perf_counter()
 
@@ -203,11 +211,11 @@ def train(
         )
         save_checkpoint(ckpt_path, arrays, meta)
         save_genome_npz(out / "best_genome.npz", best_params)
-        save_genome_npz(out / "mean_genome.npz", es.get_mean(es_state))
+        save_genome_npz(out / "mean_genome.npz", get_mean(es_state))
 
     def run_validation(generation: int) -> dict:
         nonlocal best_score, best_params, best_gen
-        mean = es.get_mean(es_state)
+        mean = get_mean(es_state)
         record = _to_python(validate(mean, validation_set, k_val))
         if record["score"] is not None and record["score"] > best_score:
             best_score, best_params, best_gen = record["score"], mean, generation
@@ -254,7 +262,7 @@ def train(
             progress_fn(generation, record)
 
     return TrainResult(
-        mean_params=es.get_mean(es_state),
+        mean_params=get_mean(es_state),
         best_params=best_params,
         best_score=best_score,
         best_generation=best_gen,
