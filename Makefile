@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install train test test-slow bench lint clean
+.PHONY: install train test test-slow bench bench-eprnn lint clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -27,6 +27,11 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# EPRNN vs ES-RNN vs ES-LSTM at equal budget (Tables 2-3; about 2 hours on 2 cores, resumable)
+bench-eprnn: $(STAMP)
+	$(BIN)/python -m benchmarks.eprnn_compare --generations 250 \
+		--generations-for seqpred-l1-k10-n20=3000 --out benchmarks/results/eprnn/paper-es
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -192,7 +192,8 @@ def write_outputs(rows: list[dict], out: Path) -> None:
     for ax in list(axes.flat)[len(tasks) :]:
         ax.axis("off")
     fig.suptitle(
-        "eprnn-es, equal budget per task; dotted = paper (15,000 gens)", fontsize=8
+        "eprnn-es at equal budget per task (P = 398); dotted: the paper, 15,000 gens",
+        fontsize=8 if cols > 1 else 6,
     )
     fig.tight_layout()
     fig.savefig(out / "curves.png", dpi=100)
