@@ -99,11 +99,7 @@ def run_one(task_name, model_name, population, generations, validate_every, out,
     run_dir = out / f"{task_name}_{model_name}"
     resume = (run_dir / "checkpoint.npz").exists()
     result = train(config, run_dir, resume=resume)
-    history = result.history
-    if resume:  # the history of the generations before the resume lives in the file
-        from hebbjax.evolution.train import read_metrics
-
-        history = read_metrics(run_dir)
+    history = result.history  # the whole run's, resumed or not
     setup = build_run(config)
     test_set = setup.task.test_set()
 

@@ -147,6 +147,16 @@ class AntPhysics(NamedTuple):
     action_size: int
 
 
+def variant_system(physics: AntPhysics, index: jax.Array) -> Any:
+    """The Brax system of variant ``index`` (traced or not) from ``physics.systems``."""
+    return jax.tree.map(lambda leaf: leaf[index], physics.systems)
+
+
+def forward_displacement(state: Any, new_state: Any) -> jax.Array:
+    """How far the torso moved along +x in one step (metres): the papers' per-step fitness."""
+    return new_state.pipeline_state.x.pos[0, 0] - state.pipeline_state.x.pos[0, 0]
+
+
 def n_frames_for(backend: str, control_dt: float) -> int:
     """Physics sub-steps per control step: Brax's ant timestep is 0.005 s on spring and
     positional, 0.01 s on mjx and generalized."""

@@ -18,7 +18,12 @@ import jax.numpy as jnp
 from flax import struct
 from gymnax.environments import environment, spaces
 
-from hebbjax.envs.ant import VARIANTS, make_ant
+from hebbjax.envs.ant import (
+    VARIANTS,
+    forward_displacement,
+    make_ant,
+    variant_system,
+)
 
 
 @struct.dataclass(kw_only=True)
@@ -63,7 +68,7 @@ class BraxAnt(environment.Environment[AntState, AntParams]):
         return AntParams(max_steps_in_episode=self.max_steps, variant=jnp.int32(0))
 
     def _sys(self, params: AntParams) -> Any:
-        return jax.tree.map(lambda leaf: leaf[params.variant], self.physics.systems)
+        return variant_system(self.physics, params.variant)
 
     def reset_env(
         self, key: jax.Array, params: AntParams
@@ -76,9 +81,7 @@ class BraxAnt(environment.Environment[AntState, AntParams]):
     ) -> tuple[jax.Array, AntState, jax.Array, jax.Array, dict[str, Any]]:
         del key
         new = self.physics.step(self._sys(params), state.brax_state, action)
-        reward = (
-            new.pipeline_state.x.pos[0, 0] - state.brax_state.pipeline_state.x.pos[0, 0]
-        )
+        reward = forward_displacement(state.brax_state, new)
         state = AntState(time=state.time + 1, brax_state=new)
         # the ant never falls out of the episode (terminate_when_unhealthy=False, as in the
         # papers' fixed-length lifetimes); gymnax truncates at max_steps_in_episode

@@ -188,6 +188,7 @@ def train(
         lambda x: x[: config.n_validation], task.validation_set()
     )
     validate = make_validator(model, task, config.validation_repeats, mesh)
+    jitted_mean = jax.jit(es.get_mean)
 
     def get_mean(state):
         # one awaited program, not one small dispatch per genome leaf: dozens of queued
@@ -195,7 +196,6 @@ def train(
         # XLA:CPU's dispatch pool (see evaluate.evaluate_lifetimes)
         return jax.block_until_ready(jitted_mean(state))
 
-    jitted_mean = jax.jit(es.get_mean)
     steps: dict[int, Any] = {}
     t_start = time.perf_counter()
 

@@ -34,16 +34,22 @@ Protocols: ``default`` (train and test on the default ant), ``najarro`` (train d
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hebbjax.envs.ant import BACKENDS, check_variants, make_ant, n_frames_for
+from hebbjax.envs.ant import (
+    BACKENDS,
+    check_variants,
+    forward_displacement,
+    make_ant,
+    n_frames_for,
+    variant_system,
+)
 from hebbjax.models.base import Model, Params
-from hebbjax.tasks.base import LifetimeResult, Task
+from hebbjax.tasks.base import LifetimeResult, Task, per_model_cache
 
 PROTOCOLS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "default": (("default",), ("default",)),
@@ -78,7 +84,7 @@ def make_morphology_lifetime(
     """
 
     def run(params, index, key):
-        sys = jax.tree.map(lambda leaf: leaf[index], physics.systems)
+        sys = variant_system(physics, index)
         k_env, k_mem = jax.random.split(key)
         state = physics.reset(sys, k_env)
         memory = model.init_memory(params, k_mem)
@@ -90,7 +96,7 @@ def make_morphology_lifetime(
             action = jnp.where(burning, 0.0, out)
             new_state = physics.step(sys, state, action)
             pos = new_state.pipeline_state.x.pos[0]
-            dx = pos[0] - state.pipeline_state.x.pos[0, 0]
+            dx = forward_displacement(state, new_state)
             counted = alive & ~burning
             dist = dist + jnp.where(counted, dx, 0.0)
             count = count + counted.astype(jnp.int32)
@@ -169,12 +175,11 @@ def ant_task(
     def physics():
         return make_ant(variants, backend, control_dt, reset_noise_scale)
 
-    @functools.lru_cache(maxsize=32)
-    def morphology_lifetime(model: Model):
-        return make_morphology_lifetime(model, physics(), **options)
+    morphology_lifetime = per_model_cache(
+        lambda model: make_morphology_lifetime(model, physics(), **options)
+    )
 
-    @functools.lru_cache(maxsize=32)
-    def lifetime(model: Model):
+    def build_lifetime(model: Model):
         one = morphology_lifetime(model)
         over_morphologies = jax.vmap(one, in_axes=(None, 0, 0))
 
@@ -185,6 +190,8 @@ def ant_task(
             return LifetimeResult(jnp.mean(dist) - penalty, dist, steps, survived)
 
         return run
+
+    lifetime = per_model_cache(build_lifetime)
 
     def summarize(
         model: Model, params: Params, key: jax.Array, n_lifetimes: int = 100
