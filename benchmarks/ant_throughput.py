@@ -21,6 +21,7 @@ from pathlib import Path
 import jax
 
 from hebbjax.models import make_model
+from hebbjax.rollout import population_evaluator
 from hebbjax.tasks import make_task
 
 RESULTS = Path(__file__).parent / "results" / "ant"
@@ -32,22 +33,25 @@ def measure(backend: str, population: int, seconds: float, repeats: int) -> dict
     params = jax.vmap(model.init_params)(
         jax.random.split(jax.random.key(0), population)
     )
-    run = jax.jit(jax.vmap(task.lifetime(model), in_axes=(0, None, None)))
-    indices = task.sample_params(jax.random.key(1))
+    run = jax.jit(population_evaluator(model, task))
+    indices = task.sample_params(jax.random.key(1))[None]
     t0 = time.perf_counter()
-    compiled = run.lower(params, indices, jax.random.key(2)).compile()
+    keys = jax.random.split(jax.random.key(2), (1, 1))
+    compiled = run.lower(params, indices, keys).compile()
     compile_s = time.perf_counter() - t0
     times = []
     for r in range(repeats):
         t0 = time.perf_counter()
-        jax.block_until_ready(compiled(params, indices, jax.random.key(3 + r)))
+        keys = jax.random.split(jax.random.key(3 + r), (1, 1))
+        jax.block_until_ready(compiled(params, indices, keys))
         times.append(time.perf_counter() - t0)
-    steps = population * task.info["n_steps"]
+    n_steps = task.settings["n_steps"]
+    steps = population * n_steps
     return dict(
         backend=backend,
         population=population,
-        lifetime_steps=task.info["n_steps"],
-        control_dt=task.info["control_dt"],
+        lifetime_steps=n_steps,
+        control_dt=task.settings["control_dt"],
         compile_seconds=compile_s,
         run_seconds=min(times),
         steps_per_second=steps / min(times),

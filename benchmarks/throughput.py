@@ -72,9 +72,9 @@ def job_baseline(args) -> dict:
 def _population_runner(model_name, population, block, form, hidden=64, **task_kw):
     import jax
 
-    from hebbjax.evolution.loop import population_evaluator
     from hebbjax.models import make_model
     from hebbjax.parallel import local_mesh
+    from hebbjax.rollout import population_evaluator
     from hebbjax.tasks import make_task
 
     task = make_task("maze", block_lifetimes=block, **task_kw)
@@ -159,7 +159,9 @@ def _generation(
     model = make_model("decprnn-postdn", **kw)
     task = make_task("maze", **task_kw)
     if mean == "paper":
-        flat = np.load(_REPO / "tests" / "fixtures" / "decprnn_postdn_paper_genome.npy")
+        flat = np.load(
+            _REPO / "src" / "hebbjax" / "data" / "decprnn_postdn_paper_genome.npy"
+        )
         init = from_epann_flat(model, flat)
     else:
         init = model.init_params(jax.random.key(0))

@@ -100,8 +100,8 @@ def test_stacked_systems_step_like_separately_built_ones(physics):
 def test_ant_task_contract():
     task = make_task("ant-palm", **TINY)
     assert (task.n_in, task.n_out, task.n_rollouts) == (27, 8, 4)
-    assert task.info["n_steps"] == 10
-    assert task.info["variants"] == (
+    assert task.settings["n_steps"] == 10
+    assert task.settings["variants"] == (
         "default",
         "long-yn",
         "short-xp-yp",
@@ -109,8 +109,12 @@ def test_ant_task_contract():
         "long-yp",
     )
     np.testing.assert_array_equal(task.sample_params(jax.random.key(0)), [0, 1, 2, 3])
-    np.testing.assert_array_equal(task.test_set(), [[4, 4, 4, 4]])
+    np.testing.assert_array_equal(task.test_set(), [[4]])
     assert task.validation_set().shape == (1, 4)
+    np.testing.assert_array_equal(task.task_set("variant:long-yn"), [[1]])
+    assert task.sets["variant:long-yp"].role == "held-out"
+    assert task.eval_sets == tuple(f"variant:{v}" for v in task.settings["variants"])
+    assert task.eval_repeats == 100
     with pytest.raises(ValueError, match="control_dt"):
         make_task("ant", backend="spring", control_dt=0.0075)
     with pytest.raises(ValueError, match="protocol"):
@@ -139,16 +143,20 @@ def test_tiny_training_run_and_eval(tmp_path, capsys):
     assert all(
         np.isfinite(r["fitness_mean"]) and r["n_nonfinite"] == 0 for r in history
     )
-    assert (
-        len(history[0]["rollout_return"]) == 2
-    )  # one distance per training morphology
+    assert len(history[0]["return_mean"]) == 2  # one distance per training morphology
     assert history[0]["env_steps"] == 4 * 2 * 10
     assert np.isfinite(result.best_score)
-    code = main(["eval", "--run", str(tmp_path / "run"), "--lifetimes", "3", "--json"])
+    code = main(["eval", "--run", str(tmp_path / "run"), "--repeats", "3", "--json"])
     assert code == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    rows = {r["variant"]: r for r in summary["variants"]}
-    assert rows["short-xp-yp"]["role"] == "test" and rows["default"]["role"] == "train"
-    assert summary["n_lifetimes"] == 3
+    rows = summary["ant-damage"]
+    assert set(rows) == {
+        "variant:default",
+        "variant:short-xp-yn",
+        "variant:short-xp-yp",
+    }
+    assert rows["variant:short-xp-yp"]["role"] == "held-out"
+    assert rows["variant:default"]["role"] == "train"
     for row in rows.values():
-        assert np.isfinite(row["distance_mean"]) and row["distance_stderr"] > 0
+        assert row["n_lifetimes"] == 3
+        assert np.isfinite(row["return_mean"][0]) and row["return_stderr"][0] > 0

@@ -25,6 +25,7 @@ from hebbjax.envs.maze import MazeParams
 from hebbjax.models import make_model
 from hebbjax.models.base import Model
 from hebbjax.models.genome_io import from_epann_flat, genome_layout
+from hebbjax.tasks import Probe
 from hebbjax.tasks.maze import make_lifetime
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -42,35 +43,16 @@ def flat_genome(name: str) -> np.ndarray:
     return nb.random_genome(name, np.random.default_rng(7))
 
 
-def recording(model: Model) -> Model:
-    """``model`` whose memory also records the greedy action of every step."""
-
-    def init_memory(params, key=None):
-        return (
-            model.init_memory(params, key),
-            jnp.int32(0),
-            jnp.zeros(N_STEPS, jnp.int32),
-        )
-
-    def step(params, memory, x, plastic=True):
-        inner, count, actions = memory
-        out, inner = model.step(params, inner, x, plastic)
-        actions = actions.at[count].set(jnp.argmax(out[:4]).astype(jnp.int32))
-        return out, (inner, count + 1, actions)
-
-    return model._replace(init_memory=init_memory, step=step)
-
-
 def hebbjax_lifetimes(model: Model, flat: np.ndarray, mazes: MazeParams):
+    """Lifetimes and the action of every step, recorded by a probe."""
     run = make_lifetime(
-        recording(model), greedy=True, first_actions=FIRST_ACTIONS, with_memory=True
+        model, greedy=True, first_actions=FIRST_ACTIONS, probe=Probe(record=("action",))
     )
     keys = jax.random.split(jax.random.key(0), len(MAZES))
     params = from_epann_flat(model, flat)
-    result, (_, count, actions) = jax.jit(jax.vmap(run, in_axes=(None, 0, 0)))(
-        params, mazes, keys
-    )
-    return result, np.asarray(count), np.asarray(actions)
+    result, trace = jax.jit(jax.vmap(run, in_axes=(None, 0, 0)))(params, mazes, keys)
+    count = np.asarray(trace["valid"]).sum(axis=1)
+    return result, count, np.asarray(trace["action"])
 
 
 @pytest.fixture(scope="module")

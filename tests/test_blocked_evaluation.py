@@ -5,9 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hebbjax.evolution.loop import population_evaluator, task_set_evaluator
 from hebbjax.models import make_model
 from hebbjax.parallel import blocked_vmap, local_mesh
+from hebbjax.rollout import population_evaluator, set_evaluator
 from hebbjax.tasks import make_task
 
 
@@ -38,7 +38,7 @@ def test_block_size_does_not_change_results():
         life_keys = jax.random.split(jax.random.key(2), (2, 2))
         evaluate = jax.jit(population_evaluator(model, task, mesh))
         by_population.append(evaluate(population, mazes, life_keys))
-        one = jax.jit(task_set_evaluator(model, task, mesh))
+        one = jax.jit(set_evaluator(model, task, mesh))
         by_task_set.append(
             one(jax.tree.map(lambda x: x[0], population), mazes, life_keys)
         )

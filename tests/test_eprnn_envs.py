@@ -173,10 +173,13 @@ def test_task_registry_settings():
     }.items():
         task = make_task(name)
         assert (task.n_in, task.n_out, task.n_rollouts) == (dim, dim, 2)
-        assert (task.info["k_train"], task.info["n_test"]) == (k, n)
+        assert (task.settings["k_train"], task.settings["n_test"]) == (k, n)
     for noise in ("0.01", "0.05", "0.2"):
         task = make_task(f"wrnav-noise{noise}")
-        assert task.info["noise_std"] == float(noise) and (task.n_in, task.n_out) == (
+        assert task.settings["noise_std"] == float(noise) and (
+            task.n_in,
+            task.n_out,
+        ) == (
             3,
             2,
         )
@@ -195,7 +198,7 @@ def test_seqpred_n_means_total_follows_the_paper_text():
     """Paper: N is the sequence length (predict y_{K+1}..y_N); code: N TEST steps."""
     code = make_task("seqpred-l1-k10-n20")
     paper = make_task("seqpred-l1-k10-n20", n_means="total")
-    assert code.info["n_test"] == 20 and paper.info["n_test"] == 10
+    assert code.settings["n_test"] == 20 and paper.settings["n_test"] == 10
     model = make_model("es-rnn", n_in=1, n_out=1)
     params = model.init_params(jax.random.key(0))
     task_params = paper.sample_params(jax.random.key(1))

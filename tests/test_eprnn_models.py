@@ -32,6 +32,87 @@ def test_genome_sizes_of_the_paper():
     assert make_model("eprnn").n_mem == 64 + 64 * 64
 
 
+def test_baseline_genome_sizes_of_the_reference_code():
+    # spec 4.3 "Baselines": Versatile rnn / lstm of width 64 between FC_1 and FC_2, for
+    # Sequence Predicting l = 1; the reference's lstm layer holds 32 hidden + 32 cell
+    # units, and both evolve their initial state H_Mem (64 values)
+    assert n_gene(make_model("es-rnn", n_in=1, n_out=1)) == 12_677
+    assert n_gene(make_model("es-lstm", n_in=1, n_out=1)) == 14_789
+    fixed = dict(evolve_initial_state=False)
+    assert n_gene(make_model("es-rnn", n_in=1, n_out=1, **fixed)) == 12_613
+    assert n_gene(make_model("es-lstm", n_in=1, n_out=1, **fixed)) == 14_789 - 64
+    full = make_model("es-lstm", n_in=1, n_out=1, half_width=False)
+    assert n_gene(full) == 37_509 and full.n_mem == 128
+    assert n_gene(
+        make_model("es-lstm", n_in=1, n_out=1, half_width=False, **fixed)
+    ) == (37_381)
+    assert make_model("es-lstm").n_mem == 64 and make_model("es-rnn").n_mem == 64
+    params = make_model("es-lstm", n_in=1, n_out=1).init_params(jax.random.key(0))
+    assert params["lstm/W"].shape == (128, 96) and params["h_mem"].shape == (64,)
+    assert params["fc_hidden/W"].shape == (64, 32)
+    assert abs(float(params["lstm/W"].std()) - 1 / np.sqrt(96)) < 0.01
+
+
+@pytest.mark.parametrize("name", ["es-rnn", "es-lstm"])
+def test_baselines_start_from_the_evolved_initial_state(name):
+    model = make_model(name, n_in=2, n_out=2, hidden=6)
+    params = model.init_params(jax.random.key(0))
+    assert float(jnp.abs(params["h_mem"]).max()) == 0.0  # initialised to 0, as EPRNN's
+    h_mem = jnp.arange(params["h_mem"].size, dtype=jnp.float32) / 10 + 0.1
+    params = dict(params, h_mem=h_mem)
+    memory = model.init_memory(params, jax.random.key(1))
+    np.testing.assert_array_equal(jnp.concatenate(jax.tree.leaves(memory)), h_mem)
+    x = jnp.array([0.3, -0.7], jnp.float32)
+    out, _ = model.step(params, memory, x)
+    zero_out, _ = model.step(
+        params, model.init_memory(dict(params, h_mem=0 * h_mem)), x
+    )
+    assert not np.allclose(out, zero_out)
+    fixed = make_model(name, n_in=2, n_out=2, hidden=6, evolve_initial_state=False)
+    fixed_params = fixed.init_params(jax.random.key(0))
+    assert "h_mem" not in fixed_params
+    memory = fixed.init_memory(fixed_params)
+    assert all(float(jnp.abs(m).max()) == 0.0 for m in jax.tree.leaves(memory))
+
+
+def numpy_lstm_step(p, h_c, x, units):
+    """The reference's lstm layer (separate gates, H_Mem = [h; c]) in float64 numpy."""
+    p = {k: np.asarray(v, np.float64) for k, v in p.items()}
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    z = np.maximum(0, p["fc_in/W"] @ x + p["fc_in/b"])
+    if "fc_extra/W" in p:
+        z = np.maximum(0, p["fc_extra/W"] @ z + p["fc_extra/b"])
+    inp = np.concatenate([h_c[:units], z])
+    w, b = p["lstm/W"], p["lstm/b"]
+    gate = {
+        n: w[i * units : (i + 1) * units] @ inp + b[i * units : (i + 1) * units]
+        for i, n in enumerate("gifo")
+    }
+    c = sig(gate["f"]) * h_c[units:] + sig(gate["i"]) * np.tanh(gate["g"])
+    h = sig(gate["o"]) * np.tanh(c)
+    u = sig(p["fc_hidden/W"] @ h + p["fc_hidden/b"])
+    return p["fc_out/W"] @ u + p["fc_out/b"], np.concatenate([h, c])
+
+
+@pytest.mark.parametrize("half_width", [True, False])
+def test_es_lstm_step_matches_numpy(half_width):
+    hidden = 6
+    units = hidden // 2 if half_width else hidden
+    model = make_model("es-lstm", n_in=3, n_out=2, hidden=hidden, half_width=half_width)
+    params = random_params(model, jax.random.key(0))
+    memory = model.init_memory(params)
+    h_c = np.asarray(params["h_mem"], np.float64)
+    assert h_c.shape == (2 * units,)
+    x = np.array([0.4, -1.2, 0.8], np.float32)
+    for _ in range(3):
+        want_out, h_c = numpy_lstm_step(params, h_c, x, units)
+        out, memory = jax.jit(model.step)(params, memory, x)
+        np.testing.assert_allclose(out, want_out, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(
+            np.concatenate([memory.h, memory.c]), h_c, rtol=1e-4, atol=1e-5
+        )
+
+
 def test_genome_init_follows_the_reference():
     params = make_model("eprnn", n_in=3, n_out=2).init_params(jax.random.key(0))
     zero = [k for k in params if not k.endswith("/W")]
@@ -84,19 +165,19 @@ def test_eprnn_step_matches_numpy():
     x = np.array([0.4, -1.2], np.float32)
     h_prev, w_rec = (
         np.asarray(memory.h, np.float64),
-        np.asarray(memory.w_rec, np.float64),
+        np.asarray(memory.w_rec.weight, np.float64),
     )
     for _ in range(3):
         want_out, want_h, want_w = numpy_eprnn_step(params, h_prev, w_rec, x, hidden)
         out, memory = jax.jit(model.step)(params, memory, x)
         np.testing.assert_allclose(out, want_out, rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(memory.h, want_h, rtol=1e-4, atol=1e-5)
-        np.testing.assert_allclose(memory.w_rec, want_w, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(memory.w_rec.weight, want_w, rtol=1e-4, atol=1e-5)
         h_prev, w_rec = want_h, want_w
     frozen_out, frozen = model.step(params, memory, x, plastic=False)
-    np.testing.assert_array_equal(frozen.w_rec, memory.w_rec)
+    np.testing.assert_array_equal(frozen.w_rec.weight, memory.w_rec.weight)
     _, traced = jax.jit(model.step)(params, memory, x, jnp.bool_(False))
-    np.testing.assert_array_equal(traced.w_rec, memory.w_rec)
+    np.testing.assert_array_equal(traced.w_rec.weight, memory.w_rec.weight)
 
 
 def manual_seqpred_score(model, params, task_params, k_train, n_test, test_plastic):

@@ -77,7 +77,7 @@ def test_merged_model_takes_static_assignment_maps():
 
 
 def test_unknown_model_lists_valid_names():
-    with pytest.raises(ValueError, match="valid models: dnn, meta-dnn") as err:
+    with pytest.raises(ValueError, match="valid model names: dnn, meta-dnn") as err:
         make_model("decprnn-postdm")
     assert "decprnn-postdn" in str(err.value)
 

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from hebbjax.envs.maze_sets import load_maze_npz
-from hebbjax.evaluate import evaluate_lifetimes
 from hebbjax.models import load_genome, make_model
+from hebbjax.rollout import evaluate
 from hebbjax.tasks import make_task
 
 GENOME = "decprnn_postdn_paper_genome.npy"
@@ -43,9 +43,7 @@ def run(fixtures_dir, mazes, scale, obs_sign="paper", seeds=(0, 1)):
     params = load_genome(fixtures_dir / GENOME, model, fmt="epann")
     task = make_task("maze15", obs_sign=obs_sign, use_cache=False)
     returns = [
-        np.asarray(
-            evaluate_lifetimes(model, task, params, mazes, jax.random.key(s)).returns
-        )
+        evaluate(model, task, params, mazes, jax.random.key(s)).returns[:, 0]
         for s in seeds
     ]
     return np.stack(returns)  # (seeds, mazes, rollouts)

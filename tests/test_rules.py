@@ -137,7 +137,7 @@ def test_cluster_abcd_matches_numpy(mu):
     rng = np.random.default_rng(3)
     k = 5
     assignment = rng.integers(0, k, size=(N_OUT, N_IN))
-    rule = cluster_abcd_rule(assignment, k)
+    rule = cluster_abcd_rule(N_OUT, N_IN, k, assignment)
     params = _random_params(rule, rng)
     table = np.asarray(params["Cluster"])
     A, B, C, D = (table[assignment, i] for i in range(4))
@@ -150,9 +150,11 @@ def test_cluster_abcd_matches_numpy(mu):
 
 def test_cluster_abcd_rejects_bad_assignment():
     with pytest.raises(ValueError, match="in \\[0, 3\\)"):
-        cluster_abcd_rule(np.full((2, 2), 3), 3)
+        cluster_abcd_rule(2, 2, 3, np.full((2, 2), 3))
     with pytest.raises(ValueError, match="integer"):
-        cluster_abcd_rule(np.zeros((2, 2), np.float32), 3)
+        cluster_abcd_rule(2, 2, 3, np.zeros((2, 2), np.float32))
+    with pytest.raises(ValueError, match="shape \\(2, 3\\)"):
+        cluster_abcd_rule(2, 3, 3, np.zeros((2, 2), np.int32))
     assert default_assignment(3, 4, 5).max() == 4
 
 
@@ -177,7 +179,7 @@ RULE_CASES = {
     "abcd": lambda: abcd_rule(N_OUT, N_IN),
     "decomposed": lambda: decomposed_rule(N_OUT, N_IN),
     "eligibility-trace": lambda: eligibility_trace_rule(N_OUT, N_IN),
-    "cluster-abcd": lambda: cluster_abcd_rule(default_assignment(N_OUT, N_IN, 3), 3),
+    "cluster-abcd": lambda: cluster_abcd_rule(N_OUT, N_IN, 3),
     "abcd-lr": lambda: abcd_lr_rule(N_OUT, N_IN),
 }
 
@@ -201,7 +203,7 @@ def test_rule_init_zero_and_plastic_flag_freezes_state(name):
 
 
 def test_unknown_rule_lists_valid_names():
-    with pytest.raises(ValueError, match="valid rules: abcd, decomposed"):
+    with pytest.raises(ValueError, match="valid rule names: abcd, decomposed"):
         RULES.get("hebb")
 
 

@@ -7,6 +7,7 @@ import pytest
 from evosax.algorithms import CMA_ES, SNES, Open_ES, Sep_CMA_ES
 
 from hebbjax.evolution import strategies
+from hebbjax.evolution.evosax_adapters import evosax_algorithms, kebab
 from hebbjax.evolution.paper_cmaes import PaperCMAES
 from hebbjax.evolution.strategies import STRATEGIES, make_strategy
 
@@ -28,9 +29,17 @@ def sphere(solution):
 def test_registry_names_and_factories():
     # strategies of other papers (eprnn-es, ...) register after these
     assert STRATEGIES.names()[: len(EVOSAX_CLASS)] == list(EVOSAX_CLASS)
+    evosax_names = {kebab(n): cls for n, cls in evosax_algorithms().items()}
     for name in STRATEGIES:
-        assert STRATEGIES.get(name).__name__ == name.replace("-", "_")
-        assert getattr(strategies, name.replace("-", "_")) is STRATEGIES.get(name)
+        factory = STRATEGIES.get(name)
+        if hasattr(factory, "__name__"):  # hebbjax's own factories
+            assert factory.__name__ == name.replace("-", "_")
+            assert getattr(strategies, name.replace("-", "_")) is factory
+        else:  # every other evosax algorithm, under evosax's own name
+            assert factory.args == (evosax_names[name],)
+    # every evosax algorithm is reachable by name
+    assert set(evosax_names) <= set(STRATEGIES)
+    assert len(STRATEGIES) >= len(evosax_names) + 4
 
 
 def test_unknown_strategy_lists_valid_names():
@@ -45,6 +54,8 @@ def test_unknown_param_override_is_a_value_error():
         make_strategy("openai-es", 15, SOLUTION)
     with pytest.raises(ValueError, match="adam, sgd"):
         make_strategy("openai-es", POPULATION, SOLUTION, optimizer="rmsprop")
+    with pytest.raises(ValueError, match="unknown parameter.*constructor options"):
+        make_strategy("simple-ga", POPULATION, SOLUTION, elite=0.5)
 
 
 @pytest.mark.parametrize("name", list(EVOSAX_CLASS))

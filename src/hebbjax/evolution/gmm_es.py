@@ -115,7 +115,7 @@ class GaussianMixtureES:
         self,
         population_size: int,
         solution: Any,
-        rho: int | str = 128,
+        rho: int | str | None = None,
         optimizer: optax.GradientTransformation | None = None,
         chunk_size: int = 8,
         init_scale: float = 1.0,
@@ -128,6 +128,10 @@ class GaussianMixtureES:
         self.n_synapses = self.num_dims // self.rule_dim
         if rho == "N":
             rho = self.n_synapses
+        if (
+            rho is None
+        ):  # Palm et al.'s 128, for genomes with at least that many synapses
+            rho = min(128, self.n_synapses)
         rho = int(rho)
         if not 1 <= rho <= self.n_synapses:
             raise ValueError(f"rho must lie in [1, N={self.n_synapses}] or be 'N'")
@@ -231,7 +235,7 @@ def gmm_es(
     solution: Any,
     *,
     std_init: float = 0.1,
-    rho: int | str = 128,
+    rho: int | str | None = None,
     learning_rate: float = 0.2,
     lr_decay: float = 0.995,
     optimizer: str = "sgd",
@@ -246,7 +250,7 @@ def gmm_es(
         population_size: P.
         solution: genome template (the Hebbian network's coefficients).
         std_init: sigma of every mixture component (0.1).
-        rho: compression factor; M = int(N / rho).
+        rho: compression factor; M = int(N / rho); default 128 (at most N).
         learning_rate, lr_decay: optimizer rate, multiplied by lr_decay each generation
             ([P]'s rho runs: SGD 0.2 x 0.995; "best ant": adam 1.0 x 0.5^(1/100)).
         optimizer: "sgd" or "adam".
@@ -286,12 +290,13 @@ def najarro_es(
     std_min: float = 0.01,
 ) -> tuple[Any, Any]:
     """[E]'s OpenAI-ES as evosax ``Open_ES`` (spec 4.5); P must be even."""
+    from evosax.algorithms import Open_ES
     from evosax.core.fitness_shaping import (
         centered_rank_fitness_shaping_fn,
         standardize_fitness_shaping_fn,
     )
 
-    from hebbjax.evolution.strategies import _OPEN_ES
+    from hebbjax.evolution.evosax_adapters import allow_rank_promotion
 
     if population_size % 2:
         raise ValueError(f"najarro-es needs an even population, got {population_size}")
@@ -300,7 +305,7 @@ def najarro_es(
         ranks = centered_rank_fitness_shaping_fn(population, fitness, state, params)
         return standardize_fitness_shaping_fn(population, ranks, state, params)
 
-    es = _OPEN_ES(
+    es = allow_rank_promotion(Open_ES)(
         population_size,
         solution,
         use_antithetic_sampling=True,

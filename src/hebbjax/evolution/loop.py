@@ -2,8 +2,8 @@
 
 The reference outer loop (Wang et al. 2022 code, spec section 3) sends one individual per CPU
 core; here one ``jit`` holds ask, the evaluation of every individual on the same n_t sampled tasks
-x repeats (common random numbers, as the reference does), and tell. Lifetimes are ``lax.scan``s
-inside the task; the population axis is vmapped and sharded over all local devices.
+x repeats (common random numbers, as the reference does), and tell. The population is batched
+and sharded by ``hebbjax.rollout``, the one module that batches lifetimes.
 
 Fitness is higher-is-better everywhere in hebbjax; it is negated exactly once, at evosax's
 ``tell``. Non-finite fitness is replaced by a value below the worst finite one and counted.
@@ -19,8 +19,14 @@ import jax.numpy as jnp
 from jax.sharding import Mesh
 
 from hebbjax.models.base import Model, Params
-from hebbjax.parallel import sharded_vmap
-from hebbjax.tasks.base import LifetimeResult, Task
+from hebbjax.rollout import (
+    batch_metrics,
+    n_tasks_of,
+    population_evaluator,
+    set_evaluator,
+    summarize,
+)
+from hebbjax.tasks.base import Task
 
 
 def sanitize_fitness(fitness: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -31,72 +37,12 @@ def sanitize_fitness(fitness: jax.Array) -> tuple[jax.Array, jax.Array]:
     return jnp.where(finite, fitness, worst), jnp.sum(~finite)
 
 
-def block_rows(task: Task, lifetimes_per_row: int) -> int | None:
-    """Rows per block for a task's ``block_lifetimes`` option (None: no blocking).
-
-    Blocking keeps a CPU core's working set in its cache; an accelerator needs the whole
-    batch at once to fill its cores, so off the CPU the option is ignored.
-    """
-    block = task.info.get("block_lifetimes")
-    if block is None or jax.default_backend() != "cpu":
-        return None
-    return max(1, int(block) // lifetimes_per_row)
-
-
-def population_evaluator(
-    model: Model, task: Task, mesh: Mesh | None = None
-) -> Callable[[Params, Any, jax.Array], LifetimeResult]:
-    """``(population, task_params[n_t], keys[n_t, r]) -> LifetimeResult[P, n_t, r]``.
-
-    Every individual runs every (task, repeat) pair with the same keys. With the task option
-    ``block_lifetimes`` (maze: 32) each device evaluates its individuals in blocks of about
-    that many lifetimes (whole individuals), so a block stays in cache and stops as soon as
-    all its lifetimes have ended.
-    """
-    lifetime = task.lifetime(model)
-    over_repeats = jax.vmap(lifetime, in_axes=(None, None, 0))
-    over_tasks = jax.vmap(over_repeats, in_axes=(None, 0, 0))
-
-    def evaluate(population, task_params, keys):
-        rows = block_rows(task, keys.shape[0] * keys.shape[1])
-        run = sharded_vmap(over_tasks, (0, None, None), mesh=mesh, batch_size=rows)
-        return run(population, task_params, keys)
-
-    return evaluate
-
-
-def task_set_evaluator(
-    model: Model, task: Task, mesh: Mesh | None = None
-) -> Callable[[Params, Any, jax.Array], LifetimeResult]:
-    """``(params, task_params[N], keys[N, r]) -> LifetimeResult[N, r]`` for one genome."""
-    lifetime = task.lifetime(model)
-    over_repeats = jax.vmap(lifetime, in_axes=(None, None, 0))
-
-    def evaluate(params, task_params, keys):
-        rows = block_rows(task, keys.shape[1])
-        run = sharded_vmap(over_repeats, (None, 0, 0), mesh=mesh, batch_size=rows)
-        return run(params, task_params, keys)
-
-    return evaluate
-
-
 def _strategy_step_size(state: Any) -> jax.Array:
     for name in ("std", "sigma"):
         value = getattr(state, name, None)
         if value is not None:
             return jnp.mean(jnp.asarray(value))
     return jnp.asarray(jnp.nan)
-
-
-def result_summary(result: LifetimeResult) -> dict:
-    """Per-rollout statistics of a batch of lifetimes (rollout axis last)."""
-    axes = tuple(range(result.returns.ndim - 1))
-    return dict(
-        rollout_return=jnp.mean(result.returns, axis=axes),
-        rollout_success=jnp.mean(result.success, axis=axes),
-        rollout_steps=jnp.mean(result.steps, axis=axes),
-        env_steps=jnp.sum(result.steps),
-    )
 
 
 def make_generation_step(
@@ -126,7 +72,7 @@ def make_generation_step(
             fitness_std=jnp.std(fitness),
             n_nonfinite=n_nonfinite,
             step_size=_strategy_step_size(es_state),
-            **result_summary(result),
+            **batch_metrics(result),
         )
         return es_state, metrics
 
@@ -136,20 +82,12 @@ def make_generation_step(
 def make_validator(
     model: Model, task: Task, repeats: int, mesh: Mesh | None = None
 ) -> Callable[[Params, Any, jax.Array], dict]:
-    """A jitted ``(params, task_set, key) -> metrics`` evaluating one genome on a set."""
-    evaluate = task_set_evaluator(model, task, mesh)
+    """``(params, task_set, key) -> summary`` evaluating one genome on a set: one jitted
+    call, summarised on the host by ``rollout.summarize``."""
+    evaluate = jax.jit(set_evaluator(model, task, mesh))
 
     def validate(params, task_set, key):
-        n = jax.tree.leaves(task_set)[0].shape[0]
-        keys = jax.random.split(key, (n, repeats))
-        result = evaluate(params, task_set, keys)
-        per_lifetime = result.returns  # (n, repeats, n_rollouts)
-        flat = per_lifetime.reshape(-1, per_lifetime.shape[-1])
-        stderr = jnp.std(flat, axis=0) / jnp.sqrt(flat.shape[0])
-        return dict(
-            score=jnp.mean(result.fitness),
-            **result_summary(result),
-            rollout_return_stderr=stderr,
-        )
+        keys = jax.random.split(key, (n_tasks_of(task_set), repeats))
+        return summarize(jax.device_get(evaluate(params, task_set, keys)))
 
-    return jax.jit(validate)
+    return validate

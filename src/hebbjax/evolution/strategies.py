@@ -1,108 +1,56 @@
-"""Outer-loop strategies by name: evosax 0.3.2 algorithms and the reference's ESTool.
+"""Outer-loop strategies by name: every evosax 0.3 algorithm and the papers' own.
 
 ``make_strategy(name, population_size, solution, **overrides) -> (es, params)`` turns a
-CLI name into an evosax algorithm and its ``Params``. All strategies share evosax's
+CLI name into an algorithm and its ``Params``. All strategies share evosax's
 ``init(key, mean, params)`` / ``ask(key, state, params)`` /
-``tell(key, x, fitness, state, params)`` interface and minimise ``fitness``.
+``tell(key, x, fitness, state, params)`` / ``get_mean(state)`` interface and minimise
+``fitness`` (hebbjax negates its higher-is-better fitness once, at ``tell``).
 
-``paper-cmaes`` is the diagonal CMA-ES of Wang et al. 2022 (EPA@4a6a749:
-epann/EStool.py, spec section 3.1); the initial step size of the CMA family defaults to
-the paper's sigma0 = 0.01 (spec 3.2). The other strategies also start at 0.01, a
-scale that suits network weights.
-
-evosax 0.3.2's own algorithms broadcast ``(D,)`` against ``(P, D)`` implicitly, which
-fails under ``jax_numpy_rank_promotion="raise"`` (the hebbjax test setting). The
-registry therefore returns them as thin subclasses whose ``init``/``ask``/``tell``
-trace with rank promotion allowed; they are still instances of the evosax classes.
+- The papers' strategies: ``paper-cmaes``, the diagonal CMA-ES of Wang et al. 2022
+  (EPA@4a6a749: epann/EStool.py, spec section 3.1; sigma0 = 0.01, spec 3.2); ``eprnn-es``
+  (EPRNN, spec 4.4); ``najarro-es`` (Najarro & Risi's OpenAI-ES, ant spec 1.4) and ``gmm-es``
+  (Palm et al.'s shared rules, ant spec 2.4).
+- Tuned evosax presets: ``sep-cma-es``, ``cma-es``, ``openai-es`` (Adam on the mean,
+  constant std), ``snes`` (SGD on the natural gradient).
+- Every evosax algorithm under its evosax name in kebab case (``simple-ga``, ``pgpe``,
+  ``xnes``, ``differential-evolution``, ``sv-cma-es``, ...): options go to its constructor
+  or its ``Params`` (``evolution/evosax_adapters.py``); population-based and Stein-variational
+  algorithms are adapted to start from one genome and give one genome back.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 from evosax.algorithms import CMA_ES, SNES, Open_ES, Sep_CMA_ES
-from evosax.algorithms.distribution_based.base import DistributionBasedAlgorithm
 from evosax.types import Solution
 
 from hebbjax.evolution.eprnn_es import eprnn_es
+from hebbjax.evolution.evosax_adapters import (
+    allow_rank_promotion,
+    evosax_algorithms,
+    kebab,
+    make_evosax,
+    named_optimizer,
+    set_params,
+)
+from hebbjax.evolution.gmm_es import gmm_es, najarro_es
 from hebbjax.evolution.paper_cmaes import PaperCMAES
+from hebbjax.options import check_options
 from hebbjax.registry import Registry
 
-StrategyFactory = Callable[..., tuple[DistributionBasedAlgorithm, Any]]
+StrategyFactory = Callable[..., tuple[Any, Any]]
 STRATEGIES: Registry[StrategyFactory] = Registry("strategy")
 
-OPTIMIZERS: dict[str, Callable[..., optax.GradientTransformation]] = {
-    "adam": optax.adam,
-    "sgd": optax.sgd,
-}
-
-
-def strongly_typed(tree: Any) -> Any:
-    """The same pytree with weak types removed, so a jitted step does not recompile."""
-    return jax.tree.map(lambda x: jnp.asarray(x, dtype=jnp.result_type(x)), tree)
-
-
-class _AllowRankPromotion:
-    """Trace evosax's implicit (D,) vs (P, D) broadcasts with rank promotion allowed.
-
-    ``init`` also returns a strongly typed state: evosax's weakly typed initial scalars
-    would make the generation step compile twice.
-    """
-
-    def init(self, *args, **kwargs):
-        with jax.numpy_rank_promotion("allow"):
-            return strongly_typed(super().init(*args, **kwargs))
-
-    def ask(self, *args, **kwargs):
-        with jax.numpy_rank_promotion("allow"):
-            return super().ask(*args, **kwargs)
-
-    def tell(self, *args, **kwargs):
-        with jax.numpy_rank_promotion("allow"):
-            return super().tell(*args, **kwargs)
-
-
-def _rank_promotion_safe(cls: type) -> type:
-    return type(cls.__name__, (_AllowRankPromotion, cls), {"__doc__": cls.__doc__})
-
-
-_SEP_CMA_ES = _rank_promotion_safe(Sep_CMA_ES)
-_CMA_ES = _rank_promotion_safe(CMA_ES)
-_OPEN_ES = _rank_promotion_safe(Open_ES)
-_SNES = _rank_promotion_safe(SNES)
-
-
-def _params(es: DistributionBasedAlgorithm, **overrides: Any) -> Any:
-    params = es.default_params
-    fields = [field.name for field in dataclasses.fields(params)]
-    unknown = sorted(set(overrides) - set(fields))
-    if unknown:
-        raise ValueError(
-            f"unknown parameter(s) {unknown} for {type(es).__name__}; "
-            f"valid parameters: {', '.join(fields) or 'none'}"
-        )
-    if "std_init" in overrides:
-        overrides["std_init"] = jnp.asarray(overrides["std_init"], jnp.float32)
-    return params.replace(**overrides)
-
-
-def _optimizer(
-    optimizer: str | optax.GradientTransformation, learning_rate: float
-) -> optax.GradientTransformation:
-    if not isinstance(optimizer, str):
-        return optimizer
-    try:
-        return OPTIMIZERS[optimizer](learning_rate=learning_rate)
-    except KeyError:
-        raise ValueError(
-            f"unknown optimizer {optimizer!r}; valid optimizers: {', '.join(OPTIMIZERS)}"
-        ) from None
+_SEP_CMA_ES = allow_rank_promotion(Sep_CMA_ES)
+_CMA_ES = allow_rank_promotion(CMA_ES)
+_OPEN_ES = allow_rank_promotion(Open_ES)
+_SNES = allow_rank_promotion(SNES)
 
 
 @STRATEGIES.register("sep-cma-es")
@@ -111,7 +59,7 @@ def sep_cma_es(
 ) -> tuple[Sep_CMA_ES, Any]:
     """evosax ``Sep_CMA_ES``; ``params`` override fields of its ``Params``."""
     es = _SEP_CMA_ES(population_size, solution)
-    return es, _params(es, std_init=std_init, **params)
+    return es, set_params(es, std_init=std_init, **params)
 
 
 @STRATEGIES.register("cma-es")
@@ -120,7 +68,7 @@ def cma_es(
 ) -> tuple[CMA_ES, Any]:
     """evosax full-covariance ``CMA_ES`` (O(D^2) memory: small genomes only)."""
     es = _CMA_ES(population_size, solution)
-    return es, _params(es, std_init=std_init, **params)
+    return es, set_params(es, std_init=std_init, **params)
 
 
 @STRATEGIES.register("openai-es")
@@ -150,10 +98,10 @@ def openai_es(
         population_size,
         solution,
         use_antithetic_sampling=use_antithetic_sampling,
-        optimizer=_optimizer(optimizer, learning_rate),
+        optimizer=named_optimizer(optimizer, learning_rate),
         std_schedule=optax.constant_schedule(std_init),
     )
-    return es, _params(es, **params)
+    return es, set_params(es, **params)
 
 
 @STRATEGIES.register("snes")
@@ -167,7 +115,7 @@ def snes(
 ) -> tuple[SNES, Any]:
     """evosax ``SNES``; ``learning_rate`` is the SGD rate on the natural-gradient mean."""
     es = _SNES(population_size, solution, optimizer=optax.sgd(learning_rate))
-    return es, _params(es, std_init=std_init, **params)
+    return es, set_params(es, std_init=std_init, **params)
 
 
 @STRATEGIES.register("paper-cmaes")
@@ -185,25 +133,34 @@ def paper_cmaes(
     es = PaperCMAES(
         population_size, solution, elite_ratio=elite_ratio, segment_ids=segment_ids
     )
-    return es, _params(es, std_init=std_init, c_cov=jnp.asarray(c_cov), **params)
+    return es, set_params(es, std_init=std_init, c_cov=jnp.asarray(c_cov), **params)
 
 
 STRATEGIES.register("eprnn-es", eprnn_es)  # Wang et al. EPRNN ES, spec 4.4
-
-
-from hebbjax.evolution.gmm_es import gmm_es, najarro_es  # noqa: E402
-
 STRATEGIES.register("gmm-es", gmm_es)  # Palm et al. shared rules, ant spec 2.4
 STRATEGIES.register("najarro-es", najarro_es)  # Najarro & Risi's OpenAI-ES, spec 1.4
 
 
+def _register_evosax() -> None:
+    for evosax_name, cls in evosax_algorithms().items():
+        name = kebab(evosax_name)
+        if name in STRATEGIES:  # a tuned preset above keeps the name
+            continue
+        factory = partial(make_evosax, cls)
+        factory.__doc__ = f"evosax ``{evosax_name}`` ({cls.__module__.split('.')[-2].replace('_', '-')})."
+        STRATEGIES.register(name, factory)
+
+
+_register_evosax()
+
+
 def make_strategy(
     name: str, population_size: int, solution: Solution, **overrides: Any
-) -> tuple[DistributionBasedAlgorithm, Any]:
+) -> tuple[Any, Any]:
     """Build the strategy registered as ``name`` and its params.
 
     Args:
-        name: a key of ``STRATEGIES`` (e.g. ``"paper-cmaes"``, ``"sep-cma-es"``).
+        name: a key of ``STRATEGIES`` (e.g. ``"paper-cmaes"``, ``"simple-ga"``).
         population_size: P.
         solution: genome template pytree (float leaves only).
         **overrides: factory keywords (``std_init``, ...) and ``Params`` fields.
@@ -214,4 +171,8 @@ def make_strategy(
     Raises:
         ValueError: unknown name (listing the valid ones) or unknown override.
     """
-    return STRATEGIES.get(name)(population_size, solution, **overrides)
+    factory = STRATEGIES.get(name)
+    check_options(
+        factory, overrides, "strategy option", ("population_size", "solution")
+    )
+    return factory(population_size, solution, **overrides)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+import jax
+
+from hebbjax.errors import ConfigError
 from hebbjax.models.base import Model, n_gene
 from hebbjax.models.eprnn import eprnn, eprnn_nomod
 from hebbjax.models.eprnn_baselines import epmlp, epmlp_random, es_lstm, es_rnn
@@ -35,6 +38,7 @@ from hebbjax.models.prnn import (
     prnn_scratch_et,
 )
 from hebbjax.models.recurrent import meta_lstm, meta_rnn, meta_rnn_32
+from hebbjax.options import check_options
 from hebbjax.registry import Registry
 
 MODELS: Registry[Callable[..., Model]] = Registry("model")
@@ -77,9 +81,22 @@ def make_model(name: str, **kwargs) -> Model:
     """Build the registered model ``name`` (e.g. "decprnn-postdn").
 
     Raises:
-        ValueError: for an unknown name, listing the valid names.
+        ValueError: an unknown name (listing the valid names), or a ``ConfigError`` for an
+            unknown option, a value of the wrong type or an impossible size.
     """
-    return MODELS.get(name)(**kwargs)
+    factory = MODELS.get(name)
+    check_options(factory, kwargs, "model option")
+    model = factory(**kwargs)
+    empty = [
+        k
+        for k, v in jax.eval_shape(model.init_params, jax.random.key(0)).items()
+        if 0 in v.shape
+    ]
+    if empty:
+        raise ConfigError(
+            f"model {name!r} with {kwargs} has empty tensors: {empty[:3]}"
+        )
+    return model
 
 
 def model_summary(names: Iterable[str] | None = None) -> list[dict]:

@@ -30,7 +30,9 @@ import jax
 import jax.numpy as jnp
 
 from hebbjax.models.base import Model
-from hebbjax.models.layers import Shapes, dense, dense_shapes
+from hebbjax.models.layers import Shapes, dense, dense_shapes, rule_params, rule_shapes
+from hebbjax.rules.abcd import abcd_rule, abcd_term
+from hebbjax.rules.base import PlasticState
 
 N_INNER_LR = 4
 # genome leaves whose names contain one of these get the 1e-3 ES noise (spec 4.4)
@@ -90,21 +92,25 @@ def fan_in_init(shapes: Shapes) -> Callable[[jax.Array], dict[str, jax.Array]]:
     return init_params
 
 
+HEBBIAN = "hebbian"
+
+
+def eprnn_rule(n_post: int, n_pre: int):
+    """EPRNN's rule: the one ABCD statement (``rules/abcd.py``) with B on the
+    pre-synaptic and C on the post-synaptic term, no scale, gated per neuron."""
+    return abcd_rule(n_post, n_pre, scale=None, convention="pre-first")
+
+
 def hebbian_shapes(n_post: int, n_pre: int) -> Shapes:
-    return {f"hebbian/{c}": (n_post, n_pre) for c in "ABCD"}
+    return rule_shapes(HEBBIAN, eprnn_rule(n_post, n_pre))
 
 
 def abcd_update(
     params: Mapping[str, jax.Array], pre: jax.Array, post: jax.Array, gate: jax.Array
 ) -> jax.Array:
     """``diag(gate) [A*(post pre^T) + B*(1 pre^T) + C*(post 1^T) + D]`` (n_post, n_pre)."""
-    dw = (
-        params["hebbian/A"] * jnp.outer(post, pre)
-        + params["hebbian/B"] * pre[None, :]
-        + params["hebbian/C"] * post[:, None]
-        + params["hebbian/D"]
-    )
-    return gate[:, None] * dw
+    a, b, c, d = (params[f"{HEBBIAN}/{k}"] for k in "ABCD")
+    return gate[:, None] * abcd_term(a, b, c, d, pre, post, "pre-first")
 
 
 def gated_add(w: jax.Array, dw: jax.Array, plastic) -> jax.Array:
@@ -116,7 +122,7 @@ def gated_add(w: jax.Array, dw: jax.Array, plastic) -> jax.Array:
 
 class EPRNNMemory(NamedTuple):
     h: jax.Array  # (H,) hidden state
-    w_rec: jax.Array  # (H, H) plastic recurrent block, (n_post, n_pre)
+    w_rec: PlasticState  # (H, H) plastic recurrent block, (n_post, n_pre)
 
 
 def eprnn(
@@ -139,19 +145,21 @@ def eprnn(
     extra = resolve_extra_layer(extra_layer, n_in, n_out)
     shapes = io_shapes(n_in, n_out, hidden, extra)
     shapes |= dense_shapes("recurrent", hidden, 2 * hidden)
-    shapes |= hebbian_shapes(hidden, hidden)
+    rule = eprnn_rule(hidden, hidden)
+    shapes |= rule_shapes(HEBBIAN, rule)
     shapes["h_mem"] = (hidden,)
     if modulated:
         shapes |= dense_shapes("modulator", hidden, 2 * hidden)
 
     def init_memory(params, key=None):
-        return EPRNNMemory(params["h_mem"], params["recurrent/W"][:, :hidden])
+        w_rec = PlasticState(params["recurrent/W"][:, :hidden])
+        return EPRNNMemory(params["h_mem"], w_rec)
 
     def step(params, memory, x, plastic=True):
         z = encode(params, x)
         h_prev = memory.h
         drive = params["recurrent/W"][:, hidden:] @ z + params["recurrent/b"]
-        h = jnp.tanh(memory.w_rec @ h_prev + drive)
+        h = jnp.tanh(memory.w_rec.weight @ h_prev + drive)
         out = decode(params, h)
         if plastic is False:
             return out, EPRNNMemory(h, memory.w_rec)
@@ -161,8 +169,15 @@ def eprnn(
             )
         else:
             gate = jnp.ones((hidden,), jnp.float32)
-        dw = abcd_update(params, 0.5 * h_prev + 0.5, 0.5 * h + 0.5, gate)
-        return out, EPRNNMemory(h, gated_add(memory.w_rec, dw, plastic))
+        w_rec = rule.update(
+            rule_params(params, HEBBIAN, rule),
+            memory.w_rec,
+            0.5 * h_prev + 0.5,
+            0.5 * h + 0.5,
+            gate,
+            plastic,
+        )
+        return out, EPRNNMemory(h, w_rec)
 
     return Model(
         fan_in_init(shapes), init_memory, step, n_in, n_out, hidden + hidden**2

@@ -26,8 +26,14 @@ import jax
 import jax.numpy as jnp
 
 from hebbjax.models.base import Model
-from hebbjax.models.layers import dense, dense_shapes, normal_init
-from hebbjax.rules.abcd_lr import abcd_lr_rule
+from hebbjax.models.layers import (
+    dense,
+    dense_shapes,
+    normal_init,
+    rule_params,
+    rule_shapes,
+)
+from hebbjax.rules import RuleFactory, resolve_rule
 from hebbjax.rules.base import PlasticState
 
 ANT_IN, ANT_OUT, ANT_HIDDEN = 27, 8, (128, 64)
@@ -50,6 +56,7 @@ def hebbian_ffn(
     hidden: int | Sequence[int] = ANT_HIDDEN,
     init_scale: float = 1.0,
     weight_init: float = 0.1,
+    rule: str | RuleFactory = "abcd-lr",
 ) -> Model:
     """Najarro & Risi's Hebbian network: random weights, per-synapse ABCD_lr rules.
 
@@ -58,15 +65,21 @@ def hebbian_ffn(
         hidden: hidden layer sizes (an int means two layers of that size).
         init_scale: std of the coefficients' initial draw (the reference: N(0, 1)).
         weight_init: lifetime weights start U[-weight_init, weight_init].
+        rule: the plasticity rule of every layer (a registered name or a factory
+            ``(n_out, n_in) -> PlasticityRule`` whose state holds ``weight``).
 
     Returns:
         A ``Model``; genome ``layer_{l}/coeffs`` (n_out_l, n_in_l, 5) in [A, B, C, eta, D]
-        order; memory a ``HebbianMemory``. ``init_memory`` needs a key.
+        order (for the default rule); memory a ``HebbianMemory``. ``init_memory`` needs
+        a key.
     """
     sizes = _sizes(n_in, hidden, n_out)
-    rules = [abcd_lr_rule(o, i) for i, o in zip(sizes[:-1], sizes[1:], strict=True)]
-    names = [f"layer_{k + 1}/coeffs" for k in range(len(rules))]
-    shapes = {name: r.shapes["coeffs"] for name, r in zip(names, rules, strict=True)}
+    factory = resolve_rule(rule)
+    rules = [factory(o, i) for i, o in zip(sizes[:-1], sizes[1:], strict=True)]
+    prefixes = [f"layer_{k + 1}" for k in range(len(rules))]
+    shapes = {}
+    for prefix, r in zip(prefixes, rules, strict=True):
+        shapes |= rule_shapes(prefix, r)
 
     def init_memory(params, key=None):
         if key is None:
@@ -74,12 +87,12 @@ def hebbian_ffn(
         keys = jax.random.split(key, len(rules))
         return HebbianMemory(
             tuple(
-                PlasticState(
-                    jax.random.uniform(
+                r.init(rule_params(params, prefix, r))._replace(
+                    weight=jax.random.uniform(
                         k, (r.n_out, r.n_in), jnp.float32, -weight_init, weight_init
                     )
                 )
-                for k, r in zip(keys, rules, strict=True)
+                for k, r, prefix in zip(keys, rules, prefixes, strict=True)
             )
         )
 
@@ -88,9 +101,9 @@ def hebbian_ffn(
         for state in memory.weights:
             acts.append(jnp.tanh(state.weight @ acts[-1]))
         new = tuple(
-            rule.update({"coeffs": params[name]}, state, pre, post, None, plastic)
-            for rule, name, state, pre, post in zip(
-                rules, names, memory.weights, acts[:-1], acts[1:], strict=True
+            r.update(rule_params(params, prefix, r), state, pre, post, None, plastic)
+            for r, prefix, state, pre, post in zip(
+                rules, prefixes, memory.weights, acts[:-1], acts[1:], strict=True
             )
         )
         return acts[-1], HebbianMemory(new)

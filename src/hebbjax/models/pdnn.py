@@ -30,15 +30,18 @@ from hebbjax.models.layers import (
     rule_shapes,
     scalar_sigmoid,
 )
-from hebbjax.rules.abcd import abcd_rule
-from hebbjax.rules.base import PlasticState
-from hebbjax.rules.decomposed import decomposed_rule
+from hebbjax.models.prnn import decomposed
+from hebbjax.rules import RuleFactory, resolve_rule
+from hebbjax.rules.base import PlasticState, apply_weight
 
 PREFIX_1 = "PFC_1/hebbian"
 PREFIX_2 = "PFC_2/hebbian"
 
 
 class PlasticDNNMemory(NamedTuple):
+    """Plastic states of W1 and W2 (``PlasticState``, or ``FactoredState`` with
+    plastic_form="factored")."""
+
     w1: PlasticState
     w2: PlasticState
 
@@ -46,32 +49,27 @@ class PlasticDNNMemory(NamedTuple):
 def plastic_dnn(
     *,
     modulation: Literal["none", "pre", "post"] = "none",
-    rule: Literal["decomposed", "abcd"] = "decomposed",
+    rule: str | RuleFactory = "decomposed",
     hidden: int = 64,
     n_in: int = 15,
     n_out: int = 5,
     init_scale: float = 0.05,
-    modulated_scale: float = 0.20,
 ) -> Model:
     """A two-layer plastic feed-forward net.
 
     Args:
         modulation: "none", "pre" (PreDN) or "post" (PostDN).
-        rule: "decomposed" (type 3, the paper's DecPDNN) or "abcd" (type 1).
+        rule: the rule of both layers: a registered name ("decomposed", type 3, the
+            paper's DecPDNN; "abcd", type 1; ...) or a factory
+            ``(n_out, n_in) -> PlasticityRule`` whose state holds ``weight``.
         hidden, n_in, n_out: layer sizes.
         init_scale: std of the genome initialisation.
-        modulated_scale: factor on the modulated decomposed update.
 
     Returns:
         A ``Model``; memory is a ``PlasticDNNMemory``; N_Mem = h*n_in + h*h.
     """
-    if rule == "decomposed":
-        rule_1 = decomposed_rule(hidden, n_in, modulated_scale)
-        rule_2 = decomposed_rule(hidden, hidden, modulated_scale)
-    elif rule == "abcd":
-        rule_1, rule_2 = abcd_rule(hidden, n_in), abcd_rule(hidden, hidden)
-    else:
-        raise ValueError(f"unknown rule {rule!r}; valid: decomposed, abcd")
+    factory = resolve_rule(rule)
+    rule_1, rule_2 = factory(hidden, n_in), factory(hidden, hidden)
     if modulation == "none":
         mod_shapes = {}
     elif modulation == "pre":
@@ -102,8 +100,10 @@ def plastic_dnn(
         )
 
     def step(params, memory, x, plastic=True):
-        h1 = jnp.tanh(memory.w1.weight @ x + params["PFC_1/fc/b"])
-        h2 = jnp.tanh(memory.w2.weight @ h1 + params["PFC_2/fc/b"])
+        p1 = rule_params(params, PREFIX_1, rule_1)
+        p2 = rule_params(params, PREFIX_2, rule_2)
+        h1 = jnp.tanh(apply_weight(rule_1, p1, memory.w1, x) + params["PFC_1/fc/b"])
+        h2 = jnp.tanh(apply_weight(rule_2, p2, memory.w2, h1) + params["PFC_2/fc/b"])
         mu1 = mu2 = None
         if modulation == "pre":
             mu1 = scalar_sigmoid(params, "FC_Mh", x)
@@ -112,8 +112,6 @@ def plastic_dnn(
             mu1 = scalar_sigmoid(params, "FC_Mh", h1)
             mu2 = scalar_sigmoid(params, "FC_Mx", h2)
         out = dense(params, "FC_1", h2)
-        p1 = rule_params(params, PREFIX_1, rule_1)
-        p2 = rule_params(params, PREFIX_2, rule_2)
         return out, PlasticDNNMemory(
             rule_1.update(p1, memory.w1, x, h1, mu1, plastic),
             rule_2.update(p2, memory.w2, h1, h2, mu2, plastic),
@@ -123,16 +121,60 @@ def plastic_dnn(
     return Model(normal_init(shapes, init_scale), init_memory, step, n_in, n_out, n_mem)
 
 
-def decpdnn(hidden: int = 64, n_in: int = 15, n_out: int = 5, **kw) -> Model:
+def decpdnn(
+    hidden: int = 64,
+    n_in: int = 15,
+    n_out: int = 5,
+    modulated_scale: float = 0.20,
+    plastic_form: Literal["direct", "factored"] = "direct",
+    rule: str | RuleFactory | None = None,
+    init_scale: float = 0.05,
+) -> Model:
     """DecPDNN: two decomposed-plastic layers, no neuromodulation."""
-    return plastic_dnn(hidden=hidden, n_in=n_in, n_out=n_out, **kw)
+    return plastic_dnn(
+        rule=decomposed(modulated_scale, plastic_form) if rule is None else rule,
+        hidden=hidden,
+        n_in=n_in,
+        n_out=n_out,
+        init_scale=init_scale,
+    )
 
 
-def decpdnn_predn(hidden: int = 64, n_in: int = 15, n_out: int = 5, **kw) -> Model:
+def decpdnn_predn(
+    hidden: int = 64,
+    n_in: int = 15,
+    n_out: int = 5,
+    modulated_scale: float = 0.20,
+    plastic_form: Literal["direct", "factored"] = "direct",
+    rule: str | RuleFactory | None = None,
+    init_scale: float = 0.05,
+) -> Model:
     """DecPDNN(PreDN): modulators from each layer's input (x and h1)."""
-    return plastic_dnn(modulation="pre", hidden=hidden, n_in=n_in, n_out=n_out, **kw)
+    return plastic_dnn(
+        modulation="pre",
+        rule=decomposed(modulated_scale, plastic_form) if rule is None else rule,
+        hidden=hidden,
+        n_in=n_in,
+        n_out=n_out,
+        init_scale=init_scale,
+    )
 
 
-def decpdnn_postdn(hidden: int = 64, n_in: int = 15, n_out: int = 5, **kw) -> Model:
+def decpdnn_postdn(
+    hidden: int = 64,
+    n_in: int = 15,
+    n_out: int = 5,
+    modulated_scale: float = 0.20,
+    plastic_form: Literal["direct", "factored"] = "direct",
+    rule: str | RuleFactory | None = None,
+    init_scale: float = 0.05,
+) -> Model:
     """DecPDNN(PostDN): modulators from each layer's output (h1 and h2)."""
-    return plastic_dnn(modulation="post", hidden=hidden, n_in=n_in, n_out=n_out, **kw)
+    return plastic_dnn(
+        modulation="post",
+        rule=decomposed(modulated_scale, plastic_form) if rule is None else rule,
+        hidden=hidden,
+        n_in=n_in,
+        n_out=n_out,
+        init_scale=init_scale,
+    )

@@ -26,6 +26,7 @@ The summed PreDN option uses hebbjax names ``FC_Ma`` (2, n_in, from x_t) and
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal, NamedTuple
 
 import jax
@@ -41,13 +42,12 @@ from hebbjax.models.layers import (
     rule_shapes,
     scalar_sigmoid,
 )
-from hebbjax.rules.abcd import abcd_rule
+from hebbjax.rules import RuleFactory, resolve_rule
 from hebbjax.rules.base import apply_weight
-from hebbjax.rules.cluster_abcd import cluster_abcd_rule, default_assignment
+from hebbjax.rules.cluster_abcd import cluster_abcd_rule
 from hebbjax.rules.decomposed import decomposed_rule
 from hebbjax.rules.eligibility_trace import eligibility_trace_rule
 
-RuleKind = Literal["abcd", "decomposed", "trace", "cluster"]
 Modulation = Literal["none", "pre", "post"]
 PREFIX_H = "PRNN_1/hebbian_h"
 PREFIX_X = "PRNN_1/hebbian_x"
@@ -78,74 +78,46 @@ def _modulator_shapes(modulation, predn, hidden, n_in):
 
 def plastic_rnn(
     *,
-    rule: RuleKind,
+    rule: str | RuleFactory = "abcd",
+    rule_x: str | RuleFactory | None = None,
+    static_x: bool = False,
     modulation: Modulation = "none",
     predn: Literal["paper", "summed"] = "paper",
     hidden: int = 64,
     n_in: int = 15,
     n_out: int = 5,
     init_scale: float = 0.05,
-    modulated_scale: float = 0.20,
-    evolved_w_h: bool = False,
-    assignment_h: np.ndarray | None = None,
-    assignment_x: np.ndarray | None = None,
-    n_clusters_h: int | None = None,
-    n_clusters_x: int | None = None,
-    plastic_form: Literal["direct", "factored"] = "direct",
 ) -> Model:
     """A plastic RNN with a chosen rule and neuromodulation.
 
     Args:
-        rule: "abcd" (type 1), "decomposed" (type 3), "trace" (type 2: only W_h
-            plastic, W_x static evolved), "cluster" (type 4).
+        rule: the rule of W_h (and of W_x unless ``rule_x`` is given): a registered
+            name (``hebbjax.RULES``: "abcd" type 1, "decomposed" type 3, ...) or a
+            factory ``(n_out, n_in) -> PlasticityRule``.
+        rule_x: the rule of W_x, default ``rule``.
+        static_x: W_x is a static evolved matrix, the initial weight of ``rule_x``
+            (PRNN(ET), type 2); only W_h is plastic.
         modulation: "none", "pre" (PreDN) or "post" (PostDN).
         predn: "paper" (Table 1: two scalar modulators, 81 genes) or "summed"
             (the later 2-dim sum of two sigmoids, 162 genes).
         hidden, n_in, n_out: layer sizes.
         init_scale: std of the genome initialisation.
-        modulated_scale: factor on the modulated decomposed update (type 3).
-        evolved_w_h: type 2 only: W_h(0) is evolved (PRNN(ET)) instead of zero.
-        assignment_h, assignment_x: type 4 static maps (hidden, hidden) and
-            (hidden, n_in); default ``default_assignment``.
-        n_clusters_h, n_clusters_x: type 4 table sizes, default 2*hidden and
-            hidden + n_in.
-        plastic_form: type 3 only: "direct" (plastic weights stored as W) or
-            "factored" (rank-1 factored state, same results up to float32 rounding,
-            fewer operations per step; see ``decomposed_rule``).
 
     Returns:
         A ``Model``; memory is a ``PlasticRNNMemory``.
     """
     if modulation not in ("none", "pre", "post"):
         raise ValueError(f"unknown modulation {modulation!r}; valid: none, pre, post")
-    static_x = rule == "trace"
-    if plastic_form != "direct" and rule != "decomposed":
-        raise ValueError(f"plastic_form={plastic_form!r} needs rule='decomposed'")
-    if rule == "abcd":
-        rule_h, rule_x = abcd_rule(hidden, hidden), abcd_rule(hidden, n_in)
-    elif rule == "decomposed":
-        rule_h = decomposed_rule(hidden, hidden, modulated_scale, plastic_form)
-        rule_x = decomposed_rule(hidden, n_in, modulated_scale, plastic_form)
-    elif rule == "trace":
-        rule_h = eligibility_trace_rule(hidden, hidden, evolved_init=evolved_w_h)
-        rule_x = eligibility_trace_rule(hidden, n_in, evolved_init=True)
-    elif rule == "cluster":
-        k_h = 2 * hidden if n_clusters_h is None else n_clusters_h
-        k_x = hidden + n_in if n_clusters_x is None else n_clusters_x
-        if assignment_h is None:
-            assignment_h = default_assignment(hidden, hidden, k_h)
-        if assignment_x is None:
-            assignment_x = default_assignment(hidden, n_in, k_x)
-        rule_h = cluster_abcd_rule(assignment_h, k_h)
-        rule_x = cluster_abcd_rule(assignment_x, k_x)
-        if rule_h.n_in != hidden or rule_x.n_in != n_in or rule_x.n_out != hidden:
+    rule_h = resolve_rule(rule)(hidden, hidden)
+    rule_x = resolve_rule(rule if rule_x is None else rule_x)(hidden, n_in)
+    for name, r, shape in (
+        ("W_h", rule_h, (hidden, hidden)),
+        ("W_x", rule_x, (hidden, n_in)),
+    ):
+        if (r.n_out, r.n_in) != shape:
             raise ValueError(
-                f"assignment maps must be ({hidden}, {hidden}) and ({hidden}, {n_in})"
+                f"the rule of {name} has shape {(r.n_out, r.n_in)}, not {shape}"
             )
-    else:
-        raise ValueError(
-            f"unknown rule {rule!r}; valid: abcd, decomposed, trace, cluster"
-        )
 
     shapes = {
         **dense_shapes("FC_1", n_out, hidden),
@@ -193,70 +165,166 @@ def plastic_rnn(
     return Model(normal_init(shapes, init_scale), init_memory, step, n_in, n_out, n_mem)
 
 
-def prnn(hidden: int = 64, n_in: int = 15, n_out: int = 5, **kw) -> Model:
+def decomposed(
+    modulated_scale: float = 0.20, plastic_form: str = "direct"
+) -> RuleFactory:
+    """The decomposed rule (type 3) with the model-level options of Table 1's models."""
+    return functools.partial(
+        decomposed_rule, modulated_scale=modulated_scale, form=plastic_form
+    )
+
+
+def prnn(
+    hidden: int = 64,
+    n_in: int = 15,
+    n_out: int = 5,
+    rule: str | RuleFactory = "abcd",
+    init_scale: float = 0.05,
+) -> Model:
     """PRNN: full ABCD rule (type 1), no neuromodulation."""
-    return plastic_rnn(rule="abcd", hidden=hidden, n_in=n_in, n_out=n_out, **kw)
+    return plastic_rnn(
+        rule=rule, hidden=hidden, n_in=n_in, n_out=n_out, init_scale=init_scale
+    )
 
 
-def prnn_predn(hidden: int = 64, n_in: int = 15, n_out: int = 5, **kw) -> Model:
+def prnn_predn(
+    hidden: int = 64,
+    n_in: int = 15,
+    n_out: int = 5,
+    rule: str | RuleFactory = "abcd",
+    predn: Literal["paper", "summed"] = "paper",
+    init_scale: float = 0.05,
+) -> Model:
     """PRNN(PreDN): type 1 with pre-synaptic modulators (Table-1 version by default)."""
     return plastic_rnn(
-        rule="abcd", modulation="pre", hidden=hidden, n_in=n_in, n_out=n_out, **kw
+        rule=rule,
+        modulation="pre",
+        predn=predn,
+        hidden=hidden,
+        n_in=n_in,
+        n_out=n_out,
+        init_scale=init_scale,
     )
 
 
-def prnn_postdn(hidden: int = 64, n_in: int = 15, n_out: int = 5, **kw) -> Model:
+def prnn_postdn(
+    hidden: int = 64,
+    n_in: int = 15,
+    n_out: int = 5,
+    rule: str | RuleFactory = "abcd",
+    init_scale: float = 0.05,
+) -> Model:
     """PRNN(PostDN): type 1 with modulators from the new hidden state h_t."""
     return plastic_rnn(
-        rule="abcd", modulation="post", hidden=hidden, n_in=n_in, n_out=n_out, **kw
-    )
-
-
-def decprnn(hidden: int = 64, n_in: int = 15, n_out: int = 5, **kw) -> Model:
-    """DecPRNN: decomposed rule (type 3), no neuromodulation."""
-    return plastic_rnn(rule="decomposed", hidden=hidden, n_in=n_in, n_out=n_out, **kw)
-
-
-def decprnn_predn(hidden: int = 64, n_in: int = 15, n_out: int = 5, **kw) -> Model:
-    """DecPRNN(PreDN): decomposed rule with pre-synaptic modulators."""
-    return plastic_rnn(
-        rule="decomposed", modulation="pre", hidden=hidden, n_in=n_in, n_out=n_out, **kw
-    )
-
-
-def decprnn_postdn(hidden: int = 64, n_in: int = 15, n_out: int = 5, **kw) -> Model:
-    """DecPRNN(PostDN): decomposed rule, modulators from h_t (the paper's best model)."""
-    return plastic_rnn(
-        rule="decomposed",
+        rule=rule,
         modulation="post",
         hidden=hidden,
         n_in=n_in,
         n_out=n_out,
-        **kw,
+        init_scale=init_scale,
     )
 
 
-def prnn_scratch_et(hidden: int = 64, n_in: int = 15, n_out: int = 5, **kw) -> Model:
+def decprnn(
+    hidden: int = 64,
+    n_in: int = 15,
+    n_out: int = 5,
+    modulated_scale: float = 0.20,
+    plastic_form: Literal["direct", "factored"] = "direct",
+    init_scale: float = 0.05,
+) -> Model:
+    """DecPRNN: decomposed rule (type 3), no neuromodulation."""
+    return plastic_rnn(
+        rule=decomposed(modulated_scale, plastic_form),
+        hidden=hidden,
+        n_in=n_in,
+        n_out=n_out,
+        init_scale=init_scale,
+    )
+
+
+def decprnn_predn(
+    hidden: int = 64,
+    n_in: int = 15,
+    n_out: int = 5,
+    modulated_scale: float = 0.20,
+    plastic_form: Literal["direct", "factored"] = "direct",
+    predn: Literal["paper", "summed"] = "paper",
+    init_scale: float = 0.05,
+) -> Model:
+    """DecPRNN(PreDN): decomposed rule with pre-synaptic modulators."""
+    return plastic_rnn(
+        rule=decomposed(modulated_scale, plastic_form),
+        modulation="pre",
+        predn=predn,
+        hidden=hidden,
+        n_in=n_in,
+        n_out=n_out,
+        init_scale=init_scale,
+    )
+
+
+def decprnn_postdn(
+    hidden: int = 64,
+    n_in: int = 15,
+    n_out: int = 5,
+    modulated_scale: float = 0.20,
+    plastic_form: Literal["direct", "factored"] = "direct",
+    init_scale: float = 0.05,
+) -> Model:
+    """DecPRNN(PostDN): decomposed rule, modulators from h_t (the paper's best model).
+
+    Args:
+        hidden, n_in, n_out: layer sizes.
+        modulated_scale: factor on the modulated update (0.20 from July 2022 on, the
+            released genome's code; 1.0 in the April-2022 code).
+        plastic_form: "direct" (W stored) or "factored" (rank-1 state; float32-equal).
+        init_scale: std of the genome initialisation.
+    """
+    return plastic_rnn(
+        rule=decomposed(modulated_scale, plastic_form),
+        modulation="post",
+        hidden=hidden,
+        n_in=n_in,
+        n_out=n_out,
+        init_scale=init_scale,
+    )
+
+
+def prnn_scratch_et(
+    hidden: int = 64, n_in: int = 15, n_out: int = 5, init_scale: float = 0.05
+) -> Model:
     """PRNN(Scratch-ET): eligibility trace on W_h from zero, static W_x, PostDN."""
     return plastic_rnn(
-        rule="trace", modulation="post", hidden=hidden, n_in=n_in, n_out=n_out, **kw
+        rule=eligibility_trace_rule,
+        rule_x=functools.partial(eligibility_trace_rule, evolved_init=True),
+        static_x=True,
+        modulation="post",
+        hidden=hidden,
+        n_in=n_in,
+        n_out=n_out,
+        init_scale=init_scale,
     )
 
 
-def prnn_et(hidden: int = 64, n_in: int = 15, n_out: int = 5, **kw) -> Model:
+def prnn_et(
+    hidden: int = 64, n_in: int = 15, n_out: int = 5, init_scale: float = 0.05
+) -> Model:
     """PRNN(ET): Scratch-ET with evolved W_h(0) (5,577 genes, not the paper's 5,511).
 
     The paper's 5,511 is not reproducible from the reference code (spec 1.7);
     this is the closest consistent variant: Scratch-ET + h^2 evolved W_h(0), PostDN.
     """
+    evolved = functools.partial(eligibility_trace_rule, evolved_init=True)
     return plastic_rnn(
-        rule="trace",
+        rule=evolved,
+        rule_x=evolved,
+        static_x=True,
         modulation="post",
-        evolved_w_h=True,
         hidden=hidden,
         n_in=n_in,
         n_out=n_out,
-        **kw,
+        init_scale=init_scale,
     )
 
 
@@ -266,7 +334,9 @@ def merged_prnn_postdn(
     n_out: int = 5,
     assignment_h: np.ndarray | None = None,
     assignment_x: np.ndarray | None = None,
-    **kw,
+    n_clusters_h: int | None = None,
+    n_clusters_x: int | None = None,
+    init_scale: float = 0.05,
 ) -> Model:
     """Evolving & Merging stage 2: PRNN(PostDN) with cluster-tied ABCD (type 4).
 
@@ -274,13 +344,18 @@ def merged_prnn_postdn(
     genome (K = 2h for W_h, h + n_in for W_x); without them a deterministic
     map is used (``default_assignment``), which has the right N_Gene.
     """
+    k_h = 2 * hidden if n_clusters_h is None else n_clusters_h
+    k_x = hidden + n_in if n_clusters_x is None else n_clusters_x
     return plastic_rnn(
-        rule="cluster",
+        rule=functools.partial(
+            cluster_abcd_rule, n_clusters=k_h, assignment=assignment_h
+        ),
+        rule_x=functools.partial(
+            cluster_abcd_rule, n_clusters=k_x, assignment=assignment_x
+        ),
         modulation="post",
         hidden=hidden,
         n_in=n_in,
         n_out=n_out,
-        assignment_h=assignment_h,
-        assignment_x=assignment_x,
-        **kw,
+        init_scale=init_scale,
     )

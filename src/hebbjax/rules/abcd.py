@@ -1,47 +1,94 @@
-"""Full ABCD Hebbian rule, reference ``hebbian_type=1`` (PRNN of Table 1).
+"""The generalised Hebbian ABCD rule, stated once, with its scaled, gated and
+learning-rate variants.
 
-Spec 1.3 of the maze/DecPRNN spec (Wang et al. 2022, "decomposed plasticity",
-the generalised Hebbian rule of their Eq. 3): every connection has its own
-evolved A, B, C, D (each n_out x n_in) and
+    H = A * (q p^T) + B * (q 1^T) + C * (1 p^T) + D          (Wang et al. 2022, Eq. 3)
 
-    H = 0.05 * (A * (q p^T) + B * (q 1^T) + C * (1 p^T) + D)
-    W <- W + mu * H   (modulated),     W <- W + H   (unmodulated)
+with pre-synaptic p (n_in), post-synaptic q (n_out) and per-connection A, B, C, D
+(n_out x n_in). Two conventions name the middle terms the other way round, and the two
+orders of summation round differently in float32, so ``abcd_term`` keeps both:
 
-with pre-synaptic p (n_in), post-synaptic q (n_out). No clipping, no decay.
+- ``"post-first"`` (Wang et al. 2022 reference ``hebbian_type=1``, spec 1.3): B multiplies
+  the post-synaptic and C the pre-synaptic activity, summed in that order;
+- ``"pre-first"`` (Najarro & Risi 2020 ABCD_lr, hebbian-ant-brax spec 1.3; EPRNN, spec
+  4.3): B multiplies the pre-synaptic and C the post-synaptic activity.
+
+The rules built on it:
+
+- ``abcd_rule`` (PRNN, type 1): ``W <- W + scale * mu * H`` (``scale`` = 0.05; ``mu`` a
+  scalar modulator or, EPRNN's per-neuron gate, a vector over the post-synaptic units);
+- ``abcd_lr_rule`` (``rules/abcd_lr.py``): ``W <- W + mu * eta * H``, a per-synapse rate;
+- ``cluster_abcd_rule`` (``rules/cluster_abcd.py``): coefficients looked up in a table.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
+import jax
 import jax.numpy as jnp
 
 from hebbjax.rules.base import PlasticityRule, PlasticState, gate, zero_weight
 
+Convention = Literal["post-first", "pre-first"]
+CONVENTIONS = ("post-first", "pre-first")
 
-def abcd_rule(n_out: int, n_in: int, scale: float = 0.05) -> PlasticityRule:
+
+def abcd_term(a, b, c, d, pre: jax.Array, post: jax.Array, convention: Convention):
+    """``A * (q p^T) + B * (q 1^T) + C * (1 p^T) + D`` (post-first) or with B and C
+    on the pre- and post-synaptic terms (pre-first), (n_out, n_in)."""
+    if convention == "post-first":
+        return a * jnp.outer(post, pre) + b * post[:, None] + c * pre[None, :] + d
+    return a * (post[:, None] * pre[None, :]) + b * pre[None, :] + c * post[:, None] + d
+
+
+def modulate(mu, update: jax.Array) -> jax.Array:
+    """``mu * update`` for a scalar ``mu`` or a per-post-synaptic-unit vector (n_out,)."""
+    mu = jnp.asarray(mu)
+    return (mu[:, None] if mu.ndim == 1 else mu) * update
+
+
+def check_convention(convention: str) -> None:
+    if convention not in CONVENTIONS:
+        raise ValueError(
+            f"unknown ABCD convention {convention!r}; valid: {', '.join(CONVENTIONS)}"
+        )
+
+
+def abcd_rule(
+    n_out: int,
+    n_in: int,
+    scale: float | None = 0.05,
+    convention: Convention = "post-first",
+) -> PlasticityRule:
     """Full per-connection ABCD rule.
 
     Args:
         n_out: post-synaptic size (rows of W).
         n_in: pre-synaptic size (columns of W).
-        scale: the constant factor on H (0.05 in every reference version).
+        scale: the constant factor on H (0.05 in every Wang et al. 2022 reference
+            version); None for no factor (EPRNN).
+        convention: which of B and C multiplies the post-synaptic activity (see the
+            module docstring).
 
     Returns:
-        A ``PlasticityRule`` with tensors ``A, B, C, D`` of shape (n_out, n_in).
+        A ``PlasticityRule`` with tensors ``A, B, C, D`` of shape (n_out, n_in). The
+        modulator ``mu`` of ``update`` may be a scalar or a vector (n_out,).
     """
+    check_convention(convention)
     shapes = {name: (n_out, n_in) for name in ("A", "B", "C", "D")}
 
     def init(params):
         return PlasticState(zero_weight(n_out, n_in))
 
     def update(params, state, pre, post, mu=None, plastic=True):
-        hebb = (
-            params["A"] * jnp.outer(post, pre)
-            + params["B"] * post[:, None]
-            + params["C"] * pre[None, :]
-            + params["D"]
+        hebb = abcd_term(
+            params["A"], params["B"], params["C"], params["D"], pre, post, convention
         )
-        factor = scale if mu is None else scale * mu
-        new = state.weight + factor * hebb
-        return PlasticState(gate(plastic, new, state.weight))
+        if scale is None:
+            delta = hebb if mu is None else modulate(mu, hebb)
+        else:
+            factor = scale if mu is None else scale * jnp.asarray(mu)
+            delta = modulate(factor, hebb)
+        return PlasticState(gate(plastic, state.weight + delta, state.weight))
 
     return PlasticityRule(shapes, init, update, n_out, n_in)

@@ -1,4 +1,5 @@
-"""Per-synapse ABCD_lr rule of Najarro & Risi 2020 (hebbian-ant-brax spec 1.3).
+"""Per-synapse ABCD_lr rule of Najarro & Risi 2020 (hebbian-ant-brax spec 1.3), the
+learning-rate variant of the one ABCD statement in ``rules/abcd.py``.
 
 "Meta-learning through Hebbian plasticity in random networks": every synapse
 has five evolved coefficients in the order [A, B, C, eta, D] and
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hebbjax.rules.abcd import abcd_term, modulate
 from hebbjax.rules.base import PlasticityRule, PlasticState, gate, zero_weight
 
 COEFF_ORDER = ("A", "B", "C", "eta", "D")
@@ -44,14 +46,9 @@ def abcd_lr_rule(n_out: int, n_in: int) -> PlasticityRule:
     def update(params, state, pre, post, mu=None, plastic=True):
         c = params["coeffs"]
         a, b, cc, eta, d = (c[..., k] for k in range(5))
-        delta = eta * (
-            a * (post[:, None] * pre[None, :])
-            + b * pre[None, :]
-            + cc * post[:, None]
-            + d
-        )
+        delta = eta * abcd_term(a, b, cc, d, pre, post, "pre-first")
         if mu is not None:
-            delta = mu * delta
+            delta = modulate(mu, delta)
         return PlasticState(gate(plastic, state.weight + delta, state.weight))
 
     return PlasticityRule({"coeffs": (n_out, n_in, 5)}, init, update, n_out, n_in)

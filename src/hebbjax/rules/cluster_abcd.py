@@ -22,31 +22,51 @@ CLUSTER_NAME = "Cluster"  # inferred reference name (type-4 source not at hand)
 
 
 def cluster_abcd_rule(
-    assignment: np.ndarray, n_clusters: int, scale: float = 0.05
+    n_out: int,
+    n_in: int,
+    n_clusters: int | None = None,
+    assignment: np.ndarray | None = None,
+    scale: float = 0.05,
 ) -> PlasticityRule:
     """ABCD rule whose per-connection coefficients are looked up in a table.
 
     Args:
-        assignment: integer array (n_out, n_in), values in [0, n_clusters).
-        n_clusters: K, the number of rows of the evolved ``Cluster`` table.
+        n_out: post-synaptic size (rows of W).
+        n_in: pre-synaptic size (columns of W).
+        n_clusters: K, the number of rows of the evolved ``Cluster`` table; default
+            ``assignment.max() + 1``, or ``n_out + n_in`` without an assignment.
+        assignment: integer array (n_out, n_in), values in [0, n_clusters); default
+            ``default_assignment`` (the right N_Gene; ``hebbjax merge`` passes k-means
+            clusters of a trained PRNN).
         scale: the constant factor on H (0.05).
 
     Returns:
         A ``PlasticityRule`` with one tensor ``Cluster`` of shape (K, 4), columns
         (A, B, C, D).
     """
+    if n_clusters is None:
+        n_clusters = (
+            n_out + n_in
+            if assignment is None
+            else int(np.asarray(assignment).max()) + 1
+        )
+    if assignment is None:
+        assignment = default_assignment(n_out, n_in, n_clusters)
     assignment = np.asarray(assignment)
     if assignment.ndim != 2 or not np.issubdtype(assignment.dtype, np.integer):
         raise ValueError(
             f"assignment must be a 2-d integer array (n_out, n_in), got "
             f"{assignment.dtype} {assignment.shape}"
         )
+    if assignment.shape != (n_out, n_in):
+        raise ValueError(
+            f"assignment must have shape ({n_out}, {n_in}), got {assignment.shape}"
+        )
     if assignment.size and (assignment.min() < 0 or assignment.max() >= n_clusters):
         raise ValueError(
             f"assignment values must lie in [0, {n_clusters}), got "
             f"[{assignment.min()}, {assignment.max()}]"
         )
-    n_out, n_in = assignment.shape
     index = np.asarray(assignment, np.int32)
     full = abcd_rule(n_out, n_in, scale)
 

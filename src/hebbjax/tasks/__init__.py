@@ -1,15 +1,19 @@
 """Meta-learning tasks and their registry (maze tasks: Wang et al. 2022, spec section 2).
 
 ``TASKS`` maps CLI names to task factories; ``make_task(name, **overrides)`` builds one.
+Every gymnax environment is a task too, under ``gymnax:<env id>`` (``tasks/gymnax_task.py``).
 """
 
 from __future__ import annotations
 
 from functools import partial
 
+from hebbjax.options import check_options
 from hebbjax.registry import Registry
 from hebbjax.tasks.ant import ant_task
-from hebbjax.tasks.base import LifetimeResult, Task
+from hebbjax.tasks.base import Task, TaskSet, TaskWords
+from hebbjax.tasks.gymnax_task import gymnax_env_ids, gymnax_task
+from hebbjax.tasks.lifetime import Episodes, LifetimeResult, Probe, episodic_lifetime
 from hebbjax.tasks.maze import maze_task
 from hebbjax.tasks.seqpred import seqpred_task
 from hebbjax.tasks.wrnav import wrnav_task
@@ -38,26 +42,44 @@ for _l, _k, _n in ((1, 10, 20), (1, 25, 50), (3, 10, 20), (3, 25, 50)):
 for _noise in ("0.01", "0.05", "0.2"):
     _name = f"wrnav-noise{_noise}"
     TASKS.register(_name, partial(wrnav_task, noise_std=float(_noise), name=_name))
+TASKS.register_family("gymnax:", gymnax_task, gymnax_env_ids)
 
 
 def make_task(name: str, **overrides) -> Task:
-    """The registered task ``name``, with factory keyword overrides."""
-    return TASKS.get(name)(**overrides)
+    """The registered task ``name``, with factory keyword overrides (checked: an unknown
+    option or a wrong value is a ``ConfigError`` naming the valid options)."""
+    factory = TASKS.get(name)
+    check_options(factory, overrides, "task option", ("name",))
+    return factory(**overrides)
 
 
-def task_summary() -> list[dict]:
+def task_summary(names: list[str] | None = None) -> list[dict]:
     """One row per registered task: name, input/output sizes, rollouts and its settings."""
     rows = []
-    for name in TASKS:
+    for name in TASKS.names() if names is None else names:
         task = make_task(name)
         settings = {
             k: v
-            for k, v in task.info.items()
+            for k, v in task.settings.items()
             if isinstance(v, int | float | str | bool)
         }
         row = dict(name=name, n_in=task.n_in, n_out=task.n_out)
-        rows.append(row | dict(n_rollouts=task.n_rollouts) | settings)
+        row |= dict(n_rollouts=task.n_rollouts, sets=list(task.sets))
+        rows.append(row | settings)
     return rows
 
 
-__all__ = ["TASKS", "LifetimeResult", "Task", "make_task", "maze_task", "task_summary"]
+__all__ = [
+    "TASKS",
+    "Episodes",
+    "LifetimeResult",
+    "Probe",
+    "Task",
+    "TaskSet",
+    "TaskWords",
+    "episodic_lifetime",
+    "gymnax_task",
+    "make_task",
+    "maze_task",
+    "task_summary",
+]

@@ -6,26 +6,27 @@ spec ``hebbian-ant-brax.md`` sections 1.2, 1.5-1.6, 2.2, 2.5-2.6, 3.6 and 5.
 
 Design (recorded here because the papers' protocols are not in one piece of code):
 
-- A **task parameter** is a vector of morphology indices (into the protocol's stacked variant
-  systems, ``info["variants"]``). ``sample_params`` returns the *training* morphologies, so a
+- A **task parameter** is a vector of morphology indices (into the protocol's variants,
+  ``Task.settings["variants"]``). ``sample_params`` returns the *training* morphologies, so a
   lifetime runs one ant per training morphology (each with fresh U[-0.1, 0.1] weights and
   its own reset noise, as Palm's ``MetaAgent``) and **fitness = mean distance over the training
   morphologies - l2_penalty * mean(genome^2)** (spec 1.4, 2.2). Train with ``tasks_per_gen=1``.
-- ``validation_set()`` is the training set (shape (1, n_train)): the best genome is the one
-  with the best mean training fitness, as [P]'s ``best.t``. ``test_set()`` repeats each
-  held-out variant n_train times (shape (n_test, n_train)).
+  The "rollouts" of a lifetime are these morphologies, side by side.
+- Each morphology's lifetime is the one lifetime loop (``tasks/lifetime.py``) over the gymnax
+  ``BraxAnt`` environment, which holds the burn-in and Najarro's early stop.
+- Sets: ``validation`` is the training set (shape (1, n_train)): the best genome is the one
+  with the best mean training fitness, as [P]'s ``best.t``; ``test`` the held-out variants,
+  each in a lifetime of its own; and one set per variant (``variant:<name>``, a single
+  lifetime of that morphology), which ``hebbjax eval`` evaluates with ``--repeats 100`` as the
+  papers' per-morphology table.
 - Distance is the torso's displacement along +x during the policy phase (metres; [E]'s
   pybullet "progress" sum is about 60.6 x this). The lifetime is ``seconds`` long; the number of
-  control steps is ``round(seconds / control_dt)`` and the whole lifetime is one ``lax.scan``.
-  The default control_dt 0.02 s and 20 s give 1000 plastic steps (spec 3.6).
+  control steps is ``round(seconds / control_dt)``. The default control_dt 0.02 s and 20 s give
+  1000 plastic steps (spec 3.6).
 - Optional zero-action burn-in (``burn_in_seconds``; no forward pass effect, no plasticity).
-- ``early_stop`` reproduces [E]'s termination as masks: after ``grace_steps`` policy steps,
-  the lifetime stops counting once the torso z < ``min_z`` or after more than ``patience``
-  consecutive steps of negative progress. ``success`` is 1.0 for a lifetime that was never
-  stopped.
-- ``info["summarize"](model, params, key, n_lifetimes=100)`` is the evaluation protocol: distance
-  on every variant of the protocol (training and held out), mean +- standard error over
-  ``n_lifetimes`` lifetimes. ``hebbjax eval --run`` uses it.
+- ``early_stop`` reproduces [E]'s termination: after ``grace_steps`` policy steps, the
+  lifetime stops once the torso z < ``min_z`` or after more than ``patience`` consecutive
+  steps of negative progress. ``success`` is 1.0 for a lifetime that was never stopped.
 
 Protocols: ``default`` (train and test on the default ant), ``najarro`` (train default +
 ``short-xp-yn``, test ``short-xp-yp``, the left front lower leg), ``palm`` (train default,
@@ -34,22 +35,15 @@ Protocols: ``default`` (train and test on the default ant), ``najarro`` (train d
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hebbjax.envs.ant import (
-    BACKENDS,
-    check_variants,
-    forward_displacement,
-    make_ant,
-    n_frames_for,
-    variant_system,
-)
+from hebbjax.envs.ant import BACKENDS, check_variants, n_frames_for
+from hebbjax.envs.ant_gymnax import AntParams, BraxAnt
 from hebbjax.models.base import Model, Params
-from hebbjax.tasks.base import LifetimeResult, Task, per_model_cache
+from hebbjax.tasks.base import Task, TaskSet, TaskWords, per_model_cache
+from hebbjax.tasks.lifetime import Episodes, LifetimeResult, Probe, episodic_lifetime
 
 PROTOCOLS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "default": (("default",), ("default",)),
@@ -66,55 +60,31 @@ def genome_mean_square(params: Params) -> jax.Array:
     return total / sum(leaf.size for leaf in leaves)
 
 
-def make_morphology_lifetime(
-    model: Model,
-    physics: Any,
-    *,
-    n_steps: int,
-    n_burn: int = 0,
-    early_stop: bool = True,
-    min_z: float = 0.2,
-    grace_steps: int = 200,
-    patience: int = 30,
-):
-    """``run(params, index, key) -> (distance, policy_steps, survived)`` on variant ``index``.
+def ant_episodes(env: BraxAnt) -> Episodes:
+    """One ant lifetime on the morphology of ``AntParams`` (spec 1.2)."""
 
-    One lifetime: reset, ``n_burn`` zero-action steps, then ``n_steps - n_burn`` policy steps,
-    each a forward pass with the current weights, an env step, and the plastic update.
-    """
+    def noise(key):
+        k_env, k_memory = jax.random.split(key)
+        return dict(env=k_env, memory=k_memory)
 
-    def run(params, index, key):
-        sys = variant_system(physics, index)
-        k_env, k_mem = jax.random.split(key)
-        state = physics.reset(sys, k_env)
-        memory = model.init_memory(params, k_mem)
+    def reset(noise, r, params):
+        obs, state = env.reset_env(noise["env"], params)
+        return obs, state, jnp.zeros((env.num_actions,), jnp.float32)
 
-        def step(carry, t):
-            state, memory, alive, neg, dist, count = carry
-            burning = t < n_burn
-            out, new_memory = model.step(params, memory, state.obs, ~burning)
-            action = jnp.where(burning, 0.0, out)
-            new_state = physics.step(sys, state, action)
-            pos = new_state.pipeline_state.x.pos[0]
-            dx = forward_displacement(state, new_state)
-            counted = alive & ~burning
-            dist = dist + jnp.where(counted, dx, 0.0)
-            count = count + counted.astype(jnp.int32)
-            if early_stop:
-                past_grace = (t - n_burn) >= grace_steps
-                neg = jnp.where(past_grace & (dx < 0), neg + 1, 0)
-                alive = alive & ~(past_grace & ((pos[2] < min_z) | (neg > patience)))
-            memory = jax.tree.map(
-                lambda new, old: jnp.where(burning, old, new), new_memory, memory
-            )
-            return (new_state, memory, alive, neg, dist, count), None
-
-        carry = (state, memory, jnp.bool_(True), jnp.int32(0))
-        carry += (jnp.float32(0.0), jnp.int32(0))
-        carry, _ = jax.lax.scan(step, carry, jnp.arange(n_steps))
-        return carry[4], carry[5], carry[2].astype(jnp.float32)
-
-    return run
+    return Episodes(
+        env=env,
+        n_rollouts=1,
+        max_steps=env.max_steps,
+        noise=noise,
+        memory_key=lambda noise: noise["memory"],
+        reset=reset,
+        encode=lambda obs, prev_action, prev_reward, t: obs,
+        act=lambda out, noise, i: out,
+        env_key=lambda noise, i, r, t: jax.random.key(0),
+        success=lambda total, steps, stopped: ~stopped,
+        position=env.torso_position,
+        terminates=env.early_stop,
+    )
 
 
 def ant_task(
@@ -139,7 +109,7 @@ def ant_task(
         seconds: lifetime length in simulated seconds (burn-in included).
         control_dt: seconds per control (and plasticity) step.
         burn_in_seconds: zero-action steps at the start ([E]: 40 steps of 0.0165 s).
-        early_stop: [E]'s termination rule, as masks (see the module docstring).
+        early_stop: [E]'s termination rule (see the module docstring).
         min_z, grace_steps, patience: its torso height, grace period and patience.
         l2_penalty: weight of mean(genome^2) subtracted from the fitness.
         reset_noise_scale: Brax's reset noise.
@@ -163,93 +133,90 @@ def ant_task(
         )
     train_idx = np.asarray([variants.index(v) for v in train], np.int32)
     test_idx = np.asarray([variants.index(v) for v in test], np.int32)
-    options = dict(
-        n_steps=n_steps,
-        n_burn=n_burn,
+    env = BraxAnt(
+        variants,
+        backend,
+        control_dt,
+        max_steps=n_steps - n_burn,
+        reset_noise_scale=reset_noise_scale,
+        burn_in_steps=n_burn,
         early_stop=early_stop,
         min_z=min_z,
         grace_steps=grace_steps,
         patience=patience,
     )
 
-    def physics():
-        return make_ant(variants, backend, control_dt, reset_noise_scale)
-
-    morphology_lifetime = per_model_cache(
-        lambda model: make_morphology_lifetime(model, physics(), **options)
-    )
-
-    def build_lifetime(model: Model):
-        one = morphology_lifetime(model)
+    def build_lifetime(model: Model, probe: Probe | None = None):
+        one = episodic_lifetime(
+            model, ant_episodes(env), lambda p, returns, s, ok: returns[0], probe
+        )
         over_morphologies = jax.vmap(one, in_axes=(None, 0, 0))
 
-        def run(params, indices, key) -> LifetimeResult:
+        def run(params: Params, indices, key):
             keys = jax.random.split(key, indices.shape[0])
-            dist, steps, survived = over_morphologies(params, indices, keys)
+            out = over_morphologies(params, AntParams(variant=indices), keys)
+            result, trace = (out, None) if probe is None or not probe.record else out
             penalty = l2_penalty * genome_mean_square(params)
-            return LifetimeResult(jnp.mean(dist) - penalty, dist, steps, survived)
+            result = LifetimeResult(
+                jnp.mean(result.returns[:, 0]) - penalty,
+                result.returns[:, 0],
+                result.steps[:, 0],
+                result.success[:, 0],
+            )
+            return result if trace is None else (result, trace)
 
         return run
 
-    lifetime = per_model_cache(build_lifetime)
+    def single(index: int):
+        return lambda: jnp.asarray([[index]], jnp.int32)
 
-    def summarize(
-        model: Model, params: Params, key: jax.Array, n_lifetimes: int = 100
-    ) -> dict:
-        one = morphology_lifetime(model)
-        batched = jax.jit(jax.vmap(jax.vmap(one, (None, None, 0)), (None, 0, 0)))
-        keys = jax.random.split(key, (len(variants), n_lifetimes))
-        dist, steps, survived = jax.device_get(
-            batched(params, jnp.arange(len(variants), dtype=jnp.int32), keys)
-        )
-        rows = []
-        for v, name_v in enumerate(variants):
-            d = np.asarray(dist[v], np.float64)
-            ok = np.isfinite(d)
-            n_ok = max(int(ok.sum()), 1)
-            rows.append(
-                dict(
-                    variant=name_v,
-                    role="train" if name_v in train else "test",
-                    distance_mean=float(d[ok].mean()) if ok.any() else float("nan"),
-                    distance_stderr=float(d[ok].std(ddof=1) / np.sqrt(n_ok))
-                    if ok.sum() > 1
-                    else 0.0,
-                    distance_std=float(d[ok].std(ddof=1)) if ok.sum() > 1 else 0.0,
-                    survived_rate=float(np.mean(survived[v])),
-                    n_nonfinite=int((~ok).sum()),
-                )
-            )
-        return dict(
-            protocol=protocol,
-            backend=backend,
-            seconds=seconds,
-            n_lifetimes=n_lifetimes,
-            variants=rows,
-        )
-
-    info: dict[str, Any] = dict(
-        protocol=protocol,
-        backend=backend,
-        seconds=seconds,
-        control_dt=control_dt,
-        n_steps=n_steps,
-        burn_in_seconds=burn_in_seconds,
-        early_stop=early_stop,
-        l2_penalty=l2_penalty,
-        train_variants=",".join(train),
-        test_variants=",".join(test),
-        variants=variants,
-        summarize=summarize,
+    sets = dict(
+        validation=TaskSet(
+            lambda: jnp.asarray(train_idx)[None],
+            "validation",
+            "one lifetime per training morphology: " + ", ".join(train),
+        ),
+        test=TaskSet(
+            lambda: jnp.asarray(test_idx)[:, None],
+            "test",
+            "held-out morphologies, one lifetime each: " + ", ".join(test),
+        ),
     )
+    for v, variant in enumerate(variants):
+        role = "train" if variant in train else "held-out"
+        sets[f"variant:{variant}"] = TaskSet(
+            single(v), role, f"one lifetime of the {variant} ant ({role})"
+        )
     return Task(
         name=name or f"ant-{protocol}",
         n_in=OBS_SIZE,
         n_out=ACTION_SIZE,
         n_rollouts=len(train),
+        env=env,
         sample_params=lambda key: jnp.asarray(train_idx),
-        validation_set=lambda: jnp.asarray(train_idx)[None],
-        test_set=lambda: jnp.asarray(np.repeat(test_idx[:, None], len(train), 1)),
-        lifetime=lifetime,
-        info=info,
+        sets=sets,
+        lifetime=per_model_cache(build_lifetime),
+        words=TaskWords(
+            task="morphology set",
+            rollout="morphology",
+            rollout_names=tuple(train),
+            success="never stopped early",
+            returns="distance along +x (m)",
+        ),
+        rollout_weights=(1.0,) * len(train),
+        eval_sets=tuple(f"variant:{v}" for v in variants),
+        eval_repeats=100,
+        settings=dict(
+            protocol=protocol,
+            backend=backend,
+            seconds=seconds,
+            control_dt=control_dt,
+            n_steps=n_steps,
+            burn_in_seconds=burn_in_seconds,
+            early_stop=early_stop,
+            l2_penalty=l2_penalty,
+            train_variants=",".join(train),
+            test_variants=",".join(test),
+            variants=variants,
+        ),
     )

@@ -1,62 +1,129 @@
-"""The task contract: what the evolution loop needs from a meta-learning task.
+"""The task contract: what training, evaluation and analyses need from a meta-learning task.
 
-A task turns (genome, task parameters, key) into the fitness of one lifetime, for one example;
-the evolution loop vmaps it over tasks, repeats and the population.
+A task is a typed record (a ``NamedTuple``, like gymnax's ``EnvParams`` fields, never a dict
+read by string). Its ``lifetime(model, probe=None)`` turns (genome, task parameters, key) into
+the ``LifetimeResult`` of one lifetime, for one example; ``hebbjax.rollout`` is the only place
+that batches it over tasks, repeats and the population. Every task drives a gymnax
+environment's ``reset``/``step`` (``env``) through the one lifetime loop of
+``tasks/lifetime.py``, so each dynamics is written once.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 import jax
 
 from hebbjax.models.base import Model, Params
+from hebbjax.tasks.lifetime import LifetimeResult, Probe
+
+Lifetime = Callable[[Params, Any, jax.Array], Any]
 
 
-class LifetimeResult(NamedTuple):
-    """What one lifetime returns. Per-rollout arrays have shape (n_rollouts,)."""
+class TaskWords(NamedTuple):
+    """What a task calls things, for summaries, tables and plots.
 
-    fitness: jax.Array  # scalar, higher is better
-    returns: jax.Array  # (n_rollouts,) return of each rollout
-    steps: jax.Array  # (n_rollouts,) environment steps of each rollout
-    success: jax.Array  # (n_rollouts,) 1.0 if the rollout reached its goal
+    Attributes:
+        task: one task of the distribution ("maze", "sequence", "morphology set").
+        rollout: one rollout of a lifetime ("rollout", "episode", "morphology").
+        rollout_names: a label per rollout, e.g. ("TRAIN", "TEST"); default numbered.
+        success: what a successful rollout means ("reached the goal").
+        returns: what the return measures, with its unit ("return", "distance (m)").
+    """
+
+    task: str = "task"
+    rollout: str = "rollout"
+    rollout_names: tuple[str, ...] | None = None
+    success: str = "success"
+    returns: str = "return"
+
+    def rollout_label(self, r: int) -> str:
+        if self.rollout_names is not None:
+            return self.rollout_names[r]
+        return f"{self.rollout} {r + 1}"
+
+
+class TaskSet(NamedTuple):
+    """A named set of tasks: ``load()`` gives the stacked task parameters (leading axis =
+    tasks), the same for every run and user; ``role`` says what it is for."""
+
+    load: Callable[[], Any]
+    role: str = "test"  # "validation", "test", "train", "held-out"
+    description: str = ""
 
 
 class Task(NamedTuple):
     """A meta-learning task.
 
-    - ``sample_params(key)``: one task drawn from the training distribution (an env-params pytree).
-    - ``validation_set()`` / ``test_set()``: stacked env-params (leading axis = tasks), seeded, the
-      same for every run and every user.
-    - ``lifetime(model)``: returns ``run(params, task_params, key) -> LifetimeResult``.
+    Attributes:
+        name: the registry name.
+        n_in, n_out: the network input and output sizes the task feeds and reads.
+        n_rollouts: rollouts (episodes) per lifetime.
+        env: the gymnax environment the lifetime steps.
+        sample_params: one task drawn from the training distribution (a pytree).
+        sets: named evaluation sets; "validation" (model selection during training) and
+            "test" always exist, tasks may add their own (e.g. one per ant morphology).
+        lifetime: ``lifetime(model, probe=None) -> run(params, task_params, key)``,
+            returning a ``LifetimeResult`` (and a trace with a recording probe); memoised,
+            so jitted callers do not recompile.
+        words: how summaries and plots name things.
+        rollout_weights: fitness weight of each rollout (what the fitness averages).
+        eval_sets: the sets ``hebbjax eval`` reports by default.
+        eval_repeats: lifetimes per task ``hebbjax eval`` runs by default (the ant: 100
+            per morphology, as the papers).
+        block_lifetimes: on CPU, evaluate about this many lifetimes at a time per device
+            (a cache-sized block that stops when all its lifetimes have ended); None: all
+            at once. Speed only: results do not depend on it.
+        settings: the task's options, for display (``hebbjax tasks``) only.
     """
 
     name: str
     n_in: int
     n_out: int
     n_rollouts: int
+    env: Any
     sample_params: Callable[[jax.Array], Any]
-    validation_set: Callable[[], Any]
-    test_set: Callable[[], Any]
-    lifetime: Callable[[Model], Callable[[Params, Any, jax.Array], LifetimeResult]]
-    info: dict[str, Any]
+    sets: Mapping[str, TaskSet]
+    lifetime: Callable[..., Lifetime]
+    words: TaskWords = TaskWords()
+    rollout_weights: tuple[float, ...] | None = None
+    eval_sets: tuple[str, ...] = ("test",)
+    eval_repeats: int = 1
+    block_lifetimes: int | None = None
+    settings: Mapping[str, Any] = {}
+
+    def task_set(self, name: str) -> Any:
+        """The stacked parameters of set ``name`` (a ValueError lists the valid sets)."""
+        if name not in self.sets:
+            raise ValueError(
+                f"task {self.name!r} has no set {name!r}; valid sets: "
+                + ", ".join(self.sets)
+            )
+        return self.sets[name].load()
+
+    def validation_set(self) -> Any:
+        return self.task_set("validation")
+
+    def test_set(self) -> Any:
+        return self.task_set("test")
 
 
 T = TypeVar("T")
 
 
-def per_model_cache(build: Callable[[Model], T]) -> Callable[[Model], T]:
-    """Memoise ``build(model)``, so every ``task.lifetime(model)`` call returns the same
-    closure and jitted callers do not recompile; unhashable models get a fresh build."""
-    cached = functools.lru_cache(maxsize=32)(build)
+def per_model_cache(build: Callable[..., T]) -> Callable[..., T]:
+    """Memoise ``build(model, probe=None)``, so every ``task.lifetime(model)`` call returns
+    the same closure and jitted callers do not recompile; unhashable models get a fresh
+    build."""
+    cached = functools.lru_cache(maxsize=64)(build)
 
-    def get(model: Model) -> T:
+    def get(model: Model, probe: Probe | None = None) -> T:
         try:
-            return cached(model)
+            return cached(model, probe)
         except TypeError:
-            return build(model)
+            return build(model, probe)
 
     return get
 
@@ -64,11 +131,47 @@ def per_model_cache(build: Callable[[Model], T]) -> Callable[[Model], T]:
 def seeded_task_set(
     sample_params: Callable[[jax.Array], Any], seed: int, n: int
 ) -> Callable[[], Any]:
-    """``Task.validation_set``/``test_set`` for a sampler: ``n`` tasks stacked, drawn from
-    ``key(seed)``, the same for every run and user, computed once per task object."""
+    """A ``TaskSet.load`` for a sampler: ``n`` tasks stacked, drawn from ``key(seed)``,
+    the same for every run and user, computed once per task object."""
 
     @functools.cache
     def task_set():
         return jax.vmap(sample_params)(jax.random.split(jax.random.key(seed), n))
 
     return task_set
+
+
+def weighted_fitness(weights: tuple[float, ...]) -> Callable[..., jax.Array]:
+    """Fitness = the ``weights``-weighted mean of the rollout returns."""
+    import jax.numpy as jnp
+
+    w = jnp.asarray(weights, jnp.float32)
+
+    def fitness(params, returns, steps, success):
+        return jnp.sum(w * returns) / jnp.sum(w)
+
+    return fitness
+
+
+def check_rollout_weights(n_rollouts: int, weights) -> tuple[float, ...]:
+    """``weights`` as a tuple of ``n_rollouts`` non-negative floats with a positive sum."""
+    weights = tuple(float(w) for w in weights)
+    if len(weights) != n_rollouts or sum(weights) <= 0 or min(weights) < 0:
+        raise ValueError(
+            f"rollout_weights must be {n_rollouts} non-negative numbers with a positive "
+            f"sum, got {weights}"
+        )
+    return weights
+
+
+__all__ = [
+    "LifetimeResult",
+    "Probe",
+    "Task",
+    "TaskSet",
+    "TaskWords",
+    "check_rollout_weights",
+    "per_model_cache",
+    "seeded_task_set",
+    "weighted_fitness",
+]

@@ -1,42 +1,47 @@
 """The maze meta-RL task of Wang et al. 2022 (decomposed plasticity), as a hebbjax ``Task``.
 
 Spec ``maze-decprnn-eprnn.md``: the network input of section 2.5, the action head of section
-1.5 and the lifetime and fitness of section 2.6. A lifetime runs ``n_rollouts`` episodes on one
-maze; the model memory is initialised once and carried across rollouts; each rollout restarts at
-the maze start with a uniformly random previous action. Fitness is
+1.5 and the lifetime and fitness of section 2.6, over the ``MetaMaze2D`` environment
+(``envs/maze.py``, sections 2.3-2.4). A lifetime runs ``n_rollouts`` episodes on one maze; the
+model memory is initialised once and carried across rollouts; each rollout restarts at the
+maze start with a uniformly random previous action. Fitness is
 F = sum_r w_r (R_r - lambda) / sum_r w_r with lambda = 1e-6 RMS(genome).
 
-The whole lifetime is one ``lax.while_loop`` over steps with a rollout counter: a rollout that
-ends (goal or step limit) hands over to the next one on the next step, and the loop stops after
-the last rollout, exactly as the reference stops stepping after the terminal transition (spec
-pitfall 6.11). Under ``vmap`` a batch of lifetimes runs until its longest lifetime ends and the
-ended ones are frozen by the batching rule's select, so a block of lifetimes whose agents all
-reached their goals early costs only the steps it ran (up to ``n_rollouts * max_steps``).
+The lifetime is the one loop of ``tasks/lifetime.py``: a ``lax.while_loop`` over steps, a
+rollout that ends (goal or step limit) hands over to the next one on the next step, and the
+loop stops after the last rollout, exactly as the reference stops stepping after the terminal
+transition (spec pitfall 6.11). Its random numbers are drawn up front from the lifetime key
+(previous actions, the greedy coin and the Gumbel noise of each step), so a lifetime is a
+pure function of (genome, maze, key).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
 
-from hebbjax.envs.maze import (
-    egocentric_view,
-    episode_return,
-    move,
-    obs_sign_value,
-    observation_grid,
-)
+from hebbjax.envs.maze import MetaMaze2D, episode_return, obs_sign_value
 from hebbjax.envs.maze_gen import sample_maze
 from hebbjax.envs.maze_sets import N_TEST, N_VALIDATION, maze_set
 from hebbjax.models.base import Model, Params
-from hebbjax.tasks.base import LifetimeResult, Task, per_model_cache
+from hebbjax.tasks.base import (
+    Task,
+    TaskSet,
+    TaskWords,
+    check_rollout_weights,
+    per_model_cache,
+)
+from hebbjax.tasks.lifetime import Episodes, Probe, episodic_lifetime
 
 N_INPUT = 15  # 9 view cells, 4 previous-action one-hot, reward slot, done slot
 N_OUTPUT = 5  # 4 action logits and the greedy gate
 DEFAULT_WEIGHTS = {3: (0.0, 0.0, 1.0), 8: (0.0, 0.0, 0.16, 0.22, 0.36, 0.64, 0.8, 1.0)}
 R_SLOTS = ("zero", "prev-reward")
+WORDS = TaskWords(
+    task="maze", success="reached the goal", returns="return (1 - 0.01 steps)"
+)
 
 
 def select_action(
@@ -65,6 +70,82 @@ def genome_rms(params: Params) -> jax.Array:
     return jnp.sqrt(total / count)
 
 
+def maze_episodes(
+    env: MetaMaze2D,
+    n_in: int,
+    *,
+    n_rollouts: int = 3,
+    r_slot: str = "zero",
+    greedy: bool = False,
+    first_actions: Sequence[int] | None = None,
+) -> Episodes:
+    """The maze lifetime's ``Episodes`` (spec 2.5-2.6) for a network with ``n_in`` inputs
+    (a DNN reads only the first 9: the view)."""
+    max_steps = env.max_steps
+    n_steps = n_rollouts * max_steps
+    if first_actions is not None:
+        fixed = tuple(int(a) for a in first_actions)
+        if len(fixed) != n_rollouts or not all(0 <= a < 4 for a in fixed):
+            raise ValueError(
+                f"first_actions must be {n_rollouts} actions in 0..3, got {first_actions}"
+            )
+
+    def noise(key):
+        k_prev, k_u, k_gumbel, k_memory = jax.random.split(key, 4)
+        if first_actions is None:
+            firsts = jax.random.randint(k_prev, (n_rollouts + 1,), 0, 4, jnp.int32)
+        else:
+            firsts = jnp.asarray(fixed, jnp.int32)
+        u = jax.random.uniform(k_u, (n_steps,))
+        gumbel = jax.random.gumbel(k_gumbel, (n_steps, 4))
+        return dict(firsts=firsts, u=u, gumbel=gumbel, memory=k_memory)
+
+    def reset(noise, r, maze):
+        obs, state = env.reset_env(jax.random.key(0), maze)
+        return obs, state, noise["firsts"][r]
+
+    def encode(obs, prev_action, prev_reward, t):
+        reward_in = 0.0 if r_slot == "zero" else jnp.where(t > 0, -0.01, 0.0)
+        x = jnp.concatenate(
+            [
+                obs,
+                jax.nn.one_hot(prev_action, 4, dtype=jnp.float32),
+                jnp.stack([jnp.float32(reward_in), jnp.float32(0.0)]),
+            ]
+        )
+        return x[:n_in]
+
+    return Episodes(
+        env=env,
+        n_rollouts=n_rollouts,
+        max_steps=max_steps,
+        noise=noise,
+        memory_key=lambda noise: noise["memory"],
+        reset=reset,
+        encode=encode,
+        act=lambda out, noise, i: select_action(
+            out, noise["u"][i], noise["gumbel"][i], greedy
+        ),
+        env_key=lambda noise, i, r, t: jax.random.key(0),
+        success=lambda total, steps, reached: reached,
+        rollout_return=lambda total, steps, reached: episode_return(
+            reached, steps, max_steps
+        ),
+        position=lambda state: state.pos,
+    )
+
+
+def maze_fitness(weights: Sequence[float]):
+    """F = sum_r w_r (R_r - 1e-6 RMS(genome)) / sum_r w_r (spec 2.6)."""
+    w = jnp.asarray(weights, jnp.float32)
+
+    def fitness(params, returns, steps, success):
+        penalty = 1e-6 * genome_rms(params)
+        return jnp.sum(w * (returns - penalty)) / jnp.sum(w)
+
+    return fitness
+
+
 def make_lifetime(
     model: Model,
     *,
@@ -74,16 +155,17 @@ def make_lifetime(
     r_slot: str = "zero",
     max_steps: int = 200,
     greedy: bool = False,
-    with_memory: bool = False,
     first_actions: Sequence[int] | None = None,
-) -> Callable[[Params, object, jax.Array], LifetimeResult]:
+    probe: Probe | None = None,
+    size: int = 15,
+):
     """``run(params, maze, key) -> LifetimeResult`` for one maze and one genome.
 
-    With ``with_memory=True`` it returns ``(LifetimeResult, final_memory)`` instead, for
-    analysing the plastic state at the end of a lifetime. ``first_actions`` fixes the
-    previous action fed at the first step of each rollout (``n_rollouts`` ints in 0..3)
-    instead of drawing it uniformly from the key; with ``greedy=True`` the lifetime is then
-    a deterministic function of genome and maze (used to compare with the numpy baseline).
+    With a recording ``probe`` it returns ``(LifetimeResult, trace)``.
+    ``first_actions`` fixes the previous action fed at the first step of each rollout
+    (``n_rollouts`` ints in 0..3) instead of drawing it uniformly from the key; with
+    ``greedy=True`` the lifetime is then a deterministic function of genome and maze (used to
+    compare with the numpy baseline).
     """
     if model.n_in > N_INPUT or model.n_out < N_OUTPUT:
         raise ValueError(
@@ -91,101 +173,25 @@ def make_lifetime(
             f"model has n_in={model.n_in}, n_out={model.n_out}"
         )
     _check_slots(r_slot, obs_sign)
-    weights = jnp.asarray(_rollout_weights(n_rollouts, rollout_weights), jnp.float32)
-    n_steps = n_rollouts * max_steps
-    rollout_ids = jnp.arange(n_rollouts)
-    if first_actions is not None:
-        fixed = tuple(int(a) for a in first_actions)
-        if len(fixed) != n_rollouts or not all(0 <= a < 4 for a in fixed):
-            raise ValueError(
-                f"first_actions must be {n_rollouts} actions in 0..3, got {first_actions}"
-            )
-        # the extra entry keeps "the next rollout's a_prev" defined after the last one
-        fixed_first = jnp.asarray(fixed + (fixed[-1],), jnp.int32)
-
-    def run(params: Params, maze, key: jax.Array) -> LifetimeResult:
-        grid = observation_grid(maze, obs_sign)
-        start = maze.start.astype(jnp.int32)
-        k_prev, k_u, k_gumbel, k_memory = jax.random.split(key, 4)
-        if first_actions is None:
-            # one extra entry: "the next rollout's a_prev" is defined after the last one
-            firsts = jax.random.randint(k_prev, (n_rollouts + 1,), 0, 4, jnp.int32)
-        else:
-            firsts = fixed_first
-        u = jax.random.uniform(k_u, (n_steps,))
-        gumbel = jax.random.gumbel(k_gumbel, (n_steps, 4))
-
-        def running(carry):
-            return carry[4] < n_rollouts
-
-        # Inside the loop the lifetime is always active (r < n_rollouts): the loop exits
-        # after the last rollout, and under vmap the batching rule freezes ended lifetimes.
-        def step(carry):
-            i, memory, pos, t, r, a_prev, returns, steps, success = carry
-            u_t, gumbel_t = u[i], gumbel[i]
-            reward_in = 0.0 if r_slot == "zero" else jnp.where(t > 0, -0.01, 0.0)
-            x = jnp.concatenate(
-                [
-                    egocentric_view(grid, pos),
-                    jax.nn.one_hot(a_prev, 4, dtype=jnp.float32),
-                    jnp.stack([jnp.float32(reward_in), jnp.float32(0.0)]),
-                ]
-            )
-            out, new_memory = model.step(params, memory, x[: model.n_in])
-            action = select_action(out, u_t, gumbel_t, greedy)
-            new_pos = move(maze.walls, pos, action)
-            reached = jnp.all(new_pos == maze.goal)
-            t_next = t + 1
-            done = reached | (t_next >= max_steps)
-            slot = done & (rollout_ids == r)
-            returns = jnp.where(
-                slot, episode_return(reached, t_next, max_steps), returns
-            )
-            steps = jnp.where(slot, t_next, steps)
-            success = jnp.where(slot, reached.astype(jnp.float32), success)
-            return (
-                i + 1,
-                new_memory,
-                jnp.where(done, start, new_pos),
-                jnp.where(done, 0, t_next),
-                r + done.astype(jnp.int32),
-                jnp.where(done, firsts[jnp.minimum(r + 1, n_rollouts)], action),
-                returns,
-                steps,
-                success,
-            )
-
-        carry = (
-            jnp.int32(0),
-            model.init_memory(params, k_memory),
-            start,
-            jnp.int32(0),
-            jnp.int32(0),
-            firsts[0],
-            jnp.zeros(n_rollouts, jnp.float32),
-            jnp.zeros(n_rollouts, jnp.int32),
-            jnp.zeros(n_rollouts, jnp.float32),
-        )
-        carry = jax.lax.while_loop(running, step, carry)
-        returns, steps, success = carry[6:]
-        penalty = 1e-6 * genome_rms(params)
-        fitness = jnp.sum(weights * (returns - penalty)) / jnp.sum(weights)
-        result = LifetimeResult(fitness, returns, steps, success)
-        return (result, carry[1]) if with_memory else result
-
-    return run
+    weights = _rollout_weights(n_rollouts, rollout_weights)
+    env = MetaMaze2D(size=size, max_steps=max_steps, obs_sign=obs_sign)
+    spec = maze_episodes(
+        env,
+        model.n_in,
+        n_rollouts=n_rollouts,
+        r_slot=r_slot,
+        greedy=greedy,
+        first_actions=first_actions,
+    )
+    return episodic_lifetime(model, spec, maze_fitness(weights), probe)
 
 
 def _rollout_weights(n_rollouts: int, weights: Sequence[float] | None) -> tuple:
+    if n_rollouts < 1:
+        raise ValueError(f"n_rollouts must be >= 1, got {n_rollouts}")
     if weights is None:
         weights = DEFAULT_WEIGHTS.get(n_rollouts, (0.0,) * (n_rollouts - 1) + (1.0,))
-    weights = tuple(float(w) for w in weights)
-    if len(weights) != n_rollouts or sum(weights) <= 0 or min(weights) < 0:
-        raise ValueError(
-            f"rollout_weights must be {n_rollouts} non-negative numbers with a positive "
-            f"sum, got {weights}"
-        )
-    return weights
+    return check_rollout_weights(n_rollouts, weights)
 
 
 def maze_task(
@@ -233,12 +239,19 @@ def maze_task(
         r_slot=r_slot,
         max_steps=max_steps,
         greedy=greedy,
+        size=size,
     )
     _check_slots(r_slot, obs_sign)
     if block_lifetimes is not None and block_lifetimes < 1:
         raise ValueError(f"block_lifetimes must be >= 1 or None, got {block_lifetimes}")
+    if not 0.0 <= crowd < 1.0:
+        raise ValueError(f"crowd must be in [0, 1), got {crowd}")
+    if max_steps < 1:
+        raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+    env = MetaMaze2D(size=size, max_steps=max_steps, obs_sign=obs_sign)
 
-    lifetime = per_model_cache(lambda model: make_lifetime(model, **options))
+    def lifetime(model: Model, probe: Probe | None = None):
+        return make_lifetime(model, probe=probe, **options)
 
     def sample_params(key: jax.Array):
         return sample_maze(key, size, crowd, max_steps)
@@ -251,19 +264,39 @@ def maze_task(
     def test_set():
         return maze_set(size, crowd, N_TEST, test_seed, max_steps, use_cache)
 
-    info = dict(size=size, crowd=crowd, validation_seed=validation_seed, **options)
-    info["test_seed"] = test_seed
-    info["block_lifetimes"] = block_lifetimes
     return Task(
         name=name or f"maze{size}",
         n_in=N_INPUT,
         n_out=N_OUTPUT,
         n_rollouts=n_rollouts,
+        env=env,
         sample_params=sample_params,
-        validation_set=validation_set,
-        test_set=test_set,
-        lifetime=lifetime,
-        info=info,
+        sets=dict(
+            validation=TaskSet(
+                validation_set,
+                "validation",
+                f"{N_VALIDATION:,} seeded mazes (seed {validation_seed})",
+            ),
+            test=TaskSet(
+                test_set, "test", f"{N_TEST:,} seeded mazes (seed {test_seed})"
+            ),
+        ),
+        lifetime=per_model_cache(lifetime),
+        words=WORDS,
+        rollout_weights=weights,
+        block_lifetimes=block_lifetimes,
+        settings=dict(
+            size=size,
+            crowd=crowd,
+            n_rollouts=n_rollouts,
+            rollout_weights=weights,
+            obs_sign=obs_sign,
+            r_slot=r_slot,
+            max_steps=max_steps,
+            greedy=greedy,
+            validation_seed=validation_seed,
+            test_seed=test_seed,
+        ),
     )
 
 

@@ -1,17 +1,19 @@
 """Sequence Predicting as a hebbjax ``Task`` (Wang et al., EPRNN, Sec. 4.1 and Table 2).
 
-Spec ``maze-decprnn-eprnn.md`` section 4.1. A lifetime is the reference's two "rollouts"
-``[(0.0, "TRAIN", plastic), (1.0, "TEST", frozen)]`` on one task:
+Spec ``maze-decprnn-eprnn.md`` section 4.1, over the ``SequencePrediction`` environment
+(``envs/seqpred.py``). A lifetime is one episode of K + N steps on one task, the reference's
+two "rollouts" ``[(0.0, "TRAIN", plastic), (1.0, "TEST", frozen)]`` as two rollouts of one
+sequence (the environment continues from TRAIN into TEST):
 
-- TRAIN: K steps with plasticity on; inputs ``y_0 .. y_{K-1}``; unscored (return 0);
+- TRAIN: K steps with plasticity on; inputs ``y_0 .. y_{K-1}``; unscored (reward 0);
 - TEST: N steps with plasticity off and the hidden state carried over; the first input is
   the zero vector, then the network's own previous output; test step k is scored against
   ``y_{K+k}``.
 
 Fitness = the TEST return = ``-(1/N) sum_k mean_d (y_{K+k,d} - a_{k,d})^2``, the paper's
 negative MSE. ``LifetimeResult`` rows are the two phases: ``returns = (0, score)``,
-``steps = (K, N)`` and ``success = (0, 0)`` (a regression task has no goal).
-Validation and test sets are 1,600 seeded tasks each, as the reference's test set.
+``steps = (K, N)`` and ``success = (0, 0)`` (a regression task has no goal). Validation and
+test sets are 1,600 seeded tasks each, as the reference's test set.
 """
 
 from __future__ import annotations
@@ -20,19 +22,52 @@ import jax
 import jax.numpy as jnp
 
 from hebbjax.envs.seqpred import SequencePrediction, sample_seqpred_params
-from hebbjax.models.base import Model, Params
+from hebbjax.models.base import Model
 from hebbjax.tasks.base import (
-    LifetimeResult,
     Task,
+    TaskSet,
+    TaskWords,
     per_model_cache,
     seeded_task_set,
 )
+from hebbjax.tasks.lifetime import Episodes, Probe, episodic_lifetime
 
 N_VALIDATION = 1600
 N_TEST = 1600
+WORDS = TaskWords(
+    task="sequence",
+    rollout="phase",
+    rollout_names=("TRAIN", "TEST"),
+    success="(none: regression)",
+    returns="negative test MSE",
+)
 
 
-def seqpred_lifetime(model: Model, env: SequencePrediction):
+def seqpred_episodes(env: SequencePrediction) -> Episodes:
+    """K plastic TRAIN steps, then N frozen TEST steps of the same sequence (spec 4.1)."""
+
+    def reset(noise, r, task_params):
+        obs, state = env.reset_env(jax.random.key(0), task_params)
+        return obs, state, jnp.zeros((env.dim,), jnp.float32)
+
+    return Episodes(
+        env=env,
+        n_rollouts=2,
+        max_steps=(env.k_train, env.n_test),
+        noise=lambda key: jax.random.split(key)[1],
+        memory_key=lambda k_memory: k_memory,
+        reset=reset,
+        encode=lambda obs, prev_action, prev_reward, t: obs,
+        act=lambda out, noise, i: out,
+        env_key=lambda noise, i, r, t: jax.random.key(0),
+        success=lambda total, steps, terminated: jnp.float32(0.0),
+        plastic=(True, False),
+        terminates=False,
+        continue_env=True,
+    )
+
+
+def seqpred_lifetime(model: Model, env: SequencePrediction, probe: Probe | None = None):
     """``run(params, task_params, key) -> LifetimeResult`` for one task and one genome."""
     if model.n_in != env.dim or model.n_out != env.dim:
         raise ValueError(
@@ -40,32 +75,10 @@ def seqpred_lifetime(model: Model, env: SequencePrediction):
             f"model has n_in={model.n_in}, n_out={model.n_out}"
         )
 
-    def phase(params, task_params, plastic: bool, length: int):
-        def body(carry, _):
-            memory, state, obs = carry
-            out, memory = model.step(params, memory, obs, plastic=plastic)
-            obs, state, reward, _, _ = env.step_env(
-                jax.random.key(0), state, out, task_params
-            )
-            return (memory, state, obs), reward
+    def fitness(params, returns, steps, success):
+        return returns[1]
 
-        return lambda carry: jax.lax.scan(body, carry, None, length=length)
-
-    def run(params: Params, task_params, key: jax.Array) -> LifetimeResult:
-        k_reset, k_memory = jax.random.split(key)
-        obs, state = env.reset_env(k_reset, task_params)
-        carry = (model.init_memory(params, k_memory), state, obs)
-        carry, train_rewards = phase(params, task_params, True, env.k_train)(carry)
-        _, test_rewards = phase(params, task_params, False, env.n_test)(carry)
-        returns = jnp.stack([jnp.sum(train_rewards), jnp.sum(test_rewards)])
-        return LifetimeResult(
-            fitness=returns[1],
-            returns=returns,
-            steps=jnp.array([env.k_train, env.n_test], jnp.int32),
-            success=jnp.zeros(2, jnp.float32),
-        )
-
-    return run
+    return episodic_lifetime(model, seqpred_episodes(env), fitness, probe)
 
 
 N_MEANINGS = ("test", "total")
@@ -91,7 +104,7 @@ def seqpred_task(
         validation_seed, test_seed: seeds of the 1,600 validation and test tasks.
         name: task name; default ``seqpred-l{dim}-k{k_train}-n{n_test}``.
     Returns:
-        A ``Task`` with 2 rollouts (TRAIN, TEST).
+        A ``Task`` with 2 rollouts (TRAIN, TEST) of one sequence.
     """
     if n_means not in N_MEANINGS:
         raise ValueError(
@@ -102,8 +115,6 @@ def seqpred_task(
         raise ValueError(f"n_means='total' needs N > K, got N={n_test}, K={k_train}")
     env = SequencePrediction(dim, k_train, steps)
 
-    lifetime = per_model_cache(lambda model: seqpred_lifetime(model, env))
-
     def sample_params(key: jax.Array):
         return sample_seqpred_params(key, dim, env.n_steps)
 
@@ -112,16 +123,30 @@ def seqpred_task(
         n_in=dim,
         n_out=dim,
         n_rollouts=2,
+        env=env,
         sample_params=sample_params,
-        validation_set=seeded_task_set(sample_params, validation_seed, N_VALIDATION),
-        test_set=seeded_task_set(sample_params, test_seed, N_TEST),
-        lifetime=lifetime,
-        info=dict(
+        sets=dict(
+            validation=TaskSet(
+                seeded_task_set(sample_params, validation_seed, N_VALIDATION),
+                "validation",
+                f"{N_VALIDATION:,} seeded sequences (seed {validation_seed})",
+            ),
+            test=TaskSet(
+                seeded_task_set(sample_params, test_seed, N_TEST),
+                "test",
+                f"{N_TEST:,} seeded sequences (seed {test_seed})",
+            ),
+        ),
+        lifetime=per_model_cache(
+            lambda model, probe=None: seqpred_lifetime(model, env, probe)
+        ),
+        words=WORDS,
+        rollout_weights=(0.0, 1.0),
+        settings=dict(
             dim=dim,
             k_train=k_train,
             n_test=steps,
             n_means=n_means,
-            rollout_weights=(0.0, 1.0),
             validation_seed=validation_seed,
             test_seed=test_seed,
         ),

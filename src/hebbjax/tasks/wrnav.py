@@ -1,12 +1,11 @@
 """Wheeled Robot Navigating as a hebbjax ``Task`` (Wang et al., EPRNN, Sec. 4.1, Table 3).
 
-Spec ``maze-decprnn-eprnn.md`` section 4.2. A lifetime is two episodes on one task, the
-reference's ``[(0.0, "TRAIN", plastic), (1.0, "TEST", frozen)]``: each restarts the robot
-at (0, 0), heading 0, previous action (0, 0); the network memory (hidden state and
-plastic weights) carries over from TRAIN to TEST; plasticity is on in TRAIN only.
-
-Each episode is one ``lax.scan`` of 101 steps; after the terminal transition (goal
-reached or step > 100) every quantity is frozen by masking (spec pitfall 6.11).
+Spec ``maze-decprnn-eprnn.md`` section 4.2, over the ``WheeledRobotNavigation`` environment
+(``envs/wrnav.py``). A lifetime is two episodes on one task, the reference's
+``[(0.0, "TRAIN", plastic), (1.0, "TEST", frozen)]``: each restarts the robot at (0, 0),
+heading 0, previous action (0, 0); the network memory (hidden state and plastic weights)
+carries over from TRAIN to TEST; plasticity is on in TRAIN only. An episode ends after its
+terminal transition (goal reached or step > 100; spec pitfall 6.11).
 ``LifetimeResult``: ``returns`` = sum of ``-d_t`` per episode, ``steps`` = episode
 lengths, ``success`` = reached the goal (``d_t < 0.02``); fitness = the TEST return, the
 paper's score. Validation and test sets are 1,600 seeded tasks each.
@@ -18,81 +17,74 @@ import jax
 import jax.numpy as jnp
 
 from hebbjax.envs.wrnav import WheeledRobotNavigation, sample_wrnav_params
-from hebbjax.models.base import Model, Params
+from hebbjax.models.base import Model
 from hebbjax.tasks.base import (
-    LifetimeResult,
     Task,
+    TaskSet,
+    TaskWords,
     per_model_cache,
     seeded_task_set,
 )
+from hebbjax.tasks.lifetime import Episodes, Probe, episodic_lifetime
 
 N_VALIDATION = 1600
 N_TEST = 1600
+WORDS = TaskWords(
+    task="goal",
+    rollout="episode",
+    rollout_names=("TRAIN", "TEST"),
+    success="reached the goal (d < 0.02)",
+    returns="return (sum of -distance)",
+)
 
 
-def wrnav_lifetime(model: Model, env: WheeledRobotNavigation):
+def wrnav_episodes(env: WheeledRobotNavigation) -> Episodes:
+    """TRAIN (plastic) and TEST (frozen) episodes, each from the start pose (spec 4.2)."""
+    limit = env.episode_limit
+
+    def noise(key):
+        k_memory, *k_episodes = jax.random.split(key, 3)
+        pairs = [jax.random.split(k) for k in k_episodes]
+        return dict(
+            memory=k_memory,
+            reset=jnp.stack([k_reset for k_reset, _ in pairs]),
+            steps=jnp.stack([jax.random.split(k_steps, limit) for _, k_steps in pairs]),
+        )
+
+    def reset(noise, r, task_params):
+        obs, state = env.reset_env(noise["reset"][r], task_params)
+        return obs, state, jnp.zeros((2,), jnp.float32)
+
+    return Episodes(
+        env=env,
+        n_rollouts=2,
+        max_steps=limit,
+        noise=noise,
+        memory_key=lambda noise: noise["memory"],
+        reset=reset,
+        encode=lambda obs, prev_action, prev_reward, t: obs,
+        act=lambda out, noise, i: out,
+        env_key=lambda noise, i, r, t: noise["steps"][r, t],
+        success=lambda total, steps, terminated: terminated,
+        plastic=(True, False),
+        position=lambda state: state.pos,
+    )
+
+
+def wrnav_lifetime(
+    model: Model, env: WheeledRobotNavigation, probe: Probe | None = None
+):
     """``run(params, task_params, key) -> LifetimeResult`` for one task and one genome."""
     if model.n_in != 3 or model.n_out != 2:
         raise ValueError(
             "wheeled-robot navigation feeds 3 inputs and reads 2 outputs; "
             f"model has n_in={model.n_in}, n_out={model.n_out}"
         )
-    limit = env.episode_limit
 
-    def episode(params, task_params, memory, key, plastic: bool):
-        k_reset, k_steps = jax.random.split(key)
-        obs, state = env.reset_env(k_reset, task_params)
+    def fitness(params, returns, steps, success):
+        return returns[1]
 
-        def body(carry, k_step):
-            memory, state, obs, total, steps, reached, active = carry
-            out, new_memory = model.step(params, memory, obs, plastic=plastic)
-            new_obs, new_state, reward, terminated, _ = env.step_env(
-                k_step, state, out, task_params
-            )
-            done = terminated | env.is_truncated(new_state, task_params)
-
-            def keep(new, old):
-                return jax.tree.map(lambda a, b: jnp.where(active, a, b), new, old)
-
-            carry = (
-                keep(new_memory, memory),
-                keep(new_state, state),
-                keep(new_obs, obs),
-                total + jnp.where(active, reward, 0.0),
-                steps + active.astype(jnp.int32),
-                reached | (active & terminated),
-                active & ~done,
-            )
-            return carry, None
-
-        carry = (
-            memory,
-            state,
-            obs,
-            jnp.float32(0.0),
-            jnp.int32(0),
-            jnp.zeros((), jnp.bool_),
-            jnp.ones((), jnp.bool_),
-        )
-        carry, _ = jax.lax.scan(body, carry, jax.random.split(k_steps, limit))
-        memory, _, _, total, steps, reached, _ = carry
-        return memory, total, steps, reached
-
-    def run(params: Params, task_params, key: jax.Array) -> LifetimeResult:
-        k_memory, k_train, k_test = jax.random.split(key, 3)
-        memory = model.init_memory(params, k_memory)
-        memory, r_train, n_train, ok_train = episode(
-            params, task_params, memory, k_train, True
-        )
-        _, r_test, n_test, ok_test = episode(params, task_params, memory, k_test, False)
-        return LifetimeResult(
-            fitness=r_test,
-            returns=jnp.stack([r_train, r_test]),
-            steps=jnp.stack([n_train, n_test]),
-            success=jnp.stack([ok_train, ok_test]).astype(jnp.float32),
-        )
-
-    return run
+    return episodic_lifetime(model, wrnav_episodes(env), fitness, probe)
 
 
 def wrnav_task(
@@ -116,8 +108,6 @@ def wrnav_task(
     """
     env = WheeledRobotNavigation(noise_std, max_steps, clip_actions)
 
-    lifetime = per_model_cache(lambda model: wrnav_lifetime(model, env))
-
     def sample_params(key: jax.Array):
         return sample_wrnav_params(key, max_steps)
 
@@ -126,15 +116,29 @@ def wrnav_task(
         n_in=3,
         n_out=2,
         n_rollouts=2,
+        env=env,
         sample_params=sample_params,
-        validation_set=seeded_task_set(sample_params, validation_seed, N_VALIDATION),
-        test_set=seeded_task_set(sample_params, test_seed, N_TEST),
-        lifetime=lifetime,
-        info=dict(
+        sets=dict(
+            validation=TaskSet(
+                seeded_task_set(sample_params, validation_seed, N_VALIDATION),
+                "validation",
+                f"{N_VALIDATION:,} seeded goals (seed {validation_seed})",
+            ),
+            test=TaskSet(
+                seeded_task_set(sample_params, test_seed, N_TEST),
+                "test",
+                f"{N_TEST:,} seeded goals (seed {test_seed})",
+            ),
+        ),
+        lifetime=per_model_cache(
+            lambda model, probe=None: wrnav_lifetime(model, env, probe)
+        ),
+        words=WORDS,
+        rollout_weights=(0.0, 1.0),
+        settings=dict(
             noise_std=noise_std,
             max_steps=max_steps,
             clip_actions=clip_actions,
-            rollout_weights=(0.0, 1.0),
             validation_seed=validation_seed,
             test_seed=test_seed,
         ),

@@ -1,0 +1,381 @@
+"""The one lifetime loop: n rollouts of a gymnax environment, network memory kept across them.
+
+Every task in hebbjax is a meta-learning lifetime of the same shape (Wang et al. 2022 spec 2.6;
+EPRNN spec 4.1-4.2; Najarro & Risi 2020 sec. 3): the model memory is initialised once, then
+``n_rollouts`` episodes run one after the other; each step feeds the task's encoding of the
+observation to ``model.step`` (the plastic update happens inside it), turns the output into an
+action and steps the environment with ``env.step_env``. A task states only what differs
+(``Episodes``: its randomness, resets, input and action adapters, returns); the loop, the
+traces and the interventions are written here once.
+
+The loop is a ``lax.while_loop`` over the lifetime's steps with a rollout counter, so a rollout
+that ends hands over to the next one on the next step and the loop stops after the last
+rollout; under ``vmap`` a batch of lifetimes runs until its longest one ends. Tasks whose
+episodes never end early (``Episodes.terminates=False``) run a ``lax.scan`` instead, which
+spares the batched loop's per-step selects over the whole memory.
+
+A ``Probe`` records traces (per-step observations, inputs, outputs, actions, rewards,
+positions, hidden state, plastic weights; all or every k-th step) and intervenes (plasticity
+off from step t, a fraction of the plastic synapses zeroed at step t, actions overridden over
+a step range, hidden state or plastic weights reset between rollouts). Without a probe none of
+it is traced: the plain lifetime compiles to the loop alone.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from hebbjax.models.base import Model, Params
+from hebbjax.models.memory import (
+    hidden_state,
+    merge_memory,
+    plastic_weights,
+    zero_fraction,
+)
+
+TRACE_FIELDS = (
+    "obs",
+    "input",
+    "output",
+    "action",
+    "reward",
+    "done",
+    "position",
+    "hidden",
+    "weights",
+)
+RESETS = ("hidden", "plastic", "both")
+
+
+class LifetimeResult(NamedTuple):
+    """What one lifetime returns. Per-rollout arrays have shape (n_rollouts,)."""
+
+    fitness: jax.Array  # scalar, higher is better
+    returns: jax.Array  # (n_rollouts,) return of each rollout
+    steps: jax.Array  # (n_rollouts,) environment steps of each rollout
+    success: jax.Array  # (n_rollouts,) 1.0 if the rollout succeeded (the task says how)
+
+
+class Probe(NamedTuple):
+    """What to record in a lifetime and how to intervene in it (all static, hashable).
+
+    Steps are counted from the start of the lifetime (0, 1, ...), across rollouts.
+
+    Attributes:
+        record: trace fields to record, from ``TRACE_FIELDS``.
+        every: record every k-th step (0, k, 2k, ...).
+        freeze_plasticity_at: plasticity is off from this step on.
+        zero_at, zero_fraction: at this step, before the network acts, each plastic synapse
+            is set to zero with probability ``zero_fraction`` (Najarro & Risi 2020 Fig. 4).
+        override_actions: ``(start, stop, value)``: the action of steps start..stop-1 is
+            ``value`` (a number, or a tuple for vector actions), e.g. saturated actuators.
+        reset_between_rollouts: "hidden", "plastic" or "both": that part of the memory is
+            put back to its value at the start of the lifetime whenever a rollout begins.
+    """
+
+    record: tuple[str, ...] = ()
+    every: int = 1
+    freeze_plasticity_at: int | None = None
+    zero_at: int | None = None
+    zero_fraction: float = 0.0
+    override_actions: tuple[int, int, Any] | None = None
+    reset_between_rollouts: str | None = None
+
+    def check(self) -> Probe:
+        unknown = sorted(set(self.record) - set(TRACE_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"unknown trace field(s) {unknown}; valid: {', '.join(TRACE_FIELDS)}"
+            )
+        if self.every < 1:
+            raise ValueError(f"every must be >= 1, got {self.every}")
+        if not 0.0 <= self.zero_fraction <= 1.0:
+            raise ValueError(
+                f"zero_fraction must be in [0, 1], got {self.zero_fraction}"
+            )
+        if self.reset_between_rollouts not in (None, *RESETS):
+            raise ValueError(
+                f"unknown reset_between_rollouts {self.reset_between_rollouts!r}; "
+                f"valid: {', '.join(RESETS)}"
+            )
+        if self.override_actions is not None:
+            start, stop, _ = self.override_actions
+            if not 0 <= start <= stop:
+                raise ValueError(
+                    f"override_actions needs 0 <= start <= stop, got {(start, stop)}"
+                )
+        return self
+
+
+class Episodes(NamedTuple):
+    """How a task's lifetime drives its environment (all functions of one lifetime).
+
+    - ``noise(key)``: every random number of the lifetime, drawn from its key at once;
+    - ``memory_key(noise)``: the key of ``model.init_memory``;
+    - ``reset(noise, r, task_params) -> (obs, env_state, first_prev_action)``: the start of
+      rollout ``r`` (computed for every rollout before the loop);
+    - ``env_params(task_params)``: the environment parameters ``env.step_env`` gets
+      (default: the task parameters themselves);
+    - ``encode(obs, prev_action, prev_reward, t) -> x``: the network input at step ``t`` of
+      a rollout (``prev_reward`` is 0 at ``t = 0``);
+    - ``act(out, noise, i) -> action``: the action from the network output at lifetime step ``i``;
+    - ``env_key(noise, i, r, t)``: the key of ``env.step_env``;
+    - ``plastic``: per rollout, whether plasticity is on (EPRNN: the TRAIN rollout only);
+      the loop runs each run of rollouts with the same flag separately, so a frozen rollout
+      does not even compute the plastic update;
+    - ``rollout_return(total, steps, terminated)``: the return of an ended rollout (default:
+      the sum of its rewards);
+    - ``success(total, steps, terminated)``: whether an ended rollout succeeded;
+    - ``position(env_state)``: where the agent is, for trajectories (None: not recorded);
+    - ``terminates``: whether a rollout can end before ``max_steps`` (False: a scan);
+    - ``continue_env``: rollouts after the first continue the environment where the last
+      one stopped instead of resetting it (EPRNN's Sequence Predicting: TRAIN then TEST of
+      one sequence).
+
+    ``max_steps`` is the step limit of every rollout, or a tuple with one per rollout.
+    """
+
+    env: Any
+    n_rollouts: int
+    max_steps: int | tuple[int, ...]
+    noise: Callable[[jax.Array], Any]
+    memory_key: Callable[[Any], jax.Array]
+    reset: Callable[[Any, Any, Any], tuple[Any, Any, Any]]
+    encode: Callable[..., jax.Array]
+    act: Callable[[jax.Array, Any, jax.Array], Any]
+    env_key: Callable[..., jax.Array]
+    success: Callable[..., jax.Array]
+    plastic: tuple[bool, ...] | None = None
+    rollout_return: Callable[..., jax.Array] | None = None
+    position: Callable[[Any], jax.Array] | None = None
+    terminates: bool = True
+    continue_env: bool = False
+    env_params: Callable[[Any], Any] | None = None
+
+    def limits(self) -> tuple[int, ...]:
+        if isinstance(self.max_steps, int):
+            return (self.max_steps,) * self.n_rollouts
+        if len(self.max_steps) != self.n_rollouts:
+            raise ValueError(
+                f"max_steps needs one limit per rollout ({self.n_rollouts}), got "
+                f"{self.max_steps}"
+            )
+        return tuple(int(m) for m in self.max_steps)
+
+    def segments(self) -> list[tuple[int, int, bool]]:
+        """Runs of consecutive rollouts with the same plasticity: (first, end, plastic)."""
+        flags = (True,) * self.n_rollouts if self.plastic is None else self.plastic
+        if len(flags) != self.n_rollouts:
+            raise ValueError(
+                f"plastic needs one flag per rollout ({self.n_rollouts}), got {flags}"
+            )
+        out = []
+        for r, flag in enumerate(flags):
+            if out and out[-1][2] == bool(flag):
+                out[-1] = (out[-1][0], r + 1, bool(flag))
+            else:
+                out.append((r, r + 1, bool(flag)))
+        return out
+
+
+def _stack(trees: list) -> Any:
+    return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
+
+
+def _pick(tree: Any, index: jax.Array) -> Any:
+    return jax.tree.map(lambda x: x[index], tree)
+
+
+def _where(flag: jax.Array, a: Any, b: Any) -> Any:
+    return jax.tree.map(lambda x, y: jnp.where(flag, x, y), a, b)
+
+
+class _Carry(NamedTuple):
+    i: jax.Array  # lifetime step
+    memory: Any
+    state: Any  # environment state
+    obs: Any
+    t: jax.Array  # step within the rollout
+    r: jax.Array  # rollout
+    prev_action: Any
+    prev_reward: jax.Array
+    total: jax.Array  # reward so far in the rollout
+    returns: jax.Array
+    steps: jax.Array
+    success: jax.Array
+
+
+def episodic_lifetime(
+    model: Model,
+    spec: Episodes,
+    fitness: Callable[[Params, jax.Array, jax.Array, jax.Array], jax.Array],
+    probe: Probe | None = None,
+) -> Callable[[Params, Any, jax.Array], Any]:
+    """``run(params, task_params, key) -> LifetimeResult`` (and a trace dict with a probe).
+
+    Args:
+        model: the network.
+        spec: the task's ``Episodes``.
+        fitness: ``(params, returns, steps, success) -> scalar`` of one lifetime.
+        probe: traces and interventions (see ``Probe``); None for the plain lifetime.
+
+    The trace is a dict of arrays with a leading axis over recorded steps
+    (``ceil(n_rollouts * max_steps / every)``): the requested fields plus ``valid`` (the
+    step ran), ``step``, ``rollout`` and ``t`` (step within the rollout). ``hidden`` and
+    ``weights`` are dicts named by place in the memory (``models/memory.py``); positions,
+    hidden state and weights are read after the step.
+    """
+    probe = Probe() if probe is None else probe.check()
+    n_r, limits = spec.n_rollouts, spec.limits()
+    segments = spec.segments()
+    n_total = sum(limits)
+    rollout_ids = jnp.arange(n_r)
+    uniform_limit = len(set(limits)) == 1
+    record, every = probe.record, probe.every
+    n_slots = -(-n_total // every)
+    if "position" in record and spec.position is None:
+        raise ValueError(f"{type(spec.env).__name__} has no agent position to record")
+
+    def run(params: Params, task_params: Any, key: jax.Array):
+        noise = spec.noise(key)
+        memory0 = model.init_memory(params, spec.memory_key(noise))
+        resets = _stack([spec.reset(noise, r, task_params) for r in range(n_r)])
+        env_params = (
+            task_params if spec.env_params is None else spec.env_params(task_params)
+        )
+        obs0, state0, action0 = _pick(resets, 0)
+
+        def intervene(memory, i):
+            if probe.zero_at is None or probe.zero_fraction == 0.0:
+                return memory
+            zeroed = zero_fraction(
+                memory, jax.random.fold_in(key, 0x2E50), probe.zero_fraction
+            )
+            return _where(i == probe.zero_at, zeroed, memory)
+
+        def override(action, i):
+            if probe.override_actions is None:
+                return action
+            start, stop, value = probe.override_actions
+            forced = jnp.broadcast_to(
+                jnp.asarray(value, jnp.result_type(action)), jnp.shape(action)
+            )
+            return jnp.where((i >= start) & (i < stop), forced, action)
+
+        def advance(c: _Carry, plastic: bool) -> tuple[_Carry, dict]:
+            memory = intervene(c.memory, c.i)
+            x = spec.encode(c.obs, c.prev_action, c.prev_reward, c.t)
+            if plastic and probe.freeze_plasticity_at is not None:
+                plastic = c.i < probe.freeze_plasticity_at
+            out, memory = model.step(params, memory, x, plastic)
+            action = override(spec.act(out, noise, c.i), c.i)
+            obs, state, reward, terminated, _ = spec.env.step_env(
+                spec.env_key(noise, c.i, c.r, c.t), c.state, action, env_params
+            )
+            terminated = jnp.asarray(terminated, jnp.bool_)
+            t_next = c.t + 1
+            total = c.total + reward
+            limit = limits[0] if uniform_limit else jnp.asarray(limits)[c.r]
+            done = t_next >= limit
+            if spec.terminates:
+                done = terminated | done
+            ret = (
+                total
+                if spec.rollout_return is None
+                else spec.rollout_return(total, t_next, terminated)
+            )
+            slot = done & (rollout_ids == c.r)
+            ok = jnp.asarray(spec.success(total, t_next, terminated), jnp.float32)
+            values = {}
+            if record:
+                values = dict(obs=c.obs, input=x, output=out, action=action)
+                values |= dict(reward=reward, done=done)
+                if "position" in record:
+                    values["position"] = spec.position(state)
+                if "hidden" in record:
+                    values["hidden"] = hidden_state(memory)
+                if "weights" in record:
+                    values["weights"] = plastic_weights(memory)
+                values = {k: values[k] for k in record}
+                values |= dict(valid=jnp.bool_(True), step=c.i, rollout=c.r, t=c.t)
+            r_next = c.r + done.astype(jnp.int32)
+            nxt_obs, nxt_state, nxt_action = _pick(resets, jnp.minimum(r_next, n_r - 1))
+            if probe.reset_between_rollouts is not None:
+                how = probe.reset_between_rollouts
+                fresh = merge_memory(
+                    memory,
+                    memory0,
+                    plastic=how in ("plastic", "both"),
+                    hidden=how in ("hidden", "both"),
+                )
+                memory = _where(done, fresh, memory)
+            zero = jnp.float32(0.0)
+            if spec.continue_env:
+                nxt_state, nxt_obs = state, obs
+            new = _Carry(
+                i=c.i + 1,
+                memory=memory,
+                state=_where(done, nxt_state, state),
+                obs=_where(done, nxt_obs, obs),
+                t=jnp.where(done, 0, t_next),
+                r=r_next,
+                prev_action=_where(done, nxt_action, action),
+                prev_reward=jnp.where(done, zero, reward).astype(jnp.float32),
+                total=jnp.where(done, zero, total).astype(jnp.float32),
+                returns=jnp.where(slot, ret, c.returns),
+                steps=jnp.where(slot, t_next, c.steps),
+                success=jnp.where(slot, ok, c.success),
+            )
+            return new, values
+
+        carry = _Carry(
+            i=jnp.int32(0),
+            memory=memory0,
+            state=state0,
+            obs=obs0,
+            t=jnp.int32(0),
+            r=jnp.int32(0),
+            prev_action=action0,
+            prev_reward=jnp.float32(0.0),
+            total=jnp.float32(0.0),
+            returns=jnp.zeros(n_r, jnp.float32),
+            steps=jnp.zeros(n_r, jnp.int32),
+            success=jnp.zeros(n_r, jnp.float32),
+        )
+        trace = None
+        if record:
+            shapes = jax.eval_shape(lambda c: advance(c, True)[1], carry)
+            trace = jax.tree.map(
+                lambda s: jnp.zeros((n_slots + 1, *s.shape), s.dtype), shapes
+            )
+
+        def step(both, plastic):
+            c, trace = both
+            new, values = advance(c, plastic)
+            if record:
+                # off-stride steps write the extra last slot, dropped at the end
+                slot = jnp.where(c.i % every == 0, c.i // every, n_slots)
+                trace = jax.tree.map(lambda buf, v: buf.at[slot].set(v), trace, values)
+            return new, trace
+
+        both = (carry, trace)
+        for first, end, plastic in segments:
+            body = functools.partial(step, plastic=plastic)
+            if spec.terminates:
+                both = jax.lax.while_loop(lambda b, end=end: b[0].r < end, body, both)
+            else:
+                length = sum(limits[first:end])
+                both = jax.lax.fori_loop(0, length, lambda _, b, f=body: f(b), both)
+        carry, trace = both
+        score = fitness(params, carry.returns, carry.steps, carry.success)
+        result = LifetimeResult(score, carry.returns, carry.steps, carry.success)
+        if not record:
+            return result
+        return result, jax.tree.map(lambda buf: buf[:-1], trace)
+
+    return run
