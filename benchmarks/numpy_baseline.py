@@ -88,7 +88,7 @@ ACTION_DELTAS = ((-1, 0), (1, 0), (0, -1), (0, 1))
 MODELS = ("decprnn-postdn", "prnn-postdn", "meta-lstm")
 
 _REPO = Path(__file__).resolve().parents[1]
-FIXTURES = _REPO / "tests" / "fixtures"
+FIXTURES = _REPO / "src" / "hebbjax" / "data"  # the packaged paper files
 MAZE_FILE = FIXTURES / "maze15_paper_validation.npz"
 PAPER_GENOME_FILE = FIXTURES / "decprnn_postdn_paper_genome.npy"
 

@@ -8,16 +8,16 @@ import os
 
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
 
-from pathlib import Path  # noqa: E402
-
 import jax  # noqa: E402
 import pytest  # noqa: E402
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
-FIXTURES = Path(__file__).parent / "fixtures"
+from hebbjax.data import data_dir  # noqa: E402
+
+FIXTURES = data_dir()  # the paper's released files, shipped as package data
 
 
 @pytest.fixture(scope="session")
-def fixtures_dir() -> Path:
+def fixtures_dir():
     return FIXTURES

@@ -64,5 +64,5 @@ def test_config_round_trip_and_validation():
         TrainConfig(schedule=((5, 2),))
     with pytest.raises(ValueError, match="unknown preset"):
         TrainConfig.from_preset("huge")
-    with pytest.raises(ValueError, match="unknown config keys"):
+    with pytest.raises(ValueError, match="unknown config key"):
         TrainConfig.from_json(json.dumps({"populaton": 3}))

@@ -15,7 +15,7 @@ def run_json(capsys, argv):
 
 def test_baselines_on_the_paper_validation_mazes(fixtures_dir, capsys):
     out = run_json(capsys, ["baselines", "--task", "maze15", "--json",
-                            "--mazes", str(fixtures_dir / "maze15_paper_validation.npz")])  # fmt: skip
+                            "--mazes", "paper:maze15-validation"])  # fmt: skip
     assert set(out) == {
         "oracle_mean", "oracle_stderr", "random_mean", "random_stderr", "n_mazes",
     }  # fmt: skip
@@ -27,18 +27,21 @@ def test_baselines_on_the_paper_validation_mazes(fixtures_dir, capsys):
 def test_eval_of_the_paper_genome_reproduces_the_reference(fixtures_dir, capsys):
     # The reference's 300 lifetimes are the first 300 mazes of its validation file.
     out = run_json(capsys, [
-        "eval", "--model", "decprnn-postdn", "--task", "maze15",
-        "--genome", str(fixtures_dir / "decprnn_postdn_paper_genome.npy"),
-        "--genome-format", "epann", "--n-mazes", "300", "--json",
-        "--mazes", str(fixtures_dir / "maze15_paper_validation.npz"),
+        "eval", "--genome", "paper:decprnn-postdn", "--n-mazes", "300", "--json",
+        "--mazes", "paper:maze15-validation",
     ])  # fmt: skip
-    assert {"goal_rate", "return_mean", "return_stderr", "n_lifetimes"} <= set(out)
-    assert out["n_lifetimes"] == 300 and out["goal_criterion"] == "positive-return"
-    # one seed of 300 lifetimes: about 2.5 standard errors
-    np.testing.assert_allclose(out["goal_rate"], [0.21, 0.46, 0.72], atol=0.07)
+    out = out["maze15"]["paper:maze15-validation"]
+    assert {"positive_return_rate", "return_mean", "return_stderr"} <= set(out)
+    assert out["n_lifetimes"] == 300
+    # the reference's goal rate is the rate of positive returns; one seed of 300
+    # lifetimes: about 2.5 standard errors
+    np.testing.assert_allclose(
+        out["positive_return_rate"], [0.21, 0.46, 0.72], atol=0.07
+    )
     np.testing.assert_allclose(out["return_mean"], [-1.24, -0.52, 0.04], atol=0.2)
     assert all(
-        r >= g for r, g in zip(out["reached_rate"], out["goal_rate"], strict=True)
+        r >= g
+        for r, g in zip(out["success_rate"], out["positive_return_rate"], strict=True)
     )
 
 

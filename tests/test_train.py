@@ -61,11 +61,11 @@ def test_run_writes_metrics_config_and_checkpoint(uninterrupted):
     records = read_metrics(out)
     assert [r["generation"] for r in records] == list(range(120))
     first = records[0]
-    for key in ("fitness_mean", "fitness_max", "rollout_return", "rollout_success",
+    for key in ("fitness_mean", "fitness_max", "return_mean", "success_rate",
                 "step_size", "n_nonfinite", "env_steps", "wall_seconds",
                 "env_steps_per_s", "validation"):  # fmt: skip
         assert key in first, key
-    assert len(first["rollout_return"]) == 3
+    assert len(first["return_mean"]) == 3
     assert first["compile_seconds"] > 0 and records[1]["compile_seconds"] == 0
     assert "final_validation" in records[-1]
     assert TrainConfig.load(out / "config.json") == TrainConfig(**TINY)
@@ -154,7 +154,7 @@ def test_cli_errors_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "unknown model 'nope'" in err and "decprnn-postdn" in err
     assert main(["train", "--task", "maze99", "--out", str(tmp_path / "x")]) == 2
-    assert "valid tasks" in capsys.readouterr().err
+    assert "valid task names" in capsys.readouterr().err
     assert main(["eval", "--run", str(tmp_path / "missing")]) == 2
     assert "no hebbjax run" in capsys.readouterr().err
     assert main(["train", "--resume", "--out", str(tmp_path / "missing")]) == 2
@@ -197,8 +197,9 @@ def test_eval_run_in_and_out_of_distribution(uninterrupted, capsys):
     assert code == 0
     results = json.loads(capsys.readouterr().out)
     assert set(results) == {"maze9", "maze15"}
-    for summary in results.values():
-        assert len(summary["goal_rate"]) == 3
+    for sets in results.values():
+        summary = sets["validation"]
+        assert len(summary["positive_return_rate"]) == 3
         assert summary["n_lifetimes"] == 1024
 
 

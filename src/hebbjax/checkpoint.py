@@ -20,8 +20,10 @@ from typing import Any, BinaryIO
 import jax
 import numpy as np
 
+from hebbjax.errors import DataError
 
-class CheckpointError(ValueError):
+
+class CheckpointError(DataError):
     """A checkpoint is missing, damaged, or does not fit the run that loads it."""
 
 
@@ -53,21 +55,54 @@ def unflatten_named(template: Any, arrays: dict[str, np.ndarray], prefix: str) -
     return jax.tree_util.tree_unflatten(treedef, out)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_WRITES = {"count": 0}
+
+
+def _fault_point(path: Path) -> None:
+    """Crash tests only. ``HEBBJAX_KILL_AT_WRITE=n``: the process dies (as a SIGKILL would)
+    just before the n-th atomic rename of this process, its temporary file written.
+    ``HEBBJAX_WRITE_LOG=file``: every atomic write appends its target's name there."""
+    log = os.environ.get("HEBBJAX_WRITE_LOG")
+    if log:
+        with open(log, "a") as f:
+            f.write(path.name + "\n")
+    target = os.environ.get("HEBBJAX_KILL_AT_WRITE")
+    if target is None:
+        return
+    _WRITES["count"] += 1
+    if _WRITES["count"] == int(target):
+        os._exit(137)
+
+
 @contextmanager
 def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
     """A binary file that appears at ``path`` only when complete.
 
     Written to a temporary file in the same directory, flushed to disk, then renamed over
-    ``path``; on any error the temporary file is removed and ``path`` is untouched.
+    ``path``; on any error the temporary file is removed and ``path`` is untouched. The
+    file is readable as the umask allows (not the 0600 of a temporary file).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+    except OSError as err:
+        raise OSError(err.errno, f"cannot write {path}: {err.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        _fault_point(path)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -6,15 +6,21 @@ population 360, parents 180, sigma0 0.01, c_cov 0.02, 2 mazes per generation (4 
 15,000 generations. The ``small`` preset is a laptop-sized run that finishes in minutes: the
 same strategy with a larger initial step (0.05), 128 individuals, 8 mazes x 1 repeat, 400
 generations, validation on 256 mazes every 25.
+
+A run can be launched from a config file (``TrainConfig.from_file``: JSON, or TOML with the
+same keys), e.g. the ``config.json`` another run wrote.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from hebbjax.errors import ConfigError
 
 PRESETS: dict[str, dict[str, Any]] = {
     "small": dict(
@@ -42,6 +48,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         checkpoint_every=500,
     ),
 }
+LOGGERS = ("csv", "tensorboard", "wandb")
+# fields that change how a run reports, not what it computes: free to change on --resume
+PRESENTATION = ("loggers", "log_every", "plugins", "preset")
 
 
 @dataclass(frozen=True)
@@ -66,8 +75,14 @@ class TrainConfig:
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     task_kwargs: dict[str, Any] = field(default_factory=dict)
     strategy_kwargs: dict[str, Any] = field(default_factory=dict)
+    # metrics writers beside metrics.jsonl: any of "csv", "tensorboard", "wandb"
+    loggers: tuple[str, ...] = ()
+    # modules that register the run's own models, tasks, rules or strategies
+    plugins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            _check_type(f.name, getattr(self, f.name), f.type)
         checks = [
             (self.population >= 2, f"population must be >= 2, got {self.population}"),
             (
@@ -75,7 +90,10 @@ class TrainConfig:
                 f"generations must be >= 1, got {self.generations}",
             ),
             (self.repeats >= 1, f"repeats must be >= 1, got {self.repeats}"),
-            (self.sigma0 > 0, f"sigma0 must be > 0, got {self.sigma0}"),
+            (
+                math.isfinite(self.sigma0) and self.sigma0 > 0,
+                f"sigma0 must be a finite number > 0, got {self.sigma0}",
+            ),
             (
                 self.validate_every >= 1,
                 f"validate_every must be >= 1, got {self.validate_every}",
@@ -86,24 +104,33 @@ class TrainConfig:
             ),
             (
                 self.validation_repeats >= 1,
-                "validation_repeats must be >= 1",
+                f"validation_repeats must be >= 1, got {self.validation_repeats}",
             ),
             (
                 self.checkpoint_every >= 1,
                 f"checkpoint_every must be >= 1, got {self.checkpoint_every}",
             ),
             (len(self.schedule) >= 1, "schedule needs at least one entry"),
+            (
+                set(self.loggers) <= set(LOGGERS),
+                f"unknown logger(s) {sorted(set(self.loggers) - set(LOGGERS))}; "
+                f"valid: {', '.join(LOGGERS)}",
+            ),
         ]
         for ok, message in checks:
             if not ok:
-                raise ValueError(message)
+                raise ConfigError(message)
+        if any(len(pair) != 2 for pair in self.schedule):
+            raise ConfigError(
+                f"schedule must be (first generation, tasks) pairs, got {self.schedule}"
+            )
         starts = [s for s, _ in self.schedule]
         if starts[0] != 0 or starts != sorted(set(starts)):
-            raise ValueError(
+            raise ConfigError(
                 f"schedule must start at generation 0 and increase, got {self.schedule}"
             )
         if any(n < 1 for _, n in self.schedule):
-            raise ValueError(f"tasks per generation must be >= 1: {self.schedule}")
+            raise ConfigError(f"tasks per generation must be >= 1: {self.schedule}")
 
     def tasks_at(self, generation: int) -> int:
         """Tasks (mazes) per generation at ``generation``, from the schedule."""
@@ -116,7 +143,7 @@ class TrainConfig:
     @classmethod
     def from_preset(cls, preset: str = "small", **overrides: Any) -> TrainConfig:
         if preset not in PRESETS:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}"
             )
         values = dict(PRESETS[preset], preset=preset)
@@ -127,15 +154,98 @@ class TrainConfig:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> TrainConfig:
-        raw = json.loads(text)
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(raw) - names
+    def from_dict(cls, raw: dict[str, Any]) -> TrainConfig:
+        """A config from a dict of its fields (a ``ConfigError`` names unknown keys)."""
+        if not isinstance(raw, dict):
+            raise ConfigError(
+                f"a config is a mapping of fields, got {type(raw).__name__}"
+            )
+        names = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(raw) - set(names))
         if unknown:
-            raise ValueError(f"unknown config keys {sorted(unknown)}")
-        raw["schedule"] = tuple(tuple(pair) for pair in raw.get("schedule", ()))
+            raise ConfigError(
+                f"unknown config key(s) {unknown}; valid keys: {', '.join(names)}"
+            )
+        raw = dict(raw)
+        if "schedule" in raw:
+            try:
+                raw["schedule"] = tuple(tuple(pair) for pair in raw["schedule"])
+            except TypeError:
+                raise ConfigError(
+                    f"schedule must be a list of [generation, tasks] pairs, got "
+                    f"{raw['schedule']!r}"
+                ) from None
+        for name in ("loggers", "plugins"):
+            if isinstance(raw.get(name), list):
+                raw[name] = tuple(raw[name])
         return cls(**raw)
 
     @classmethod
-    def load(cls, path: str | Path) -> TrainConfig:
-        return cls.from_json(Path(path).read_text())
+    def from_json(cls, text: str) -> TrainConfig:
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"config is not valid JSON: {err}") from None
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> TrainConfig:
+        """A config from a ``.json`` or ``.toml`` file with ``TrainConfig``'s keys."""
+        try:
+            return cls.from_dict(read_config_file(path))
+        except ConfigError as err:
+            raise ConfigError(f"config {path}: {err}") from None
+
+    load = from_file
+
+    def differences(
+        self, other: TrainConfig, ignore: tuple[str, ...] = ()
+    ) -> list[str]:
+        """The fields whose values differ from ``other``'s (``ignore`` excepted)."""
+        a, b = dataclasses.asdict(self), dataclasses.asdict(other)
+        return sorted(k for k in a if k not in ignore and a[k] != b[k])
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The fields in a ``.json`` or ``.toml`` config file (possibly only some of them)."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or err
+        raise ConfigError(f"cannot read config {path}: {reason}") from None
+    if path.suffix == ".toml":
+        import tomllib
+
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"config {path} is not valid TOML: {err}") from None
+    else:
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"config {path} is not valid JSON: {err}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config {path} must hold a mapping of fields")
+    return raw
+
+
+def _check_type(name: str, value: Any, annotation: str) -> None:
+    """A ``ConfigError`` when a field's value has the wrong type (e.g. from a file)."""
+    kinds = {
+        "int": int,
+        "float": (int, float),
+        "str": str,
+        "dict[str, Any]": dict,
+    }
+    want = kinds.get(annotation)
+    if annotation.startswith("tuple"):
+        want = tuple
+    if want is None:
+        return
+    wrong = not isinstance(value, want) or (
+        want in (int, (int, float)) and isinstance(value, bool)
+    )
+    if wrong:
+        raise ConfigError(f"{name} must be {annotation}, got {value!r}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import zipfile
 from pathlib import Path
 
 import jax
@@ -21,6 +22,7 @@ import numpy as np
 from hebbjax.checkpoint import atomic_savez
 from hebbjax.envs.maze import MazeParams
 from hebbjax.envs.maze_gen import sample_maze
+from hebbjax.errors import DataError
 
 GENERATOR_VERSION = 1
 N_VALIDATION = 1024
@@ -45,56 +47,90 @@ def save_maze_npz(path: str | os.PathLike, mazes: MazeParams) -> None:
     atomic_savez(path, arrays)
 
 
+def reachable(walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> bool:
+    """Whether ``goal`` can be reached from ``start`` through free cells (4-neighbour)."""
+    n = walls.shape[0]
+    seen = np.zeros((n, n), bool)
+    frontier = [tuple(int(c) for c in start)]
+    seen[frontier[0]] = True
+    target = tuple(int(c) for c in goal)
+    while frontier:
+        x, y = frontier.pop()
+        if (x, y) == target:
+            return True
+        for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            nx, ny = x + dx, y + dy
+            if 0 <= nx < n and 0 <= ny < n and not walls[nx, ny] and not seen[nx, ny]:
+                seen[nx, ny] = True
+                frontier.append((nx, ny))
+    return False
+
+
 def _validate(walls: np.ndarray, start: np.ndarray, goal: np.ndarray, src: str) -> None:
+    """What the generator guarantees (spec 2.1): shapes, a wall border, start and goal
+    on distinct free interior cells, the goal reachable from the start."""
     if walls.ndim != 3 or walls.shape[1] != walls.shape[2]:
-        raise ValueError(f"{src}: 'walls' must have shape (N, n, n), got {walls.shape}")
+        raise DataError(f"{src}: 'walls' must have shape (N, n, n), got {walls.shape}")
     n_mazes, n = walls.shape[0], walls.shape[1]
+    if n_mazes == 0:
+        raise DataError(f"{src}: the maze set is empty")
     if n < 5 or n % 2 == 0:
-        raise ValueError(f"{src}: maze side must be odd and >= 5, got {n}")
+        raise DataError(f"{src}: maze side must be odd and >= 5, got {n}")
     for name, arr in (("start", start), ("goal", goal)):
         if arr.shape != (n_mazes, 2):
             raise ValueError(
                 f"{src}: {name!r} must have shape ({n_mazes}, 2), got {arr.shape}"
             )
         if not np.issubdtype(arr.dtype, np.integer):
-            raise ValueError(f"{src}: {name!r} must be integer, got {arr.dtype}")
+            raise DataError(f"{src}: {name!r} must be integer, got {arr.dtype}")
         if arr.min(initial=1) < 1 or arr.max(initial=1) > n - 2:
-            raise ValueError(f"{src}: {name!r} has cells outside the maze interior")
+            raise DataError(f"{src}: {name!r} has cells outside the maze interior")
     if not np.isin(walls, (0, 1)).all():
-        raise ValueError(f"{src}: 'walls' must contain only 0 (free) and 1 (wall)")
+        raise DataError(f"{src}: 'walls' must contain only 0 (free) and 1 (wall)")
     border = np.ones((n, n), bool)
     border[1:-1, 1:-1] = False
     if not walls[:, border].all():
-        raise ValueError(f"{src}: the maze border must be all wall")
+        raise DataError(f"{src}: the maze border must be all wall")
     rows = np.arange(n_mazes)
     for name, arr in (("start", start), ("goal", goal)):
-        if walls[rows, arr[:, 0], arr[:, 1]].any():
-            raise ValueError(f"{src}: some {name!r} cells are walls")
+        bad = np.flatnonzero(walls[rows, arr[:, 0], arr[:, 1]])
+        if bad.size:
+            raise DataError(f"{src}: {name!r} is a wall cell in maze {bad[0]}")
+    same = np.flatnonzero((start == goal).all(axis=1))
+    if same.size:
+        raise DataError(f"{src}: start and goal coincide in maze {same[0]}")
+    for i in range(n_mazes):
+        if not reachable(walls[i], start[i], goal[i]):
+            raise ValueError(
+                f"{src}: the goal of maze {i} cannot be reached from its start"
+            )
 
 
 def load_maze_npz(path: str | os.PathLike, max_steps: int = 200) -> MazeParams:
     """Load a stacked maze set from npz (arrays ``walls``, ``start``, ``goal``).
 
     Raises:
-        ValueError: if a key is missing or shapes, dtypes or contents are inconsistent.
+        DataError: an unreadable file, a missing array, or mazes the generator could not
+            have made (shapes, dtypes, border, start/goal cells, an unreachable goal).
     """
     src = str(path)
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with open(path, "rb") as f:
+            data = np.load(f, allow_pickle=False)
             if not isinstance(data, np.lib.npyio.NpzFile):
-                raise ValueError(f"{src}: expected an npz archive, got a single array")
+                raise DataError(f"{src}: expected an npz archive, got a single array")
             missing = {"walls", "start", "goal"} - set(data.files)
             if missing:
-                raise ValueError(
+                raise DataError(
                     f"{src}: missing arrays {sorted(missing)}; found {sorted(data.files)}"
                 )
             walls, start, goal = data["walls"], data["start"], data["goal"]
+    except DataError:
+        raise
     except ValueError as err:
-        if str(err).startswith(src):
-            raise
-        raise ValueError(f"{src}: not a readable npz maze file ({err})") from err
-    except (OSError, EOFError) as err:
-        raise ValueError(f"{src}: not a readable npz maze file ({err})") from err
+        raise DataError(f"{src}: not a readable npz maze file ({err})") from None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as err:
+        raise DataError(f"{src}: not a readable npz maze file ({err})") from None
     _validate(walls, start, goal, src)
     return MazeParams(
         max_steps_in_episode=max_steps,

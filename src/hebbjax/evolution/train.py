@@ -1,21 +1,17 @@
 """The training driver: a Python loop around jitted generations, resumable to the bit.
 
-What a run leaves in its directory:
+What a run leaves in its directory is described in ``evolution/run_files.py``; every file is
+written atomically and ``checkpoint.npz`` last, so a run killed at any moment (or stopped by
+``stop()``, e.g. on SIGINT/SIGTERM) continues with ``resume=True`` to the same final genomes
+and metrics as an uninterrupted run. A checkpoint exists from generation 0 on.
 
-- ``config.json``: the ``TrainConfig``;
-- ``metrics.jsonl``: one JSON object per generation (fitness statistics, per-rollout returns and
-  goal rates, step size, non-finite count, environment steps, wall time, throughput, compile time,
-  and the validation record on validation generations);
-- ``checkpoint.npz``: everything needed to continue (strategy state, generation, best genome by
-  validation score), plain arrays written atomically;
-- ``best_genome.npz`` / ``mean_genome.npz``: genomes as named arrays, for ``hebbjax eval``.
-
-Randomness is a pure function of (seed, generation), so a run killed at any moment and resumed
-from its last checkpoint reaches the same final genome and metrics as an uninterrupted run.
+Randomness is a pure function of (seed, generation): generation g uses
+``fold_in(k_run, g)``, validation always the same ``k_val``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -34,19 +30,41 @@ from hebbjax.checkpoint import (
     save_checkpoint,
     unflatten_named,
 )
-from hebbjax.config import TrainConfig
+from hebbjax.config import PRESENTATION, TrainConfig
+from hebbjax.errors import ConfigError, RunError
 from hebbjax.evolution.loop import make_generation_step, make_validator
+from hebbjax.evolution.run_files import (
+    CHECKPOINT,
+    CONFIG,
+    GENOMES,
+    METRICS,
+    MetricsLog,
+    RunLock,
+    check_new_run_dir,
+    read_metrics,
+    remove_stale_temporaries,
+)
 from hebbjax.evolution.strategies import make_strategy
 from hebbjax.models import make_model
 from hebbjax.models.base import Model, n_gene
 from hebbjax.models.genome_io import save_genome_npz
 from hebbjax.parallel import local_mesh
+from hebbjax.rollout import n_tasks_of
 from hebbjax.tasks import make_task
 from hebbjax.tasks.base import Task
 
-CHECKPOINT = "checkpoint.npz"
-METRICS = "metrics.jsonl"
-CONFIG = "config.json"
+__all__ = [
+    "CHECKPOINT",
+    "CONFIG",
+    "METRICS",
+    "TIMING_FIELDS",
+    "RunSetup",
+    "TrainResult",
+    "build_run",
+    "read_metrics",
+    "train",
+]
+
 # Fields of a metrics record that measure the machine, not the science.
 TIMING_FIELDS = (
     "wall_seconds",
@@ -70,10 +88,11 @@ class TrainResult(NamedTuple):
     best_score: float
     best_generation: int
     history: list[dict]
+    interrupted: bool = False
 
 
 def build_run(config: TrainConfig, init_params: Any = None) -> RunSetup:
-    """Model, task and strategy of a config (raises ValueError on bad names).
+    """Model, task and strategy of a config (raises ValueError on bad names or options).
 
     ``init_params`` overrides the initial genome (e.g. a merged genome, ``hebbjax merge``).
     """
@@ -104,24 +123,31 @@ def _to_python(tree: Any) -> Any:
     return jax.tree.map(convert, tree)
 
 
-def read_metrics(out_dir: str | Path) -> list[dict]:
-    """Complete metrics records of a run (a torn last line from a kill is ignored)."""
-    path = Path(out_dir) / METRICS
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text().splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
-    return records
-
-
-def _append_metrics(path: Path, record: dict) -> None:
-    with open(path, "a") as f:
-        f.write(json.dumps(record) + "\n")
-        f.flush()
+def _check_resume(saved: dict, config: TrainConfig, out: Path, done: int) -> None:
+    """A ``RunError`` naming every setting ``config`` changes in the run it resumes."""
+    try:
+        saved_config = TrainConfig.from_dict(
+            {
+                k: v
+                for k, v in saved.items()
+                if k in {f.name for f in dataclasses.fields(TrainConfig)}
+            }
+        )
+    except ValueError as err:
+        raise CheckpointError(
+            f"checkpoint in {out} has an unreadable config: {err}"
+        ) from None
+    changed = saved_config.differences(config, ignore=(*PRESENTATION, "generations"))
+    if changed:
+        raise RunError(
+            f"--resume continues the run in {out} as configured; these settings differ "
+            f"from it: {', '.join(changed)}"
+        )
+    if config.generations < done:
+        raise RunError(
+            f"the run in {out} has done {done} generations; --generations "
+            f"{config.generations} would shorten it (give at least {done})"
+        )
 
 
 def train(
@@ -132,57 +158,85 @@ def train(
     progress_fn: Callable[[int, dict], None] | None = None,
     use_all_devices: bool = True,
     init_params: Any = None,
+    stop: Callable[[], bool] | None = None,
 ) -> TrainResult:
-    """Run (or continue) evolution as configured, writing everything to ``out_dir``."""
+    """Run (or continue) evolution as configured, writing everything to ``out_dir``.
+
+    Args:
+        config: the run.
+        out_dir: the run directory (created; must not hold another run unless resuming).
+        resume: continue the run in ``out_dir`` (``config`` may only extend
+            ``generations`` and change how it reports: loggers, plugins).
+        progress_fn: ``(generation, record)`` after every generation.
+        use_all_devices: shard the population over every local device.
+        init_params: the initial genome (default: the model's init from ``config.seed``).
+        stop: polled after every generation; when it returns True the run writes a
+            checkpoint and returns with ``interrupted=True``.
+    """
     out = Path(out_dir)
-    ckpt_path = out / CHECKPOINT
-    if resume and not ckpt_path.exists():
-        raise CheckpointError(f"nothing to resume: no {CHECKPOINT} in {out}")
-    if not resume and ckpt_path.exists():
-        raise ValueError(
-            f"{out} already holds a run; pass --resume to continue it or choose a new --out"
-        )
+    if resume and not (out / CHECKPOINT).is_file():
+        # killed before its first checkpoint: nothing was computed, start it again
+        if (out / CONFIG).is_file() and not read_metrics(out):
+            resume = False
+        else:
+            raise CheckpointError(f"nothing to resume: no {CHECKPOINT} in {out}")
+    elif not resume:
+        check_new_run_dir(out)
     setup = build_run(config, init_params)
     model, task, es, es_params = setup.model, setup.task, setup.es, setup.es_params
+    n_sets = n_tasks_of(task.validation_set())
+    if config.n_validation > n_sets:
+        raise ConfigError(
+            f"n_validation {config.n_validation} exceeds the {n_sets} tasks of "
+            f"{config.task}'s validation set"
+        )
     mesh = local_mesh() if use_all_devices else None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise RunError(
+            f"cannot create the run directory {out}: {err.strerror}"
+        ) from None
+    with RunLock(out):
+        return _train_locked(
+            config,
+            out,
+            setup,
+            model,
+            task,
+            es,
+            es_params,
+            mesh,
+            resume,
+            progress_fn,
+            stop,
+        )
 
+
+def _train_locked(
+    config, out, setup, model, task, es, es_params, mesh, resume, progress_fn, stop
+):
+    remove_stale_temporaries(out)
     root = jax.random.key(config.seed)
     k_es, k_run, k_val = jax.random.split(jax.random.fold_in(root, 1), 3)
     es_state = es.init(k_es, setup.init_params, es_params)
     start, best_score, best_gen = 0, -math.inf, -1
     best_params = setup.init_params
-
     if resume:
-        arrays, meta = load_checkpoint(ckpt_path)
-        if meta.get("config") != json.loads(config.to_json()):
-            saved = meta.get("config", {})
-            diff = sorted(
-                k
-                for k in set(saved) | set(json.loads(config.to_json()))
-                if k != "generations"
-                and saved.get(k) != json.loads(config.to_json()).get(k)
-            )
-            if diff:
-                raise CheckpointError(
-                    f"checkpoint in {out} was written with a different config "
-                    f"(differs in: {', '.join(diff)})"
-                )
+        arrays, meta = load_checkpoint(out / CHECKPOINT)
+        start = int(meta["generation"])
+        _check_resume(meta.get("config", {}), config, out, start)
         es_state = unflatten_named(es_state, arrays, "es_state")
         best_params = unflatten_named(best_params, arrays, "best_params")
-        start = int(meta["generation"])
-        best_score = (
-            float(meta["best_score"]) if meta["best_score"] is not None else -math.inf
-        )
+        if meta["best_score"] is not None:
+            best_score = float(meta["best_score"])
         best_gen = int(meta["best_generation"])
         history = [r for r in read_metrics(out) if r["generation"] < start]
-        atomic_write_bytes(
-            out / METRICS, "".join(json.dumps(r) + "\n" for r in history).encode()
-        )
     else:
-        out.mkdir(parents=True, exist_ok=True)
         history = []
-        (out / METRICS).unlink(missing_ok=True)
     atomic_write_bytes(out / CONFIG, config.to_json().encode())
+    log = MetricsLog(out, config.loggers, json.loads(config.to_json()))
+    log.start(history)
 
     validation_set = jax.tree.map(
         lambda x: x[: config.n_validation], task.validation_set()
@@ -193,13 +247,13 @@ def train(
     def get_mean(state):
         # one awaited program, not one small dispatch per genome leaf: dozens of queued
         # multi-device programs ahead of the validator's collectives can deadlock
-        # XLA:CPU's dispatch pool (see evaluate.evaluate_lifetimes)
+        # XLA:CPU's dispatch pool (see rollout.evaluate)
         return jax.block_until_ready(jitted_mean(state))
 
-    steps: dict[int, Any] = {}
-    t_start = time.perf_counter()
-
     def checkpoint(generation: int) -> None:
+        # genomes first, the checkpoint last: it is the commit point
+        save_genome_npz(out / GENOMES[0], best_params)
+        save_genome_npz(out / GENOMES[1], get_mean(es_state))
         arrays = flatten_named(es_state, "es_state")
         arrays |= flatten_named(best_params, "best_params")
         meta = dict(
@@ -209,9 +263,7 @@ def train(
             config=json.loads(config.to_json()),
             n_gene=n_gene(model),
         )
-        save_checkpoint(ckpt_path, arrays, meta)
-        save_genome_npz(out / "best_genome.npz", best_params)
-        save_genome_npz(out / "mean_genome.npz", get_mean(es_state))
+        save_checkpoint(out / CHECKPOINT, arrays, meta)
 
     def run_validation(generation: int) -> dict:
         nonlocal best_score, best_params, best_gen
@@ -221,50 +273,59 @@ def train(
             best_score, best_params, best_gen = record["score"], mean, generation
         return record
 
-    for generation in range(start, config.generations):
-        record: dict[str, Any] = {"generation": generation}
-        if generation % config.validate_every == 0:
-            record["validation"] = run_validation(generation)
-        n_tasks = config.tasks_at(generation)
-        key = jax.random.fold_in(k_run, generation)
-        compile_seconds = 0.0
-        if n_tasks not in steps:
+    # the files derived from the checkpoint are rewritten from it: never stale
+    checkpoint(start)
+    steps: dict[int, Any] = {}
+    t_start = time.perf_counter()
+    interrupted = False
+    try:
+        for generation in range(start, config.generations):
+            record: dict[str, Any] = {"generation": generation}
+            if generation % config.validate_every == 0:
+                record["validation"] = run_validation(generation)
+            n_tasks = config.tasks_at(generation)
+            key = jax.random.fold_in(k_run, generation)
+            compile_seconds = 0.0
+            if n_tasks not in steps:
+                t0 = time.perf_counter()
+                fn = make_generation_step(
+                    es, es_params, model, task, n_tasks, config.repeats, mesh
+                )
+                steps[n_tasks] = fn.lower(es_state, key).compile()
+                compile_seconds = time.perf_counter() - t0
             t0 = time.perf_counter()
-            fn = make_generation_step(
-                es, es_params, model, task, n_tasks, config.repeats, mesh
+            es_state, metrics = steps[n_tasks](es_state, key)
+            metrics = jax.block_until_ready(metrics)
+            wall = time.perf_counter() - t0
+            record |= _to_python(metrics)
+            record |= dict(
+                n_tasks=n_tasks,
+                wall_seconds=wall,
+                compile_seconds=compile_seconds,
+                env_steps_per_s=record["env_steps"] / wall,
+                elapsed_seconds=time.perf_counter() - t_start,
             )
-            steps[n_tasks] = fn.lower(es_state, key).compile()
-            compile_seconds = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        es_state, metrics = steps[n_tasks](es_state, key)
-        metrics = jax.block_until_ready(metrics)
-        wall = time.perf_counter() - t0
-        record |= _to_python(metrics)
-        record |= dict(
-            n_tasks=n_tasks,
-            wall_seconds=wall,
-            compile_seconds=compile_seconds,
-            env_steps_per_s=record["env_steps"] / wall,
-            elapsed_seconds=time.perf_counter() - t_start,
-        )
-        history.append(record)
-        _append_metrics(out / METRICS, record)
-        done = generation + 1
-        if done % config.checkpoint_every == 0 or done == config.generations:
+            history.append(record)
+            log.append(record, history)
+            done = generation + 1
+            interrupted = stop is not None and stop() and done < config.generations
             if done == config.generations:
                 history[-1]["final_validation"] = run_validation(done)
-                atomic_write_bytes(
-                    out / METRICS,
-                    "".join(json.dumps(r) + "\n" for r in history).encode(),
-                )
-            checkpoint(done)
-        if progress_fn is not None:
-            progress_fn(generation, record)
-
+                log.rewrite(history)
+                checkpoint(done)
+            elif done % config.checkpoint_every == 0 or interrupted:
+                checkpoint(done)
+            if progress_fn is not None:
+                progress_fn(generation, record)
+            if interrupted:
+                break
+    finally:
+        log.close()
     return TrainResult(
         mean_params=get_mean(es_state),
         best_params=best_params,
         best_score=best_score,
         best_generation=best_gen,
         history=history,
+        interrupted=interrupted,
     )

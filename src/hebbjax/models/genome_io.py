@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import zipfile
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from hebbjax.checkpoint import atomic_savez
+from hebbjax.errors import DataError
 from hebbjax.models.base import Model, Params
 
 
@@ -48,7 +50,7 @@ def from_epann_flat(model: Model, flat: np.ndarray) -> Params:
     layout = genome_layout(model)
     expected = layout[-1][3] if layout else 0
     if flat.ndim != 1 or flat.shape[0] != expected:
-        raise ValueError(
+        raise DataError(
             f"flat genome has shape {flat.shape}, expected ({expected},) for this "
             f"model; layout: {_describe(layout)}"
         )
@@ -72,7 +74,12 @@ def save_genome_npz(path: str | os.PathLike, params: Params) -> None:
 
 def _from_npz(model: Model, path: Path) -> Params:
     layout = genome_layout(model)
-    with np.load(path, allow_pickle=False) as data:
+    with open(path, "rb") as f:
+        data = np.load(f, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise DataError(
+                f"{path} is a single array; use --genome-format epann for a flat genome"
+            )
         stored = {name: data[name] for name in data.files}
     expected = {n: s for n, s, _, _ in layout}
     missing = sorted(set(expected) - set(stored))
@@ -83,7 +90,7 @@ def _from_npz(model: Model, path: Path) -> Params:
         if tuple(stored[n].shape) != expected[n]
     ]
     if missing or extra or wrong:
-        raise ValueError(
+        raise DataError(
             f"{path} does not match the model: missing {missing}, unexpected "
             f"{extra}, wrong shapes {wrong}; layout: {_describe(layout)}"
         )
@@ -105,8 +112,35 @@ def load_genome(
         The params dict (float32 arrays).
     """
     path = Path(path)
-    if fmt == "epann":
-        return from_epann_flat(model, np.load(path, allow_pickle=False))
-    if fmt == "npz":
-        return _from_npz(model, path)
-    raise ValueError(f"unknown genome format {fmt!r}; valid formats: epann, npz")
+    if fmt not in ("epann", "npz"):
+        raise DataError(f"unknown genome format {fmt!r}; valid formats: epann, npz")
+    if not path.is_file():
+        raise DataError(f"no genome file at {path}")
+    try:
+        if fmt == "epann":
+            with open(path, "rb") as f:
+                flat = np.load(f, allow_pickle=False)
+                if isinstance(flat, np.lib.npyio.NpzFile):
+                    raise DataError(
+                        f"{path} is an npz archive; use --genome-format npz for named "
+                        "tensors"
+                    )
+            params = from_epann_flat(model, flat)
+        else:
+            params = _from_npz(model, path)
+    except DataError:
+        raise
+    except ValueError as err:
+        if "pickled" in str(err) or "allow_pickle" in str(err):
+            raise DataError(
+                f"{path} is not a numpy array file (.npy of float32 genes, or .npz)"
+            ) from None
+        raise DataError(str(err)) from None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as err:
+        raise DataError(f"{path} is not a readable genome file ({err})") from None
+    bad = [n for n, v in params.items() if not np.isfinite(np.asarray(v)).all()]
+    if bad:
+        raise DataError(
+            f"{path} holds non-finite genes (NaN or infinite) in {', '.join(bad[:3])}"
+        )
+    return params

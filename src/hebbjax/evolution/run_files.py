@@ -1,0 +1,211 @@
+"""A run directory: what ``train`` writes, in an order that survives a kill at any moment.
+
+Files (all written atomically: temporary file, fsync, rename; readable as the umask allows):
+
+- ``config.json``: the ``TrainConfig``;
+- ``metrics.jsonl``: one JSON object per generation (appended; a torn last line is ignored);
+- ``metrics.csv`` and ``tensorboard/`` (``TrainConfig.loggers``): the same records;
+- ``best_genome.npz`` / ``mean_genome.npz``: genomes as named arrays, for ``hebbjax eval``;
+- ``checkpoint.npz``: everything needed to continue. It is written **last** at every
+  checkpoint, so it is the commit point: the other files are derived from the state it holds
+  (genomes) or cut back to it (metrics) when a run resumes, and a run killed at any moment
+  resumes to exactly the files of an uninterrupted run.
+
+A run holds ``.lock`` (an ``flock``) while it runs, so two processes never write one
+directory. Stale temporary files of a killed write are removed when a run starts.
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from hebbjax.checkpoint import atomic_write_bytes
+from hebbjax.errors import RunError
+
+CHECKPOINT = "checkpoint.npz"
+METRICS = "metrics.jsonl"
+CONFIG = "config.json"
+CSV = "metrics.csv"
+TENSORBOARD = "tensorboard"
+LOCK = ".lock"
+GENOMES = ("best_genome.npz", "mean_genome.npz")
+RUN_FILES = (CHECKPOINT, METRICS, CONFIG, CSV, *GENOMES)
+
+
+def check_new_run_dir(out: Path) -> None:
+    """A ``RunError`` when ``out`` cannot hold a new run (a file, or a directory that
+    already holds a run or a run's results). A run killed before its first checkpoint
+    is started again with ``--resume``."""
+    if out.exists() and not out.is_dir():
+        raise RunError(f"--out {out} is a file, not a directory")
+    if (out / CHECKPOINT).exists():
+        raise RunError(
+            f"{out} already holds a run; pass --resume to continue it or choose a new --out"
+        )
+    leftovers = [name for name in RUN_FILES if (out / name).exists()]
+    if leftovers:
+        raise RunError(
+            f"{out} holds a run's files ({', '.join(leftovers)}) but no checkpoint; "
+            "choose a new --out or remove them"
+        )
+
+
+class RunLock:
+    """An exclusive ``flock`` on ``<run>/.lock`` for the life of a run."""
+
+    def __init__(self, out: Path):
+        self.path = out / LOCK
+        self.file: Any = None
+
+    def __enter__(self) -> RunLock:
+        self.file = open(self.path, "a+")
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.file.seek(0)
+            holder = self.file.read().strip() or "another process"
+            self.file.close()
+            raise RunError(
+                f"{self.path.parent} is in use by {holder}; wait for it or choose a "
+                "new --out"
+            ) from None
+        self.file.seek(0)
+        self.file.truncate()
+        self.file.write(f"pid {os.getpid()}")
+        self.file.flush()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        fcntl.flock(self.file, fcntl.LOCK_UN)
+        self.file.close()
+
+
+def remove_stale_temporaries(out: Path) -> None:
+    """Delete ``.<name>.*.tmp`` files left by a write that was killed."""
+    for tmp in out.glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+def read_metrics(out_dir: str | Path) -> list[dict]:
+    """Complete metrics records of a run (a torn last line from a kill is ignored)."""
+    path = Path(out_dir) / METRICS
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return records
+
+
+def _flat(record: dict, prefix: str = "") -> dict[str, Any]:
+    """``{"validation": {"score": 1}, "return_mean": [1, 2]}`` ->
+    ``{"validation/score": 1, "return_mean/0": 1, "return_mean/1": 2}``."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out |= _flat(value, f"{name}/")
+        elif isinstance(value, list):
+            out |= {f"{name}/{i}": v for i, v in enumerate(value)}
+        else:
+            out[name] = value
+    return out
+
+
+def csv_text(history: list[dict]) -> str:
+    """The metrics records as CSV, one row per generation, nested fields flattened."""
+    rows = [_flat(r) for r in history]
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+class MetricsLog:
+    """``metrics.jsonl`` and the optional writers (CSV, TensorBoard, W&B) of a run."""
+
+    def __init__(self, out: Path, loggers: tuple[str, ...], config: dict):
+        self.out = out
+        self.loggers = loggers
+        self.config = config
+        self.tensorboard: Any = None
+        self.wandb: Any = None
+
+    def start(self, history: list[dict]) -> None:
+        """Rewrite every file to ``history`` (the records before the resumed generation)."""
+        atomic_write_bytes(
+            self.out / METRICS, "".join(json.dumps(r) + "\n" for r in history).encode()
+        )
+        if "csv" in self.loggers:
+            atomic_write_bytes(self.out / CSV, csv_text(history).encode())
+        if "tensorboard" in self.loggers:
+            try:
+                from tensorboardX import SummaryWriter
+            except ImportError:
+                raise RunError(
+                    "the tensorboard logger needs tensorboardX: pip install tensorboardX"
+                ) from None
+            # purge_step drops events a killed run wrote after its last checkpoint
+            start = history[-1]["generation"] + 1 if history else 0
+            self.tensorboard = SummaryWriter(
+                str(self.out / TENSORBOARD), purge_step=start, flush_secs=10
+            )
+        if "wandb" in self.loggers:
+            try:
+                import wandb
+            except ImportError:
+                raise RunError(
+                    "the wandb logger needs wandb: pip install wandb"
+                ) from None
+            self.wandb = wandb.init(
+                dir=str(self.out), config=self.config, resume="allow",
+                id=self.out.resolve().name,
+            )  # fmt: skip
+
+    def append(self, record: dict, history: list[dict]) -> None:
+        with open(self.out / METRICS, "a") as f:
+            f.write(json.dumps(record) + "\n")
+            f.flush()
+        if "csv" in self.loggers:
+            atomic_write_bytes(self.out / CSV, csv_text(history).encode())
+        scalars = {
+            k: v
+            for k, v in _flat(record).items()
+            if isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and k != "generation"
+        }
+        if self.tensorboard is not None:
+            for name, value in scalars.items():
+                if math.isfinite(value):
+                    self.tensorboard.add_scalar(name, value, record["generation"])
+        if self.wandb is not None:
+            self.wandb.log(scalars, step=record["generation"])
+
+    def rewrite(self, history: list[dict]) -> None:
+        """Rewrite ``metrics.jsonl`` (and CSV) whole, e.g. after the final validation."""
+        atomic_write_bytes(
+            self.out / METRICS, "".join(json.dumps(r) + "\n" for r in history).encode()
+        )
+        if "csv" in self.loggers:
+            atomic_write_bytes(self.out / CSV, csv_text(history).encode())
+
+    def close(self) -> None:
+        if self.tensorboard is not None:
+            self.tensorboard.close()
+        if self.wandb is not None:
+            self.wandb.finish()
