@@ -23,6 +23,7 @@ from hebbjax.models.genome_io import (
     save_genome_npz,
     to_epann_flat,
 )
+from hebbjax.models.hebbian_cnn import hebbian_cnn, lstm_cnn, static_cnn
 from hebbjax.models.hebbian_ffn import hebbian_ffn, lstm_ant, static_ffn
 from hebbjax.models.pdnn import decpdnn, decpdnn_postdn, decpdnn_predn, plastic_dnn
 from hebbjax.models.prnn import (
@@ -73,6 +74,10 @@ for _factory in (
     hebbian_ffn,
     static_ffn,
     lstm_ant,
+    # car racing from pixels (Najarro & Risi 2020, Palm et al. 2021)
+    hebbian_cnn,
+    static_cnn,
+    lstm_cnn,
 ):
     MODELS.register(_factory.__name__.replace("_", "-"), _factory)
 
