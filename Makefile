@@ -28,13 +28,28 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
-# EPRNN vs ES-RNN vs ES-LSTM at equal budget (Tables 2-3; about 2 hours on 2 cores, resumable)
+# EPRNN and its baselines, Tables 2-3: seqpred-l1-k10-n20 at the paper's 15,000 generations,
+# the other cells at 2,000, EPRNN (w/o m) / EPMLP / EPMLP (Random) / ES-MAML at 1,000.
+# Resumable (runs in runs/eprnn/, results in benchmarks/results/eprnn/); about a day on 2 cores.
 bench-eprnn: $(STAMP)
-	$(BIN)/python -m benchmarks.eprnn_compare --generations 250 \
-		--generations-for seqpred-l1-k10-n20=3000 --out benchmarks/results/eprnn/paper-es
+	nice -n 19 $(BIN)/python -m benchmarks.eprnn_compare --queue tables \
+		--equal-generations 2000 --extra-generations 1000
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
+
+.PHONY: reproduce-table1 time-to-quality
+
+# Table 1 of Wang et al. 2022 at one equal budget per model (9x9: every row, then 15x15: the
+# four central rows; about 3 h + 1 h on an idle 2-core machine; resumable)
+reproduce-table1: $(STAMP)
+	nice -n 19 env HEBBJAX_CPU_DEVICES=1 $(BIN)/python -m benchmarks.reproduce.table1
+	nice -n 19 env HEBBJAX_CPU_DEVICES=1 $(BIN)/python -m benchmarks.reproduce.table1 --size 15
+
+# DecPRNN(PostDN) validation score against wall-clock, per outer loop (resumable)
+time-to-quality: $(STAMP)
+	nice -n 19 $(BIN)/python -m benchmarks.time_to_quality --minutes 60 \
+		--experiments maze9-paper-cmaes-p128-n8 maze9-openai-es-p128-n8

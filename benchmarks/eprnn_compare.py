@@ -1,71 +1,125 @@
-"""EPRNN vs ES-RNN vs ES-LSTM at equal budget on the tasks of Tables 2 and 3.
+"""EPRNN and its baselines at equal budget on the tasks of Tables 2 and 3.
 
 Wang et al., "Do What Nature Did To Us" (EPRNN), Tables 2-3; tasks and ES of spec
 ``maze-decprnn-eprnn.md`` sections 4.1-4.4. Every run uses the paper's outer loop
-(``eprnn-es``: P = 398, i.e. the reference's 199 mirrored pairs, lr 0.02, s = 1e-2 / 1e-3)
-with the same population, generations and tasks per generation (16 for Sequence
-Predicting, 4 for Wheeled Robot Navigating). The paper ran 15,000 generations; the
-generations here are set per task and reported beside every number.
+(``eprnn-es``: P = 398, i.e. the reference's 199 mirrored pairs, lr 0.02, s = 1e-2 / 1e-3,
+the best and worst 16 for the step sizes) with the same population and tasks per
+generation (16 for Sequence Predicting, 4 for Wheeled Robot Navigating); the models are
+the reference code's (ES-LSTM of 32 hidden + 32 cell units, evolved initial states). The
+paper ran 15,000 generations; each row states its own.
 
 Each row reports, on the 1,600 seeded test tasks, the final mean genome and the genome of
-the best validation (1,600 validation tasks); and the paper's own summary statistic on our
-validation curve: the mean of the top 3 of the last 10 validation scores.
+the best validation (1,600 validation tasks), beside the paper's own summary statistic
+computed on our validation curve: the mean of the top 3 of the last 10 validation scores.
 
-    python -m benchmarks.eprnn_compare [--generations 400] \
-        [--generations-for seqpred-l1-k10-n20=3000] [--tasks ...] [--models ...]
+    python -m benchmarks.eprnn_compare --queue tables [--equal-generations 2000]
+    python -m benchmarks.eprnn_compare --cell seqpred-l1-k10-n20:eprnn,es-rnn=15000 ...
+    python -m benchmarks.eprnn_compare --generations 250 [--tasks ...] [--models ...]
 
-Runs are resumable: a finished row in ``results.json`` with the same settings is kept,
-an interrupted run continues from its checkpoint. Writes
-``benchmarks/results/eprnn/{results.json, results.md, curves.png}``.
+The cells run one after the other in the order given. Resumable: a finished row in
+``results.json`` with the same settings is kept, an interrupted run continues from its
+last checkpoint (every 100 generations) in ``--runs-dir``. ``results.json``,
+``results.md`` and ``curves.png`` in ``--out`` are rewritten atomically after every row
+and at every validation of the running one (marked "running").
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import statistics
 from pathlib import Path
+from typing import NamedTuple
 
-PAPER = {  # Table 2 and Table 3 (mean over 3 runs of the top-3 meta-test scores)
-    "seqpred-l1-k10-n20": {"eprnn": -0.114, "es-rnn": -0.385, "es-lstm": -0.165},
-    "seqpred-l1-k25-n50": {"eprnn": -0.208, "es-rnn": -1.228, "es-lstm": -0.283},
-    "seqpred-l3-k10-n20": {"eprnn": -1.107, "es-rnn": -1.273, "es-lstm": -1.229},
-    "seqpred-l3-k25-n50": {"eprnn": -1.430, "es-rnn": -1.811, "es-lstm": -1.475},
-    "wrnav-noise0.01": {"eprnn": -12.71, "es-rnn": -16.90, "es-lstm": -14.04},
-    "wrnav-noise0.05": {"eprnn": -15.07, "es-rnn": -18.99, "es-lstm": -15.50},
-    # the High-Noise column of Table 3 is not legible in our copy of the paper
-    "wrnav-noise0.2": {},
-}
-for _task, _row in PAPER.items():  # EPRNN (w/o m), the other rows of the tables
-    _row |= {
-        "seqpred-l1-k10-n20": {"eprnn-nomod": -0.135},
-        "seqpred-l1-k25-n50": {"eprnn-nomod": -0.351},
-        "seqpred-l3-k10-n20": {"eprnn-nomod": -1.128},
-        "seqpred-l3-k25-n50": {"eprnn-nomod": -1.520},
-        "wrnav-noise0.01": {"eprnn-nomod": -14.93},
-        "wrnav-noise0.05": {"eprnn-nomod": -16.72},
-        "wrnav-noise0.2": {"eprnn-nomod": -24.11},
-    }[_task]
+PAPER = {  # Tables 2 and 3: mean over 3 runs of the top-3 of the last 10 meta-tests
+    "seqpred-l1-k10-n20": {
+        "eprnn": -0.114, "es-rnn": -0.385, "es-lstm": -0.165, "eprnn-nomod": -0.135,
+        "es-maml": -1.452, "epmlp": -0.732, "epmlp-random": -1.233,
+    },
+    "seqpred-l1-k25-n50": {
+        "eprnn": -0.208, "es-rnn": -1.228, "es-lstm": -0.283, "eprnn-nomod": -0.351,
+        "es-maml": -1.747, "epmlp": -1.185, "epmlp-random": -1.319,
+    },
+    "seqpred-l3-k10-n20": {
+        "eprnn": -1.107, "es-rnn": -1.273, "es-lstm": -1.229, "eprnn-nomod": -1.128,
+        "es-maml": -1.218, "epmlp": -1.339, "epmlp-random": -1.489,
+    },
+    "seqpred-l3-k25-n50": {
+        "eprnn": -1.430, "es-rnn": -1.811, "es-lstm": -1.475, "eprnn-nomod": -1.520,
+        "es-maml": -1.796, "epmlp": -1.735, "epmlp-random": -1.788,
+    },
+    "wrnav-noise0.01": {  # es-maml: the paper's "ES-MAML (1 rollout)"
+        "eprnn": -12.71, "es-rnn": -16.90, "es-lstm": -14.04, "eprnn-nomod": -14.93,
+        "es-maml": -23.10, "es-maml-zero-shot": -37.18, "epmlp": -21.24,
+        "epmlp-random": -13.02,
+    },
+    "wrnav-noise0.05": {
+        "eprnn": -15.07, "es-rnn": -18.99, "es-lstm": -15.50, "eprnn-nomod": -16.72,
+        "es-maml": -29.21, "es-maml-zero-shot": -37.91, "epmlp": -16.65,
+        "epmlp-random": -18.25,
+    },
+    # only EPRNN (w/o m) of the High-Noise column is legible in our copy of the paper
+    "wrnav-noise0.2": {"eprnn-nomod": -24.11},
+}  # fmt: skip
 PAPER_GENERATIONS = 15_000
 MODELS = ("eprnn", "es-rnn", "es-lstm")
-OUT = Path(__file__).parent / "results" / "eprnn"
+EXTRA_MODELS = ("eprnn-nomod", "epmlp", "epmlp-random", "es-maml")
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "results" / "eprnn"
+RUNS = ROOT / "runs" / "eprnn"  # gitignored
+MAX_CURVE_POINTS = 500
+COMMON_GENERATION = 1000  # every row's validation at this generation, side by side
 
 
-def trivial_score(task) -> float:
-    """The test score of doing nothing: predicting 0 (SeqPred) or standing still (WRNav)."""
+class Cell(NamedTuple):
+    task: str
+    model: str
+    generations: int
+
+
+def tables_queue(equal: int, extra: int, full: int = PAPER_GENERATIONS) -> list[Cell]:
+    """The plan, most important first.
+
+    1. ``seqpred-l1-k10-n20`` (Table 2's headline) at the paper's full budget: EPRNN,
+       then ES-RNN and ES-LSTM;
+    2. every other cell of Tables 2-3 at one equal budget, the wheeled robot first (does
+       EPRNN leave "standing still / spinning in place" with more generations?);
+    3. EPRNN (w/o m), EPMLP, EPMLP (Random) and ES-MAML at ``extra``, on the same task
+       order (the two headline columns first).
+    """
+    head = "seqpred-l1-k10-n20"
+    order = [head] + sorted(
+        (t for t in PAPER if t != head), key=lambda t: t != "wrnav-noise0.01"
+    )
+    cells = [Cell(head, m, full) for m in MODELS]
+    cells += [Cell(t, m, equal) for t in order[1:] for m in MODELS]
+    cells += [Cell(t, m, extra) for t in order for m in EXTRA_MODELS]
+    return cells
+
+
+def test_score(setup, params) -> tuple[float, float]:
+    """Mean fitness of one genome on the task's 1,600 seeded test tasks, +- std error.
+
+    The only evaluation call of this benchmark (one lifetime per test task, key 1).
+    """
+    import jax
     import numpy as np
 
-    test = task.test_set()
-    if task.name.startswith("seqpred"):
-        from hebbjax.envs.seqpred import sequence_value
+    from hebbjax.rollout import evaluate
 
-        k, n = task.info["k_train"], task.info["n_test"]
-        t = np.arange(k + 1, k + n + 1)[:, None, None]
-        y = np.asarray(sequence_value(test, t))  # (N, tasks, l)
-        return float(-np.mean(np.mean(y**2, axis=(0, 2))))
-    steps = task.info.get("max_steps", 100) + 1
-    return float(-steps * np.mean(np.linalg.norm(np.asarray(test.goal), axis=-1)))
+    result = evaluate(setup.model, setup.task, params, "test", jax.random.key(1))
+    fitness = np.asarray(result.fitness).ravel()
+    return float(fitness.mean()), float(fitness.std() / np.sqrt(fitness.size))
+
+
+def do_nothing_score(setup) -> float:
+    """The zero genome's test score: output 0, i.e. predict 0 / stand still."""
+    import jax
+    import jax.numpy as jnp
+
+    return test_score(setup, jax.tree.map(jnp.zeros_like, setup.init_params))[0]
 
 
 def paper_statistic(scores: list[float]) -> float:
@@ -74,21 +128,24 @@ def paper_statistic(scores: list[float]) -> float:
     return float(statistics.fmean(last[:3]))
 
 
-def run_one(task_name, model_name, population, generations, validate_every, out, lr):
-    import jax
-    import numpy as np
+def thin(points: list, limit: int = MAX_CURVE_POINTS) -> list:
+    """At most ``limit`` evenly spaced points, the last one kept."""
+    if len(points) <= limit:
+        return points
+    stride = -(-len(points) // limit)
+    return points[::stride] + ([points[-1]] if (len(points) - 1) % stride else [])
 
+
+def make_config(cell: Cell, population: int, lr: float, validate_every: int):
     from hebbjax.config import TrainConfig
-    from hebbjax.evaluate import evaluate_lifetimes
-    from hebbjax.evolution.train import build_run, train
 
-    n_tasks = 16 if task_name.startswith("seqpred") else 4
-    config = TrainConfig(
-        task=task_name,
-        model=model_name,
+    n_tasks = 16 if cell.task.startswith("seqpred") else 4
+    return TrainConfig(
+        task=cell.task,
+        model=cell.model,
         strategy="eprnn-es",
         population=population,
-        generations=generations,
+        generations=cell.generations,
         schedule=((0, n_tasks),),
         sigma0=0.01,
         validate_every=validate_every,
@@ -96,71 +153,157 @@ def run_one(task_name, model_name, population, generations, validate_every, out,
         checkpoint_every=max(validate_every, 100),
         strategy_kwargs={"learning_rate": lr},
     )
-    run_dir = out / f"{task_name}_{model_name}"
-    resume = (run_dir / "checkpoint.npz").exists()
-    result = train(config, run_dir, resume=resume)
-    history = result.history  # the whole run's, resumed or not
-    setup = build_run(config)
-    test_set = setup.task.test_set()
 
-    def test(params):
-        res = evaluate_lifetimes(
-            setup.model, setup.task, params, test_set, jax.random.key(1)
-        )
-        fit = np.asarray(res.fitness)
-        return float(fit.mean()), float(fit.std() / np.sqrt(fit.size))
 
-    curve = [
+def validate_every_for(generations: int) -> int:
+    """Every 100 generations as the paper, at least 20 validations in a short run."""
+    return min(100, max(1, generations // 20))
+
+
+def run_dir_for(runs: Path, cell: Cell) -> Path:
+    return runs / f"{cell.task}_{cell.model}_g{cell.generations}"
+
+
+def settings_of(cell: Cell, population: int, lr: float, setup) -> dict:
+    """What must match for a finished row to count as this cell's."""
+    from hebbjax.models.base import n_gene
+
+    return dict(
+        task=cell.task,
+        model=cell.model,
+        generations=cell.generations,
+        population=population,
+        learning_rate=lr,
+        n_gene=n_gene(setup.model),
+        num_extremes=int(setup.es.num_extremes),
+    )
+
+
+def curves_of(history: list[dict]) -> tuple[list, list]:
+    val = [
         (r["generation"], r["validation"]["score"])
         for r in history
         if "validation" in r
     ]
-    curve.append((generations, history[-1]["final_validation"]["score"]))
-    mean_score, mean_se = test(result.mean_params)
-    best_score, best_se = test(result.best_params)
+    if history and "final_validation" in history[-1]:
+        val.append(
+            (history[-1]["generation"] + 1, history[-1]["final_validation"]["score"])
+        )
+    train = [(r["generation"], r["fitness_mean"]) for r in history]
+    return val, thin(train)
+
+
+def progress_row(settings: dict, history: list[dict], trivial: float) -> dict:
+    """The row of a run still going: its validation curve so far."""
+    curve, train_curve = curves_of(history)
+    scores = [v for _, v in curve if v is not None]
     walls = [r["wall_seconds"] for r in history]
-    return dict(
-        task=task_name,
-        model=model_name,
+    return settings | dict(
+        status=f"running ({len(history)}/{settings['generations']})",
+        generations_done=len(history),
+        paper_statistic=paper_statistic(scores) if scores else None,
+        trivial=trivial,
+        curve=curve,
+        train_curve=train_curve,
+        run_seconds=sum(walls),
+        median_generation_seconds=statistics.median(walls) if walls else None,
+        paper=PAPER[settings["task"]].get(settings["model"]),
+    )
+
+
+def prepare(cell: Cell, population: int, lr: float):
+    """``(config, setup, settings)`` of a cell."""
+    from hebbjax.evolution.train import build_run
+
+    config = make_config(cell, population, lr, validate_every_for(cell.generations))
+    setup = build_run(config)
+    return config, setup, settings_of(cell, population, lr, setup)
+
+
+def run_cell(cell: Cell, prepared, runs: Path, refresh) -> dict:
+    """Train (or resume) one cell, test it, and return its row."""
+    from hebbjax.evolution.train import CHECKPOINT, read_metrics, train
+
+    config, setup, settings = prepared
+    validate_every = config.validate_every
+    trivial = do_nothing_score(setup)
+    run_dir = run_dir_for(runs, cell)
+    if run_dir.exists() and not (run_dir / CHECKPOINT).exists():
+        import shutil
+
+        shutil.rmtree(run_dir)  # killed before its first checkpoint
+
+    def progress_fn(generation: int, record: dict) -> None:
+        if "validation" in record:
+            refresh(progress_row(settings, read_metrics(run_dir), trivial))
+
+    result = train(
+        config, run_dir, resume=(run_dir / CHECKPOINT).exists(), progress_fn=progress_fn
+    )
+    history = result.history
+    curve, train_curve = curves_of(history)
+    mean_score, mean_se = test_score(setup, result.mean_params)
+    best_score, best_se = test_score(setup, result.best_params)
+    walls = [r["wall_seconds"] for r in history]
+    return settings | dict(
+        status="done",
+        generations_done=len(history),
         test_mean_genome=mean_score,
         test_mean_genome_stderr=mean_se,
         test_best_genome=best_score,
         test_best_genome_stderr=best_se,
         best_generation=result.best_generation,
         paper_statistic=paper_statistic([v for _, v in curve]),
-        trivial=trivial_score(setup.task),
+        trivial=trivial,
         curve=curve,
-        train_curve=[(r["generation"], r["fitness_mean"]) for r in history],
+        train_curve=train_curve,
         compile_seconds=sum(r["compile_seconds"] for r in history),
         run_seconds=sum(walls),
         median_generation_seconds=statistics.median(walls),
-        population=population,
-        generations=generations,
-        tasks_per_generation=n_tasks,
+        tasks_per_generation=config.schedule[0][1],
         validate_every=validate_every,
-        learning_rate=lr,
-        paper=PAPER[task_name].get(model_name),
+        paper=PAPER[cell.task].get(cell.model),
+        run_dir=str(
+            run_dir.relative_to(ROOT) if run_dir.is_relative_to(ROOT) else run_dir
+        ),
     )
 
 
-def write_outputs(rows: list[dict], out: Path) -> None:
-    (out / "results.json").write_text(json.dumps(rows, indent=2))
+def _fmt(value, spec: str = ".3f") -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def results_markdown(rows: list[dict]) -> str:
     lines = [
-        "| task | model | gens (paper 15,000) | test: mean genome | test: best-val genome "
-        "| top-3 of last 10 val | paper | do nothing | run s | compile s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| task | model | genes | P x gens (paper 398 x 15,000) | status "
+        "| paper: top-3 of last 10 val | ours: top-3 of last 10 val "
+        "| test: final mean genome | test: best-val genome | do nothing "
+        f"| val @ gen {COMMON_GENERATION:,} | s/gen |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        paper = r["paper"]
-        lines.append(
-            f"| {r['task']} | {r['model']} | {r['population']} x {r['generations']} "
-            f"| {r['test_mean_genome']:.3f} +- {r['test_mean_genome_stderr']:.3f} "
-            f"| {r['test_best_genome']:.3f} +- {r['test_best_genome_stderr']:.3f} "
-            f"| {r['paper_statistic']:.3f} | {'n/a' if paper is None else paper} "
-            f"| {r['trivial']:.3f} | {r['run_seconds']:.0f} | {r['compile_seconds']:.1f} |"
+        at_common = dict(map(tuple, r["curve"])).get(COMMON_GENERATION)
+        done = r["status"] == "done"
+        if done:
+            mean = f"{r['test_mean_genome']:.3f} +- {r['test_mean_genome_stderr']:.3f}"
+            best = f"{r['test_best_genome']:.3f} +- {r['test_best_genome_stderr']:.3f}"
+        last = (
+            f"{r['curve'][-1][1]:.3f} (val, gen {r['curve'][-1][0]})"
+            if r["curve"]
+            else "n/a"
         )
-    (out / "results.md").write_text("\n".join(lines) + "\n")
+        lines.append(
+            f"| {r['task']} | {r['model']} | {r['n_gene']:,} "
+            f"| {r['population']} x {r['generations']:,} | {r['status']} "
+            f"| {_fmt(r['paper'])} | {_fmt(r['paper_statistic'])} "
+            f"| {mean if done else last} | {best if done else '...'} "
+            f"| {r['trivial']:.3f} | {_fmt(at_common)} "
+            f"| {_fmt(r['median_generation_seconds'], '.2f')} |"
+        )
+    return "\n".join(lines) + "\n"
 
+
+def curves_png(rows: list[dict]) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -170,30 +313,56 @@ def write_outputs(rows: list[dict], out: Path) -> None:
     cols = min(4, len(tasks))
     nrows = -(-len(tasks) // cols)
     fig, axes = plt.subplots(
-        nrows, cols, figsize=(3.6 * cols, 3.0 * nrows), squeeze=False
+        nrows, cols, figsize=(3.8 * cols, 3.0 * nrows), squeeze=False
     )
     for ax, task in zip(axes.flat, tasks, strict=False):
         for r in rows:
-            if r["task"] == task:
+            if r["task"] == task and r["curve"]:
                 gens, scores = zip(*r["curve"], strict=True)
-                (line,) = ax.plot(gens, scores, label=r["model"])
+                label = f"{r['model']} ({r['generations']:,})"
+                (line,) = ax.plot(gens, scores, label=label, lw=1)
                 if r["paper"] is not None:
                     ax.axhline(r["paper"], ls=":", color=line.get_color(), lw=1)
         trivial = next(r["trivial"] for r in rows if r["task"] == task)
         ax.axhline(trivial, ls="--", color="grey", lw=1, label="do nothing")
         ax.set_title(task, fontsize=8)
-        ax.set_xlabel("generation")
+        ax.set_xlabel("generation", fontsize=7)
         ax.set_ylabel("validation score (mean genome)", fontsize=7)
-        ax.legend(fontsize=6)
+        ax.tick_params(labelsize=6)
+        ax.legend(fontsize=5)
     for ax in list(axes.flat)[len(tasks) :]:
         ax.axis("off")
-    fig.suptitle(
-        "eprnn-es at equal budget per task (P = 398); dotted: the paper, 15,000 gens",
-        fontsize=8 if cols > 1 else 6,
-    )
+    fig.suptitle("eprnn-es, P = 398; dotted: the paper (15,000 gens)", fontsize=8)
     fig.tight_layout()
-    fig.savefig(out / "curves.png", dpi=100)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
+    return buf.getvalue()
+
+
+def write_outputs(rows: list[dict], out: Path) -> None:
+    """results.json, results.md and curves.png, each written atomically."""
+    from hebbjax.checkpoint import atomic_write_bytes
+
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out / "results.json", json.dumps(rows, indent=1).encode())
+    atomic_write_bytes(out / "results.md", results_markdown(rows).encode())
+    if rows:
+        atomic_write_bytes(out / "curves.png", curves_png(rows))
+
+
+def parse_cells(items: list[str]) -> list[Cell]:
+    cells = []
+    for item in items:
+        head, sep, gens = item.rpartition("=")
+        task, colon, models = head.partition(":")
+        if not sep or not colon or task not in PAPER or not gens.isdigit():
+            raise SystemExit(
+                f"--cell takes TASK:MODEL[,MODEL...]=GENERATIONS with TASK one of "
+                f"{', '.join(PAPER)}; got {item!r}"
+            )
+        cells += [Cell(task, m, int(gens)) for m in models.split(",")]
+    return cells
 
 
 def parse_generations_for(items: list[str]) -> dict[str, int]:
@@ -209,8 +378,30 @@ def parse_generations_for(items: list[str]) -> dict[str, int]:
     return out
 
 
+def build_queue(args) -> list[Cell]:
+    if args.queue == "tables":
+        return tables_queue(args.equal_generations, args.extra_generations)
+    if args.cell:
+        return parse_cells(args.cell)
+    unknown = sorted(set(args.tasks) - set(PAPER))
+    if unknown:
+        raise SystemExit(f"unknown task(s) {unknown}; valid: {', '.join(PAPER)}")
+    per_task = parse_generations_for(args.generations_for)
+    return [
+        Cell(t, m, per_task.get(t, args.generations))
+        for t in args.tasks
+        for m in args.models
+    ]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--queue", choices=["tables"], help="the ordered plan (tables_queue)"
+    )
+    parser.add_argument("--equal-generations", type=int, default=2000)
+    parser.add_argument("--extra-generations", type=int, default=1000)
+    parser.add_argument("--cell", action="append", default=[], metavar="TASK:MODELS=G")
     parser.add_argument("--population", type=int, default=398)
     parser.add_argument("--generations", type=int, default=400)
     parser.add_argument(
@@ -222,66 +413,51 @@ def main(argv: list[str] | None = None) -> None:
         "--learning-rate", type=float, default=0.02, help="0.02 (code) or 0.2 (paper)"
     )
     parser.add_argument("--fresh", action="store_true", help="discard earlier results")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the queue and stop"
+    )
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--runs-dir", type=Path, default=RUNS)
     args = parser.parse_args(argv)
-    unknown = sorted(set(args.tasks) - set(PAPER))
-    if unknown:
-        raise SystemExit(f"unknown task(s) {unknown}; valid: {', '.join(PAPER)}")
-    per_task = parse_generations_for(args.generations_for)
+    queue = build_queue(args)
+    if args.dry_run:
+        for i, cell in enumerate(queue):
+            print(f"{i + 1:3d} {cell.task:20s} {cell.model:13s} {cell.generations:6d}")
+        return
     from hebbjax.cli import use_all_cpu_cores
 
     use_all_cpu_cores()
     os.environ.setdefault("HEBBJAX_QUIET", "1")
-    args.out.mkdir(parents=True, exist_ok=True)
-    runs = args.out / "runs"
     results = args.out / "results.json"
     if args.fresh:
         import shutil
 
-        shutil.rmtree(runs, ignore_errors=True)
+        shutil.rmtree(args.runs_dir, ignore_errors=True)
         results.unlink(missing_ok=True)
     rows = json.loads(results.read_text()) if results.exists() else []
-    for task in args.tasks:
-        gens = per_task.get(task, args.generations)
-        validate_every = min(100, max(1, gens // 20))
-        for model in args.models:
-            settings = dict(
-                population=args.population,
-                generations=gens,
-                learning_rate=args.learning_rate,
-            )
-            done = [
-                r
-                for r in rows
-                if (r["task"], r["model"]) == (task, model)
-                and all(r.get(k) == v for k, v in settings.items())
-            ]
-            if done:
-                continue
-            rows = [r for r in rows if (r["task"], r["model"]) != (task, model)]
-            run_dir = runs / f"{task}_{model}"
-            if run_dir.exists() and not (run_dir / "checkpoint.npz").exists():
-                import shutil
+    rows = [r for r in rows if r.get("status") == "done"]
 
-                shutil.rmtree(run_dir)
-            row = run_one(
-                task,
-                model,
-                args.population,
-                gens,
-                validate_every,
-                runs,
-                args.learning_rate,
-            )
-            print(
-                f"{task:20s} {model:11s} test {row['test_mean_genome']:+.3f} "
-                f"(best-val {row['test_best_genome']:+.3f}, paper "
-                f"{row['paper'] if row['paper'] is not None else 'n/a'}, nothing "
-                f"{row['trivial']:+.3f}) {row['run_seconds']:.0f}s run",
-                flush=True,
-            )
-            rows.append(row)
-            write_outputs(rows, args.out)
+    for cell in queue:
+        prepared = prepare(cell, args.population, args.learning_rate)
+        settings = prepared[2]
+        if any(all(r.get(k) == v for k, v in settings.items()) for r in rows):
+            continue
+        rows = [r for r in rows if tuple(r[k] for k in Cell._fields) != cell]
+
+        def refresh(progress: dict, rows=rows) -> None:
+            write_outputs(rows + [progress], args.out)
+
+        row = run_cell(cell, prepared, args.runs_dir, refresh)
+        print(
+            f"{cell.task:20s} {cell.model:13s} {cell.generations:6d} gens: test "
+            f"{row['test_mean_genome']:+.3f} (best-val {row['test_best_genome']:+.3f}; "
+            f"top-3 of last 10 val {row['paper_statistic']:+.3f}, paper "
+            f"{_fmt(row['paper'])}; nothing {row['trivial']:+.3f}) "
+            f"{row['run_seconds']:.0f} s",
+            flush=True,
+        )
+        rows.append(row)
+        write_outputs(rows, args.out)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hebbjax.evolution.eprnn_es import EPRNNES
+from hebbjax.evolution.eprnn_es import EPRNNES, reference_num_extremes
 from hebbjax.evolution.strategies import STRATEGIES, make_strategy
 
 SOLUTION = {
@@ -15,15 +15,36 @@ SOLUTION = {
     "hebbian/A": jnp.zeros((2, 2)),
     "inner_lr": jnp.zeros(4),
 }
-P = 50  # 25 pairs, T = P // 25 = 2
+P = 50  # 25 pairs; the reference is given 52 (or 51): T = 52 // 25 = 2
 
 
-def first_generation():
-    es, params = make_strategy("eprnn-es", P, SOLUTION)
+def first_generation(population=P, **options):
+    es, params = make_strategy("eprnn-es", population, SOLUTION, **options)
     mean = jax.tree.map(lambda x: jnp.full_like(x, 0.5), SOLUTION)
     state = es.init(jax.random.key(1), mean, params)
     population, state = es.ask(jax.random.key(0), state, params)
     return es, params, state, population
+
+
+def reference_pool(p_ref):
+    """EStool's sizes for its population argument: (offspring, T)."""
+    return 2 * ((p_ref - 1) // 2), p_ref // 25
+
+
+def test_step_size_rule_takes_the_references_best_and_worst():
+    # the paper's runs: P_ref = 400 -> 199 pairs (398 offspring) and T = 16, not 398 // 25
+    assert reference_pool(400) == (398, 16) and reference_num_extremes(398) == 16
+    assert 398 // 25 == 15
+    for p_ref in range(6, 1000, 2):  # every even argument, as the configs give
+        offspring, t = reference_pool(p_ref)
+        assert reference_num_extremes(offspring) == max(1, t)
+    assert make_strategy("eprnn-es", 398, SOLUTION)[0].num_extremes == 16
+    assert (
+        make_strategy("eprnn-es", 398, SOLUTION, num_extremes=15)[0].num_extremes == 15
+    )
+    assert make_strategy("eprnn-es", 4, SOLUTION)[0].num_extremes == 1
+    with pytest.raises(ValueError, match="num_extremes"):
+        make_strategy("eprnn-es", 8, SOLUTION, num_extremes=5)
 
 
 def test_registered_and_validates():
@@ -54,8 +75,9 @@ def test_antithetic_pairs_and_per_tensor_scales():
     assert eps[:, seg == 2].std() < 0.2 * eps[:, seg == 0].std()
 
 
-def numpy_update(flat, fitness, mean, std, factors, seg, lr=0.02):
-    """Spec 4.4 stated in numpy: ranks -> f_i, mean += sum f_i eps_i, step-size rule."""
+def numpy_update(flat, fitness, mean, std, factors, t, lr=0.02):
+    """Spec 4.4 stated in numpy: ranks -> f_i, mean += sum f_i eps_i, step-size rule
+    over the ``t`` best and worst."""
     p = len(fitness)
     score = -np.asarray(fitness, np.float64)
     ranks = np.empty(p)
@@ -63,7 +85,6 @@ def numpy_update(flat, fitness, mean, std, factors, seg, lr=0.02):
     centred = ranks / (p - 1) - 0.5
     f = (centred - centred.mean()) / centred.std() * lr
     new_mean = mean + sum(f[i] * (flat[i] - mean) for i in range(p))
-    t = p // 25
     order = np.argsort(-score)
     used = std[None, :] * factors[np.arange(p) % (p // 2)]
     new_std = np.maximum(
@@ -72,10 +93,20 @@ def numpy_update(flat, fitness, mean, std, factors, seg, lr=0.02):
     return new_mean, new_std
 
 
-def test_one_update_matches_numpy():
-    es, params, state, population = first_generation()
+@pytest.mark.parametrize(
+    "population, options, t",
+    [
+        (P, {}, 2),
+        (48, {}, 2),
+        (48, {"num_extremes": 48 // 25}, 1),
+        (48, {"num_extremes": 5}, 5),
+    ],
+)
+def test_one_update_matches_numpy(population, options, t):
+    es, params, state, population = first_generation(population, **options)
+    assert es.num_extremes == t
     flat = np.asarray(jax.vmap(es._ravel_solution)(population), np.float64)
-    fitness = np.random.default_rng(0).normal(size=P)  # lower is better
+    fitness = np.random.default_rng(0).normal(size=len(flat))  # lower is better
     new_state, metrics = es.tell(
         jax.random.key(2), population, jnp.asarray(fitness, jnp.float32), state, params
     )
@@ -85,7 +116,7 @@ def test_one_update_matches_numpy():
         np.asarray(state.mean, np.float64),
         np.asarray(state.std, np.float64),
         np.asarray(state.factors, np.float64),
-        es.segment_ids,
+        t,
     )
     np.testing.assert_allclose(new_state.mean, want_mean, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(new_state.std, want_std, rtol=1e-5)
@@ -128,6 +159,6 @@ def test_cli_trains_and_evaluates_eprnn(tmp_path, capsys):
     assert main(args + ["--out", str(out), "--quiet", "--sigma0", "0.01"]) == 0
     capsys.readouterr()
     assert main(["eval", "--run", str(out), "--n-mazes", "16", "--json"]) == 0
-    summary = json.loads(capsys.readouterr().out)
+    summary = json.loads(capsys.readouterr().out)["seqpred-l1-k10-n20"]["test"]
     assert len(summary["return_mean"]) == 2 and summary["return_mean"][0] == 0.0
     assert summary["return_mean"][1] < 0 and summary["n_lifetimes"] == 16

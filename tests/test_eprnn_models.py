@@ -236,8 +236,8 @@ def test_epmlp_random_redraws_its_plastic_weights():
     assert "plastic/W" in make_model("epmlp", n_in=2, n_out=2, hidden=8).init_params(
         jax.random.key(0)
     )
-    a = model.init_memory(params, jax.random.key(1)).w
-    b = model.init_memory(params, jax.random.key(2)).w
+    a = model.init_memory(params, jax.random.key(1)).w.weight
+    b = model.init_memory(params, jax.random.key(2)).w.weight
     assert not np.allclose(a, b) and float(jnp.abs(a).max()) <= 0.1
     with pytest.raises(ValueError, match="key"):
         model.init_memory(params)

@@ -13,7 +13,11 @@ EStool.py:131-194), as an evosax algorithm (``init`` / ``ask`` / ``tell``, minim
   unit std, times the learning rate give ``f_i``; ``mean += sum_i f_i eps_i``, not
   divided by P or sigma (lr 0.02 as in the code; the paper's text says 0.2);
 - step sizes: ``s_k <- max(1e-5, s_k + 1e-6 + (0.5 / T) sum_j (s_k^top_j - s_k^bottom_j))``
-  over the ``T = P // 25`` best and worst offspring by raw score, ``s_k^i = c_ik s_k``;
+  over the T best and worst offspring by raw score, ``s_k^i = c_ik s_k``. The reference
+  takes ``T = P_ref // 25`` of its population argument ``P_ref``, which yields
+  ``(P_ref - 1) // 2`` pairs: 400 -> 199 pairs, T = 16. Here ``P_ref = P + 2`` (the even
+  argument that gives P offspring), so P = 398 gets T = 16; ``num_extremes`` overrides it
+  (e.g. ``P // 25`` = 15);
 - initial ``s_k``: ``std_init`` (1e-2) for weights, biases and ``h_mem``;
   ``std_init_plasticity`` (1e-3) for tensors whose names hold ``hebbian`` or
   ``inner_lr`` (the Hebbian A-D and the inner learning rates).
@@ -66,6 +70,16 @@ def plasticity_segments(
     return np.array([any(m in name for m in markers) for name in names], dtype=bool)
 
 
+def reference_num_extremes(population_size: int) -> int:
+    """T of the reference's step-size rule for P offspring: ``(P + 2) // 25``, at least 1.
+
+    The reference (EStool.py) is given ``P_ref`` and evaluates ``(P_ref - 1) // 2``
+    mirrored pairs, with ``T = P_ref // 25``; ``P_ref = P + 2`` is its even argument that
+    gives P offspring (400 for 398: T = 16, where ``P // 25`` would be 15).
+    """
+    return max(1, (population_size + 2) // 25)
+
+
 def centred_ranks(score: jax.Array) -> jax.Array:
     """Ranks of ``score`` (0 = lowest) mapped linearly onto [-0.5, 0.5]."""
     ranks = jnp.argsort(jnp.argsort(score)).astype(jnp.float32)
@@ -80,6 +94,7 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
         population_size: int,
         solution: Solution,
         plasticity_markers: Sequence[str] = PLASTICITY_MARKERS,
+        num_extremes: int | None = None,
     ):
         """Build the strategy.
 
@@ -87,6 +102,8 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
             population_size: P, even (P / 2 mirrored pairs), at least 4.
             solution: genome template; each leaf is one noise segment.
             plasticity_markers: substrings of leaf names that get ``std_init_plasticity``.
+            num_extremes: T, the best and worst offspring of the step-size rule;
+                ``None``: ``reference_num_extremes(P)`` (16 for P = 398).
         """
         if population_size < 4 or population_size % 2:
             raise ValueError(
@@ -98,7 +115,14 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
         self.num_segments = len(sizes)
         self.is_plasticity = plasticity_segments(solution, plasticity_markers)
         self.num_pairs = population_size // 2
-        self.num_extremes = max(1, population_size // 25)
+        if num_extremes is None:
+            num_extremes = reference_num_extremes(population_size)
+        if not 1 <= num_extremes <= population_size // 2:
+            raise ValueError(
+                f"num_extremes must be in [1, {population_size // 2}] for P = "
+                f"{population_size}, got {num_extremes}"
+            )
+        self.num_extremes = int(num_extremes)
 
     @property
     def _default_params(self) -> Params:
@@ -184,6 +208,7 @@ def eprnn_es(
     std_init_plasticity: float = 1e-3,
     learning_rate: float = 0.02,
     plasticity_markers: Sequence[str] = PLASTICITY_MARKERS,
+    num_extremes: int | None = None,
     **params: Any,
 ) -> tuple[EPRNNES, Params]:
     """The EPRNN paper's ES (spec 4.4): lr 0.02, s = 1e-2 / 1e-3 (plasticity genes).
@@ -195,9 +220,11 @@ def eprnn_es(
         std_init_plasticity: initial s_k of Hebbian A-D and ``inner_lr``.
         learning_rate: 0.02 (reference code); the paper's text says 0.2.
         plasticity_markers: name substrings of the plasticity genes.
+        num_extremes: T of the step-size rule; ``None``: the reference's,
+            ``(P + 2) // 25`` (16 for P = 398); ``population_size // 25`` gives 15.
         **params: other ``Params`` fields (``std_min``, ``std_drift``, ``multipliers``).
     """
-    es = EPRNNES(population_size, solution, plasticity_markers)
+    es = EPRNNES(population_size, solution, plasticity_markers, num_extremes)
     default = es.default_params
     fields = [f.name for f in dataclasses.fields(default)]
     unknown = sorted(set(params) - set(fields))

@@ -31,7 +31,7 @@ import jax.numpy as jnp
 
 from hebbjax.models.base import Model
 from hebbjax.models.layers import Shapes, dense, dense_shapes, rule_params, rule_shapes
-from hebbjax.rules.abcd import abcd_rule, abcd_term
+from hebbjax.rules.abcd import abcd_rule
 from hebbjax.rules.base import PlasticState
 
 N_INNER_LR = 4
@@ -99,25 +99,6 @@ def eprnn_rule(n_post: int, n_pre: int):
     """EPRNN's rule: the one ABCD statement (``rules/abcd.py``) with B on the
     pre-synaptic and C on the post-synaptic term, no scale, gated per neuron."""
     return abcd_rule(n_post, n_pre, scale=None, convention="pre-first")
-
-
-def hebbian_shapes(n_post: int, n_pre: int) -> Shapes:
-    return rule_shapes(HEBBIAN, eprnn_rule(n_post, n_pre))
-
-
-def abcd_update(
-    params: Mapping[str, jax.Array], pre: jax.Array, post: jax.Array, gate: jax.Array
-) -> jax.Array:
-    """``diag(gate) [A*(post pre^T) + B*(1 pre^T) + C*(post 1^T) + D]`` (n_post, n_pre)."""
-    a, b, c, d = (params[f"{HEBBIAN}/{k}"] for k in "ABCD")
-    return gate[:, None] * abcd_term(a, b, c, d, pre, post, "pre-first")
-
-
-def gated_add(w: jax.Array, dw: jax.Array, plastic) -> jax.Array:
-    """``w + dw`` when ``plastic`` (a Python or traced bool), else ``w``."""
-    if isinstance(plastic, bool):
-        return w + dw if plastic else w
-    return jnp.where(plastic, w + dw, w)
 
 
 class EPRNNMemory(NamedTuple):

@@ -4,8 +4,13 @@ appendix A.1; spec ``maze-decprnn-eprnn.md`` section 4.3, "Baselines").
 All share EPRNN's input and output layers (``eprnn.encode`` / ``eprnn.decode``, the WRNav
 extra layer included) and differ only in the middle layer of H = 64 units:
 
-- ES-RNN: ``h_t = tanh(W [h_{t-1}; z] + b)``, h_0 = 0;
-- ES-LSTM: gates ``(g, i, f, o) = W [h_{t-1}; z] + b``, 64 hidden and 64 cell states;
+- ES-RNN: ``h_t = tanh(W [h_{t-1}; z] + b)``; the initial state ``h_mem`` is evolved, as
+  the reference's "rnn" layer does for every recurrent block (EPRNN's included);
+- ES-LSTM: gates ``(g, i, f, o) = W [h_{t-1}; z] + b``. The reference's "lstm" layer of
+  width H holds H/2 hidden and H/2 cell units (its ``true_output_num = output_num // 2``),
+  so its output to the next layer is H/2 wide, and the evolved initial state ``h_mem`` is
+  ``[h_0; c_0]`` (H values). ``half_width=False`` gives the paper text's reading instead:
+  H hidden + H cell units;
 - EPMLP (Soltoggio et al. 2018): a plastic FC layer ``h = tanh(W_t z + b)`` with the ABCD
   rule of Eq. 1, ``dW = diag(m) [A*(q z^T) + B*(1 z^T) + C*(q 1^T) + D]``,
   ``q = 0.5 h + 0.5`` and the pre-synaptic relu activity z used as is, and a per-neuron
@@ -14,11 +19,15 @@ extra layer included) and differ only in the middle layer of H = 64 units:
   the genome: each lifetime draws them from U(-0.1, 0.1) with ``init_memory``'s key.
 
 Genome init as EPRNN's (``/W`` ~ N(0, 1/fan_in), the rest 0); every genome carries the
-4-vector ``inner_lr`` the reference appends to all of them.
+4-vector ``inner_lr`` the reference appends to all of them. ``evolve_initial_state=False``
+fixes the ES-RNN / ES-LSTM initial state at zero instead. N_Gene for Sequence Predicting
+l = 1: ES-RNN 12,677 (12,613 with a fixed zero state), ES-LSTM 14,789 (37,509 at full
+width; 37,381 at full width with a fixed zero state).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
@@ -26,16 +35,16 @@ import jax.numpy as jnp
 
 from hebbjax.models.base import Model
 from hebbjax.models.eprnn import (
-    abcd_update,
+    HEBBIAN,
     decode,
     encode,
+    eprnn_rule,
     fan_in_init,
-    gated_add,
-    hebbian_shapes,
     io_shapes,
     resolve_extra_layer,
 )
-from hebbjax.models.layers import dense, dense_shapes
+from hebbjax.models.layers import dense, dense_shapes, rule_params, rule_shapes
+from hebbjax.rules.base import PlasticState
 
 RANDOM_WEIGHT_BOUND = 0.1
 
@@ -50,20 +59,40 @@ class LSTMMemory(NamedTuple):
 
 
 class PlasticLayerMemory(NamedTuple):
-    w: jax.Array  # (H, H) plastic weights, (n_post, n_pre)
+    w: PlasticState  # (H, H) plastic weights, (n_post, n_pre)
+
+
+def _initial_state(
+    evolve: bool, size: int
+) -> Callable[[dict[str, jax.Array]], jax.Array]:
+    if evolve:
+        return lambda params: params["h_mem"]
+    return lambda params: jnp.zeros((size,), jnp.float32)
 
 
 def es_rnn(
-    n_in: int = 3, n_out: int = 3, hidden: int = 64, extra_layer: bool | None = None
+    n_in: int = 3,
+    n_out: int = 3,
+    hidden: int = 64,
+    extra_layer: bool | None = None,
+    evolve_initial_state: bool = True,
 ) -> Model:
-    """ES-RNN: a vanilla RNN middle layer; N_Mem = H."""
+    """ES-RNN: a vanilla RNN middle layer; N_Mem = H.
+
+    Args:
+        n_in, n_out, hidden, extra_layer: as for ``eprnn``.
+        evolve_initial_state: the reference's evolved ``h_mem`` (H genes); ``False``
+            starts every lifetime from h_0 = 0.
+    """
     extra = resolve_extra_layer(extra_layer, n_in, n_out)
-    shapes = io_shapes(n_in, n_out, hidden, extra) | dense_shapes(
-        "rnn", hidden, 2 * hidden
-    )
+    shapes = io_shapes(n_in, n_out, hidden, extra)
+    shapes |= dense_shapes("rnn", hidden, 2 * hidden)
+    if evolve_initial_state:
+        shapes["h_mem"] = (hidden,)
+    initial = _initial_state(evolve_initial_state, hidden)
 
     def init_memory(params, key=None):
-        return HiddenMemory(jnp.zeros((hidden,), jnp.float32))
+        return HiddenMemory(initial(params))
 
     def step(params, memory, x, plastic=True):
         z = encode(params, x)
@@ -74,16 +103,36 @@ def es_rnn(
 
 
 def es_lstm(
-    n_in: int = 3, n_out: int = 3, hidden: int = 64, extra_layer: bool | None = None
+    n_in: int = 3,
+    n_out: int = 3,
+    hidden: int = 64,
+    extra_layer: bool | None = None,
+    half_width: bool = True,
+    evolve_initial_state: bool = True,
 ) -> Model:
-    """ES-LSTM: an LSTM middle layer with gate order (g, i, f, o); N_Mem = 2H."""
+    """ES-LSTM: an LSTM middle layer with gate order (g, i, f, o); N_Mem = 2 x units.
+
+    Args:
+        n_in, n_out, hidden, extra_layer: as for ``eprnn``.
+        half_width: the reference code (default): the LSTM layer of width H has H/2
+            hidden and H/2 cell units. ``False``: H of each (the paper's text).
+        evolve_initial_state: the reference's evolved ``h_mem = [h_0; c_0]``;
+            ``False`` starts every lifetime from zeros.
+    """
+    units = hidden // 2 if half_width else hidden
+    if units < 1:
+        raise ValueError(f"es-lstm with half_width needs hidden >= 2, got {hidden}")
     extra = resolve_extra_layer(extra_layer, n_in, n_out)
     shapes = io_shapes(n_in, n_out, hidden, extra)
-    shapes |= dense_shapes("lstm", 4 * hidden, 2 * hidden)
+    shapes |= dense_shapes("fc_hidden", hidden, units)  # reads the LSTM's h
+    shapes |= dense_shapes("lstm", 4 * units, units + hidden)
+    if evolve_initial_state:
+        shapes["h_mem"] = (2 * units,)
+    initial = _initial_state(evolve_initial_state, 2 * units)
 
     def init_memory(params, key=None):
-        zeros = jnp.zeros((hidden,), jnp.float32)
-        return LSTMMemory(zeros, zeros)
+        h_c = initial(params)
+        return LSTMMemory(h_c[:units], h_c[units:])
 
     def step(params, memory, x, plastic=True):
         z = encode(params, x)
@@ -93,7 +142,7 @@ def es_lstm(
         h = jax.nn.sigmoid(o) * jnp.tanh(c)
         return decode(params, h), LSTMMemory(h, c)
 
-    return Model(fan_in_init(shapes), init_memory, step, n_in, n_out, 2 * hidden)
+    return Model(fan_in_init(shapes), init_memory, step, n_in, n_out, 2 * units)
 
 
 def epmlp(
@@ -114,28 +163,36 @@ def epmlp(
     shapes = io_shapes(n_in, n_out, hidden, extra)
     shapes |= dense_shapes("plastic", hidden, hidden)
     shapes |= dense_shapes("modulator", hidden, hidden)
-    shapes |= hebbian_shapes(hidden, hidden)
+    rule = eprnn_rule(hidden, hidden)
+    shapes |= rule_shapes(HEBBIAN, rule)
     if random_init:
         del shapes["plastic/W"]
 
     def init_memory(params, key=None):
         if not random_init:
-            return PlasticLayerMemory(params["plastic/W"])
+            return PlasticLayerMemory(PlasticState(params["plastic/W"]))
         if key is None:
             raise ValueError("epmlp-random draws its plastic weights: pass a key")
         bound = RANDOM_WEIGHT_BOUND
         w = jax.random.uniform(key, (hidden, hidden), jnp.float32, -bound, bound)
-        return PlasticLayerMemory(w)
+        return PlasticLayerMemory(PlasticState(w))
 
     def step(params, memory, x, plastic=True):
         z = encode(params, x)
-        h = jnp.tanh(memory.w @ z + params["plastic/b"])
+        h = jnp.tanh(memory.w.weight @ z + params["plastic/b"])
         out = decode(params, h)
         if plastic is False:
             return out, memory
         gate = jax.nn.sigmoid(dense(params, "modulator", z))
-        dw = abcd_update(params, z, 0.5 * h + 0.5, gate)
-        return out, PlasticLayerMemory(gated_add(memory.w, dw, plastic))
+        w = rule.update(
+            rule_params(params, HEBBIAN, rule),
+            memory.w,
+            z,
+            0.5 * h + 0.5,
+            gate,
+            plastic,
+        )
+        return out, PlasticLayerMemory(w)
 
     return Model(fan_in_init(shapes), init_memory, step, n_in, n_out, hidden**2)
 
