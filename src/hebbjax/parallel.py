@@ -122,3 +122,69 @@ def sharded_vmap(
         return jax.tree.map(lambda x: x[:size], out)
 
     return run
+
+
+# ---------------------------------------------------------------- many processes
+
+
+def initialize_distributed(
+    coordinator: str | None = None,
+    num_processes: int | None = None,
+    process_id: int | None = None,
+) -> None:
+    """Join a multi-process run with JAX's own runtime (``jax.distributed``).
+
+    With no arguments JAX detects the cluster from its environment (SLURM, cloud TPU,
+    Open MPI); otherwise all three are required (``host:port`` of process 0). CPU
+    processes talk through gloo collectives. Call it before anything else touches JAX's
+    devices.
+    """
+    import jax
+
+    given = [coordinator, num_processes, process_id]
+    if any(v is not None for v in given) and not all(v is not None for v in given):
+        from hebbjax.errors import ConfigError
+
+        raise ConfigError(
+            "distributed runs need --coordinator, --num-processes and --process-id "
+            "together (or none of them, to detect SLURM / TPU / MPI)"
+        )
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    if coordinator is None:
+        jax.distributed.initialize()
+    else:
+        jax.distributed.initialize(
+            coordinator, num_processes=num_processes, process_id=process_id
+        )
+
+
+def global_mesh() -> Mesh:
+    """A 1-D mesh over every device of every process (``local_mesh`` in one process)."""
+    return Mesh(np.array(jax.devices()), (AXIS,))
+
+
+def is_multiprocess() -> bool:
+    return jax.process_count() > 1
+
+
+def is_writer() -> bool:
+    """Whether this process writes files (process 0 of a multi-process run)."""
+    return jax.process_index() == 0
+
+
+def replicated(tree: Any, mesh: Mesh | None) -> Any:
+    """Inside a jit: ``tree`` gathered onto every device of ``mesh`` when the mesh spans
+    several processes, so every process can read it; otherwise unchanged."""
+    if mesh is None or not is_multiprocess():
+        return tree
+    from jax.sharding import NamedSharding
+
+    spec = NamedSharding(mesh, PartitionSpec())
+    return jax.tree.map(lambda x: jax.lax.with_sharding_constraint(x, spec), tree)
+
+
+def configure_precision() -> None:
+    """float32 matmuls in full precision on accelerators (no TF32), so a GPU run agrees
+    with the CPU to float32 rounding; a no-op on CPU."""
+    if jax.default_backend() != "cpu":
+        jax.config.update("jax_default_matmul_precision", "highest")

@@ -26,7 +26,7 @@ import numpy as np
 from jax.sharding import Mesh
 
 from hebbjax.models.base import Model, Params
-from hebbjax.parallel import local_mesh, sharded_vmap
+from hebbjax.parallel import global_mesh, replicated, sharded_vmap
 from hebbjax.tasks.base import Task
 from hebbjax.tasks.lifetime import LifetimeResult, Probe
 
@@ -93,7 +93,8 @@ def _set_evaluator(lifetime, block: int | None, mesh: Mesh | None):
     def evaluate(params, task_params, keys):
         rows = _block_rows(block, keys.shape[1])
         run = sharded_vmap(over_repeats, (None, 0, 0), mesh=mesh, batch_size=rows)
-        return run(params, task_params, keys)
+        # every process of a multi-process run reads the whole result
+        return replicated(run(params, task_params, keys), mesh)
 
     return evaluate
 
@@ -133,7 +134,7 @@ def evaluate(
         n_tasks: use only the first ``n_tasks`` tasks of the set.
         chunk_size: tasks per compiled call (the last chunk is padded), so a large set
             never recompiles and never holds every lifetime in memory at once.
-        mesh: devices to shard over (default every local device).
+        mesh: devices to shard over (default every device of every process).
         probe: traces and interventions; with a recording probe the result is
             ``(LifetimeResult, trace)``, each with leading axes (N, repeats).
     """
@@ -152,7 +153,7 @@ def evaluate(
         total = n_tasks
     key = jax.random.key(0) if key is None else key
     keys = jax.random.split(key, (total, repeats))
-    mesh = local_mesh() if mesh is None else mesh
+    mesh = global_mesh() if mesh is None else mesh
     recording = probe is not None and bool(probe.record)
     block = None if recording else task.block_lifetimes
     run = _jitted_set_evaluator(task.lifetime(model, probe), block, mesh)

@@ -193,3 +193,46 @@ def enable_compile_cache(enabled: bool = True) -> str | None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return folder
+
+
+def add_distributed_arguments(p: argparse.ArgumentParser) -> None:
+    """``--distributed`` and its explicit settings (else JAX detects SLURM / TPU / MPI)."""
+    g = p.add_argument_group("many processes (jax.distributed)")
+    g.add_argument(
+        "--distributed",
+        action="store_true",
+        help="join a multi-process run: every process runs the same command; process 0 "
+        "writes the files",
+    )
+    g.add_argument("--coordinator", metavar="HOST:PORT", help="address of process 0")
+    g.add_argument("--num-processes", type=positive_int, help="number of processes")
+    g.add_argument("--process-id", type=int, help="this process's index, 0..N-1")
+
+
+def start_distributed(args: argparse.Namespace) -> bool:
+    """Initialise ``jax.distributed`` when asked; returns whether this process writes
+    output (process 0, or the only process)."""
+    explicit = (args.coordinator, args.num_processes, args.process_id)
+    if any(v is not None for v in explicit) and not args.distributed:
+        raise UsageError(
+            "--coordinator/--num-processes/--process-id need --distributed"
+        )
+    if args.distributed:
+        from hebbjax.parallel import initialize_distributed
+
+        if args.process_id is not None and args.num_processes is not None:
+            if not 0 <= args.process_id < args.num_processes:
+                raise UsageError(
+                    f"--process-id must be in 0..{args.num_processes - 1}, got "
+                    f"{args.process_id}"
+                )
+        try:
+            initialize_distributed(*explicit)
+        except (RuntimeError, ValueError) as err:
+            raise UsageError(f"cannot join the distributed run: {err}") from None
+    import jax
+
+    from hebbjax.parallel import configure_precision
+
+    configure_precision()
+    return jax.process_index() == 0

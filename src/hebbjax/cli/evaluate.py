@@ -16,10 +16,12 @@ from typing import Any
 
 from hebbjax.cli.common import (
     UsageError,
+    add_distributed_arguments,
     check_name,
     parse_options,
     positive_int,
     registry,
+    start_distributed,
     to_json,
 )
 from hebbjax.options import check_options
@@ -78,6 +80,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="default 0")
     p.add_argument("--json", action="store_true", help="print JSON")
+    add_distributed_arguments(p)
 
 
 def _maze_file(task: Any, spec: str) -> Any:
@@ -184,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
     from hebbjax.models.genome_io import load_genome
     from hebbjax.tasks import make_task
 
+    writer = start_distributed(args)
     results: dict[str, dict] = {}
     tasks: dict[str, Any] = {}
     if args.run is not None:
@@ -241,6 +245,8 @@ def run(args: argparse.Namespace) -> int:
         tasks[task_names[0]] = task
         results[task_names[0]] = _evaluate(model, task, params, args)
         title = f"{model_name} ({args.genome})"
+    if not writer:
+        return 0
     _warn_nonfinite(results)
     if args.json:
         print(to_json(results))

@@ -16,11 +16,13 @@ from typing import Any
 
 from hebbjax.cli.common import (
     UsageError,
+    add_distributed_arguments,
     check_name,
     finite_positive_float,
     parse_options,
     positive_int,
     registry,
+    start_distributed,
 )
 from hebbjax.config import LOGGERS, PRESETS, TrainConfig, read_config_file
 from hebbjax.options import check_options
@@ -144,6 +146,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=10,
         help="outside a terminal, a progress line every N generations (default %(default)s)",
     )
+    add_distributed_arguments(p)
     p.add_argument(
         "--no-compile-cache",
         action="store_true",
@@ -262,6 +265,8 @@ class _StopOnSignal:
 def run(args: argparse.Namespace) -> int:
     from hebbjax.cli.common import enable_compile_cache
 
+    # jax.distributed must start before anything touches JAX's devices
+    writer = start_distributed(args)
     config = build_config(args)
     check_config(config)
     enable_compile_cache(not args.no_compile_cache)
@@ -272,7 +277,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     done_before = len(read_metrics(out)) if args.resume else 0
     with Progress(
-        config.generations, done_before, args.progress_every, quiet=args.quiet
+        config.generations,
+        done_before,
+        args.progress_every,
+        quiet=args.quiet or not writer,
     ) as bar:
         bar.print(
             f"hebbjax train task={config.task} model={config.model} "
@@ -290,6 +298,8 @@ def run(args: argparse.Namespace) -> int:
                     f"({getattr(err, 'filename', None) or 'a run file'}); the last "
                     "checkpoint is intact: continue with --resume"
                 ) from None
+    if not writer:
+        return 0
     if result.interrupted:
         done = result.history[-1]["generation"] + 1 if result.history else 0
         print(

@@ -138,15 +138,20 @@ def csv_text(history: list[dict]) -> str:
 class MetricsLog:
     """``metrics.jsonl`` and the optional writers (CSV, TensorBoard, W&B) of a run."""
 
-    def __init__(self, out: Path, loggers: tuple[str, ...], config: dict):
+    def __init__(
+        self, out: Path, loggers: tuple[str, ...], config: dict, enabled: bool = True
+    ):
         self.out = out
-        self.loggers = loggers
+        self.enabled = enabled  # False on every process but 0 of a multi-process run
+        self.loggers = loggers if enabled else ()
         self.config = config
         self.tensorboard: Any = None
         self.wandb: Any = None
 
     def start(self, history: list[dict]) -> None:
         """Rewrite every file to ``history`` (the records before the resumed generation)."""
+        if not self.enabled:
+            return
         atomic_write_bytes(
             self.out / METRICS, "".join(json.dumps(r) + "\n" for r in history).encode()
         )
@@ -177,6 +182,8 @@ class MetricsLog:
             )  # fmt: skip
 
     def append(self, record: dict, history: list[dict]) -> None:
+        if not self.enabled:
+            return
         with open(self.out / METRICS, "a") as f:
             f.write(json.dumps(record) + "\n")
             f.flush()
@@ -198,6 +205,8 @@ class MetricsLog:
 
     def rewrite(self, history: list[dict]) -> None:
         """Rewrite ``metrics.jsonl`` (and CSV) whole, e.g. after the final validation."""
+        if not self.enabled:
+            return
         atomic_write_bytes(
             self.out / METRICS, "".join(json.dumps(r) + "\n" for r in history).encode()
         )

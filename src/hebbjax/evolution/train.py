@@ -11,6 +11,7 @@ Randomness is a pure function of (seed, generation): generation g uses
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -48,7 +49,7 @@ from hebbjax.evolution.strategies import make_strategy
 from hebbjax.models import make_model
 from hebbjax.models.base import Model, n_gene
 from hebbjax.models.genome_io import save_genome_npz
-from hebbjax.parallel import local_mesh
+from hebbjax.parallel import global_mesh, is_multiprocess, is_writer
 from hebbjax.rollout import n_tasks_of
 from hebbjax.tasks import make_task
 from hebbjax.tasks.base import Task
@@ -174,14 +175,20 @@ def train(
             checkpoint and returns with ``interrupted=True``.
     """
     out = Path(out_dir)
-    if resume and not (out / CHECKPOINT).is_file():
-        # killed before its first checkpoint: nothing was computed, start it again
-        if (out / CONFIG).is_file() and not read_metrics(out):
-            resume = False
-        else:
-            raise CheckpointError(f"nothing to resume: no {CHECKPOINT} in {out}")
-    elif not resume:
-        check_new_run_dir(out)
+    failure: Exception | None = None
+    try:
+        if resume and not (out / CHECKPOINT).is_file():
+            # killed before its first checkpoint: nothing was computed, start it again
+            if (out / CONFIG).is_file() and not read_metrics(out):
+                resume = False
+            else:
+                raise CheckpointError(f"nothing to resume: no {CHECKPOINT} in {out}")
+        elif not resume:
+            check_new_run_dir(out)
+    except ValueError as err:
+        failure = err
+    # every process of a multi-process run takes the same decision before any writes
+    _agree(failure)
     setup = build_run(config, init_params)
     model, task, es, es_params = setup.model, setup.task, setup.es, setup.es_params
     n_sets = n_tasks_of(task.validation_set())
@@ -190,14 +197,15 @@ def train(
             f"n_validation {config.n_validation} exceeds the {n_sets} tasks of "
             f"{config.task}'s validation set"
         )
-    mesh = local_mesh() if use_all_devices else None
+    mesh = global_mesh() if use_all_devices else None
+    failure = None
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        if is_writer():
+            out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise RunError(
-            f"cannot create the run directory {out}: {err.strerror}"
-        ) from None
-    with RunLock(out):
+        failure = RunError(f"cannot create the run directory {out}: {err.strerror}")
+    _agree(failure)
+    with RunLock(out) if is_writer() else contextlib.nullcontext():
         return _train_locked(
             config,
             out,
@@ -213,10 +221,25 @@ def train(
         )
 
 
+def _agree(failure: Exception | None) -> None:
+    """Raise ``failure`` here, or, in a multi-process run, on every process when any
+    process failed (process 0's message names the problem)."""
+    if is_multiprocess():
+        from jax.experimental import multihost_utils
+
+        flags = multihost_utils.process_allgather(np.int32(failure is not None))
+        if failure is None and np.any(flags):
+            raise RunError("another process of this run refused to start; see its error")
+    if failure is not None:
+        raise failure
+
+
 def _train_locked(
     config, out, setup, model, task, es, es_params, mesh, resume, progress_fn, stop
 ):
-    remove_stale_temporaries(out)
+    writer = is_writer()  # process 0 alone writes the run directory
+    if writer:
+        remove_stale_temporaries(out)
     root = jax.random.key(config.seed)
     k_es, k_run, k_val = jax.random.split(jax.random.fold_in(root, 1), 3)
     es_state = es.init(k_es, setup.init_params, es_params)
@@ -234,8 +257,9 @@ def _train_locked(
         history = [r for r in read_metrics(out) if r["generation"] < start]
     else:
         history = []
-    atomic_write_bytes(out / CONFIG, config.to_json().encode())
-    log = MetricsLog(out, config.loggers, json.loads(config.to_json()))
+    if writer:
+        atomic_write_bytes(out / CONFIG, config.to_json().encode())
+    log = MetricsLog(out, config.loggers, json.loads(config.to_json()), writer)
     log.start(history)
 
     validation_set = jax.tree.map(
@@ -252,8 +276,11 @@ def _train_locked(
 
     def checkpoint(generation: int) -> None:
         # genomes first, the checkpoint last: it is the commit point
+        mean = get_mean(es_state)  # every process takes part in the computation
+        if not writer:
+            return
         save_genome_npz(out / GENOMES[0], best_params)
-        save_genome_npz(out / GENOMES[1], get_mean(es_state))
+        save_genome_npz(out / GENOMES[1], mean)
         arrays = flatten_named(es_state, "es_state")
         arrays |= flatten_named(best_params, "best_params")
         meta = dict(
