@@ -4,6 +4,7 @@ the public API, and user extensions seen by training."""
 import importlib.util
 import inspect
 import math
+import sys
 from pathlib import Path
 
 import jax
@@ -205,3 +206,4 @@ def test_user_rule_and_strategy_train_and_resume(tmp_path):
     finally:
         RULES._items.pop("oja", None)
         STRATEGIES._items.pop("pgpe-fast", None)
+        sys.modules.pop("user_example", None)

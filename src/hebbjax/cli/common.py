@@ -124,6 +124,9 @@ def _import_plugin(name: str) -> str:
             if not os.path.isfile(path):
                 raise UsageError(f"--import: no file {name}")
             module = os.path.splitext(os.path.basename(path))[0]
+            loaded = sys.modules.get(module)
+            if loaded is not None and getattr(loaded, "__file__", None) == path:
+                return name  # imported once per process, like a module name
             spec = importlib.util.spec_from_file_location(module, path)
             mod = importlib.util.module_from_spec(spec)
             sys.modules[module] = mod

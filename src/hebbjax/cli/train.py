@@ -9,6 +9,7 @@ and the flags. ``--resume`` continues the run in ``--out`` as it was configured:
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -179,8 +180,10 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
         if opts:
             values[field] = parse_options(opts, "--" + flag.replace("_", "-"))
     values["loggers"] = _loggers(args.log)
-    if args.plugins:
-        values["plugins"] = tuple(args.plugins)
+    if args.plugins:  # recorded so eval --run and --resume import them again
+        values["plugins"] = tuple(
+            os.path.abspath(p) if p.endswith(".py") else p for p in args.plugins
+        )
     return {k: v for k, v in values.items() if v is not None}
 
 
