@@ -160,3 +160,13 @@ def test_tiny_training_run_and_eval(tmp_path, capsys):
     for row in rows.values():
         assert row["n_lifetimes"] == 3
         assert np.isfinite(row["return_mean"][0]) and row["return_stderr"][0] > 0
+
+
+def test_physics_first_built_inside_a_trace_is_concrete():
+    """The cached ant is built eagerly even when first reached under ``jit`` (a leaked
+    tracer there broke every later lifetime: 'compiled for 337 inputs but called with 7')."""
+    args = (DAMAGE[:2], "spring", 0.02, 0.1)
+    make_ant.cache_clear()
+    jax.jit(lambda x: x + jax.tree.leaves(make_ant(*args).systems)[0].sum())(0.0)
+    leaves = jax.tree.leaves(make_ant(*args).systems)
+    assert leaves and not any(isinstance(x, jax.core.Tracer) for x in leaves)

@@ -196,7 +196,9 @@ def make_ant(
         terminate_when_unhealthy=False,
         reset_noise_scale=reset_noise_scale,
     )
-    systems = stack_systems([ant_system(v, backend) for v in variants])
+    # cached: built eagerly even when first reached inside a trace (no leaked tracers)
+    with jax.ensure_compile_time_eval():
+        systems = stack_systems([ant_system(v, backend) for v in variants])
 
     def with_sys(sys, fn, *args):
         # brax broadcasts implicitly; hebbjax tests trace with rank promotion "raise"

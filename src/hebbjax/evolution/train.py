@@ -318,7 +318,11 @@ def _train_locked(
                 fn = make_generation_step(
                     es, es_params, model, task, n_tasks, config.repeats, mesh
                 )
-                steps[n_tasks] = fn.lower(es_state, key).compile()
+                # compiled ahead to time the compilation; the jitted function reuses
+                # that executable (calling the AOT object itself fails when the step
+                # closes over large constants, e.g. a Brax system: hoisted const args)
+                fn.lower(es_state, key).compile()
+                steps[n_tasks] = fn
                 compile_seconds = time.perf_counter() - t0
             t0 = time.perf_counter()
             es_state, metrics = steps[n_tasks](es_state, key)
