@@ -77,11 +77,17 @@ def runs(tmp_path_factory):
         )  # fmt: skip
         for i in (0, 1)
     ]
-    for i, proc in enumerate(procs):
-        out, err = proc.communicate(timeout=600)
-        assert proc.returncode == 0, f"process {i}: {err[-3000:]}"
-        if i == 1:
-            assert "done:" not in err  # process 1 reports nothing
+    try:
+        for i, proc in enumerate(procs):
+            out, err = proc.communicate(timeout=600)
+            assert proc.returncode == 0, f"process {i}: {err[-3000:]}"
+            if i == 1:
+                assert "done:" not in err  # process 1 reports nothing
+    finally:  # a failed process leaves its peer waiting on the coordinator
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
     for name, devices in (("one-process-two-devices", 2), ("one-device", 1)):
         done = subprocess.run(
             _command(tmp / name), env=_env(devices, tmp), capture_output=True, text=True,

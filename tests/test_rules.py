@@ -234,3 +234,39 @@ def test_factored_decomposed_form_equals_direct_form():
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="form"):
         decomposed_rule(N_OUT, N_IN, form="lowrank")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda layout: abcd_rule(N_OUT, N_IN, layout=layout),
+        lambda layout: decomposed_rule(N_OUT, N_IN, layout=layout),
+        lambda layout: decomposed_rule(N_OUT, N_IN, form="factored", layout=layout),
+    ],
+    ids=["abcd", "decomposed", "decomposed-factored"],
+)
+def test_pre_major_storage_is_the_same_weight_transposed(make):
+    """Storing W^T (rules/base.py, "pre-major") changes the memory order, not W: the
+    same elements after several updates, the same W v to float32 summation order."""
+    rng = np.random.default_rng(7)
+    post_rule, pre_rule = make("post-major"), make("pre-major")
+    params = _random_params(post_rule, rng)
+    states = [post_rule.init(params), pre_rule.init(params)]
+    assert jnp.shape(plastic_weight(pre_rule, params, states[1])) == (N_OUT, N_IN)
+    for step in range(4):
+        pre, post, _ = _vectors(rng)
+        mu = jnp.float32(rng.standard_normal())
+        states = [
+            rule.update(params, s, jnp.asarray(pre), jnp.asarray(post), mu)
+            for rule, s in zip((post_rule, pre_rule), states, strict=True)
+        ]
+    w_post, w_pre = (
+        plastic_weight(r, params, s) for r, s in zip((post_rule, pre_rule), states)
+    )
+    np.testing.assert_array_equal(np.asarray(w_post), np.asarray(w_pre))
+    v = jnp.asarray(_rand(rng, N_IN))
+    np.testing.assert_allclose(
+        apply_weight(post_rule, params, states[0], v),
+        apply_weight(pre_rule, params, states[1], v),
+        rtol=1e-5, atol=1e-5,
+    )  # fmt: skip

@@ -18,6 +18,9 @@ The rules built on it:
   scalar modulator or, EPRNN's per-neuron gate, a vector over the post-synaptic units);
 - ``abcd_lr_rule`` (``rules/abcd_lr.py``): ``W <- W + mu * eta * H``, a per-synapse rate;
 - ``cluster_abcd_rule`` (``rules/cluster_abcd.py``): coefficients looked up in a table.
+
+``abcd_rule`` stores an input-side W (n_in < n_out) transposed (``layout``, see
+``rules/base.py``); the update of each element is the same expression in either layout.
 """
 
 from __future__ import annotations
@@ -27,24 +30,46 @@ from typing import Literal
 import jax
 import jax.numpy as jnp
 
-from hebbjax.rules.base import PlasticityRule, PlasticState, gate, zero_weight
+from hebbjax.rules.base import (
+    Layout,
+    PlasticityRule,
+    PlasticState,
+    PreMajorState,
+    choose_layout,
+    gate,
+    zero_weight,
+)
 
 Convention = Literal["post-first", "pre-first"]
 CONVENTIONS = ("post-first", "pre-first")
 
 
-def abcd_term(a, b, c, d, pre: jax.Array, post: jax.Array, convention: Convention):
+def abcd_term(
+    a,
+    b,
+    c,
+    d,
+    pre: jax.Array,
+    post: jax.Array,
+    convention: Convention,
+    transposed: bool = False,
+):
     """``A * (q p^T) + B * (q 1^T) + C * (1 p^T) + D`` (post-first) or with B and C
-    on the pre- and post-synaptic terms (pre-first), (n_out, n_in)."""
+    on the pre- and post-synaptic terms (pre-first), (n_out, n_in); with
+    ``transposed`` the coefficients and the result are (n_in, n_out), each element the
+    same expression."""
+    q, p = (post[None, :], pre[:, None]) if transposed else (post[:, None], pre[None, :])
     if convention == "post-first":
-        return a * jnp.outer(post, pre) + b * post[:, None] + c * pre[None, :] + d
-    return a * (post[:, None] * pre[None, :]) + b * pre[None, :] + c * post[:, None] + d
+        return a * (q * p) + b * q + c * p + d
+    return a * (q * p) + b * p + c * q + d
 
 
-def modulate(mu, update: jax.Array) -> jax.Array:
+def modulate(mu, update: jax.Array, transposed: bool = False) -> jax.Array:
     """``mu * update`` for a scalar ``mu`` or a per-post-synaptic-unit vector (n_out,)."""
     mu = jnp.asarray(mu)
-    return (mu[:, None] if mu.ndim == 1 else mu) * update
+    if mu.ndim == 1:
+        mu = mu[None, :] if transposed else mu[:, None]
+    return mu * update
 
 
 def check_convention(convention: str) -> None:
@@ -59,6 +84,7 @@ def abcd_rule(
     n_in: int,
     scale: float | None = 0.05,
     convention: Convention = "post-first",
+    layout: Layout = "auto",
 ) -> PlasticityRule:
     """Full per-connection ABCD rule.
 
@@ -69,26 +95,35 @@ def abcd_rule(
             version); None for no factor (EPRNN).
         convention: which of B and C multiplies the post-synaptic activity (see the
             module docstring).
+        layout: storage of W ("auto", "post-major", "pre-major"; ``rules/base.py``).
 
     Returns:
         A ``PlasticityRule`` with tensors ``A, B, C, D`` of shape (n_out, n_in). The
         modulator ``mu`` of ``update`` may be a scalar or a vector (n_out,).
     """
     check_convention(convention)
+    pre_major = choose_layout(n_out, n_in, layout) == "pre-major"
     shapes = {name: (n_out, n_in) for name in ("A", "B", "C", "D")}
 
     def init(params):
+        if pre_major:
+            return PreMajorState(jnp.zeros((n_in, n_out), jnp.float32))
         return PlasticState(zero_weight(n_out, n_in))
 
     def update(params, state, pre, post, mu=None, plastic=True):
-        hebb = abcd_term(
-            params["A"], params["B"], params["C"], params["D"], pre, post, convention
-        )
+        transposed = isinstance(state, PreMajorState)
+        coeffs = [params[k] for k in "ABCD"]
+        if transposed:  # loop-invariant: XLA hoists these out of the lifetime loop
+            coeffs = [x.T for x in coeffs]
+        hebb = abcd_term(*coeffs, pre, post, convention, transposed)
         if scale is None:
-            delta = hebb if mu is None else modulate(mu, hebb)
+            delta = hebb if mu is None else modulate(mu, hebb, transposed)
         else:
             factor = scale if mu is None else scale * jnp.asarray(mu)
-            delta = modulate(factor, hebb)
+            delta = modulate(factor, hebb, transposed)
+        if transposed:
+            new = gate(plastic, state.stored + delta, state.stored)
+            return PreMajorState(new, state.trace)
         return PlasticState(gate(plastic, state.weight + delta, state.weight))
 
     return PlasticityRule(shapes, init, update, n_out, n_in)
