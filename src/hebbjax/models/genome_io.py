@@ -104,14 +104,16 @@ def load_genome(
 
     Args:
         path: ``.npy`` flat vector (fmt="epann") or ``.npz`` written by
-            ``save_genome_npz`` (fmt="npz").
+            ``save_genome_npz`` (fmt="npz"), or a packaged name (``paper:decprnn-postdn``).
         model: the model whose layout the genome must match.
         fmt: "epann" (reference flat layout) or "npz".
 
     Returns:
         The params dict (float32 arrays).
     """
-    path = Path(path)
+    from hebbjax import data
+
+    path = data.path(path) if data.is_named(path) else Path(path)
     if fmt not in ("epann", "npz"):
         raise DataError(f"unknown genome format {fmt!r}; valid formats: epann, npz")
     if not path.is_file():
