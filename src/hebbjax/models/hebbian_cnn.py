@@ -73,6 +73,15 @@ def car_action(o: jax.Array) -> jax.Array:
     return jnp.stack([jnp.tanh(o[0]), jax.nn.sigmoid(o[1]), jax.nn.sigmoid(o[2])])
 
 
+def _check_sizes(name: str, n_in: int, n_out: int) -> None:
+    """The CNN reads one 3x84x84 frame and writes [steer, gas, brake]: no other sizes."""
+    if (n_in, n_out) != (N_IN, N_ACTIONS):
+        raise ValueError(
+            f"{name} reads 3x84x84 frames (n_in={N_IN}) and writes {N_ACTIONS} actions; "
+            f"got n_in={n_in}, n_out={n_out} (use it on a car task)"
+        )
+
+
 class HebbianCNNMemory(NamedTuple):
     """Plastic weights of the three fully connected layers, (n_out, n_in), W_1 first."""
 
@@ -80,11 +89,17 @@ class HebbianCNNMemory(NamedTuple):
 
 
 def hebbian_cnn(
-    init_scale: float = 1.0, weight_init: float = 0.1, normalize: bool = True
+    n_in: int = N_IN,
+    n_out: int = N_ACTIONS,
+    init_scale: float = 1.0,
+    weight_init: float = 0.1,
+    normalize: bool = True,
 ) -> Model:
     """Najarro & Risi's CarRacing network (``CNN_heb`` + ABCD_lr + max-abs normalisation).
 
     Args:
+        n_in, n_out: fixed by the network (21,168 and 3); accepted so that training can
+            pass a car task's sizes.
         init_scale: std of the genome's initial draw (the reference: N(0, 1) for the
             coefficients and the convolutions).
         weight_init: lifetime weights start U[-weight_init, weight_init].
@@ -95,6 +110,7 @@ def hebbian_cnn(
         ``layer_{l}/coeffs`` (n_out, n_in, 5) in [A, B, C, eta, D] order; step returns the
         action. ``init_memory`` needs a key.
     """
+    _check_sizes("hebbian-cnn", n_in, n_out)
     rules = [
         abcd_lr_rule(o, i) for i, o in zip(FC_SIZES[:-1], FC_SIZES[1:], strict=True)
     ]
@@ -147,8 +163,11 @@ def hebbian_cnn(
     )
 
 
-def static_cnn(init_scale: float = 1.0) -> Model:
+def static_cnn(
+    n_in: int = N_IN, n_out: int = N_ACTIONS, init_scale: float = 1.0
+) -> Model:
     """Palm et al.'s static baseline: the same CNN with evolved, fixed FC weights."""
+    _check_sizes("static-cnn", n_in, n_out)
     names = [f"layer_{k + 1}/W" for k in range(3)]
     shapes = dict(CONV_SHAPES)
     shapes.update(
@@ -172,12 +191,15 @@ class LSTMCNNMemory(NamedTuple):
     c: jax.Array
 
 
-def lstm_cnn(init_scale: float = 1.0, hidden: int = 128) -> Model:
+def lstm_cnn(
+    n_in: int = N_IN, n_out: int = N_ACTIONS, init_scale: float = 1.0, hidden: int = 128
+) -> Model:
     """Palm et al.'s LSTM baseline: CNN -> LSTM cell(648 -> hidden) -> tanh(64) -> action.
 
     torch ``_VF.lstm_cell`` semantics: gates = W_ih x + b_ih + W_hh h + b_hh split (i, f, g,
     o); c' = sigma(f) c + sigma(i) tanh(g); h' = sigma(o) tanh(c'). N_Mem = 2 hidden.
     """
+    _check_sizes("lstm-cnn", n_in, n_out)
     shapes = dict(CONV_SHAPES)
     shapes.update(
         {

@@ -12,6 +12,7 @@ from hebbjax.options import check_options
 from hebbjax.registry import Registry
 from hebbjax.tasks.ant import ant_task
 from hebbjax.tasks.base import Task, TaskSet, TaskWords
+from hebbjax.tasks.car import car_task
 from hebbjax.tasks.gymnax_task import gymnax_env_ids, gymnax_task
 from hebbjax.tasks.lifetime import Episodes, LifetimeResult, Probe, episodic_lifetime
 from hebbjax.tasks.maze import maze_task
@@ -33,6 +34,9 @@ TASKS.register("maze", partial(maze_task, size=15, crowd=0.35, name="maze"))
 TASKS.register("ant", partial(ant_task, protocol="default", name="ant"))
 TASKS.register("ant-damage", partial(ant_task, protocol="najarro", name="ant-damage"))
 TASKS.register("ant-palm", partial(ant_task, protocol="palm", name="ant-palm"))
+# CarRacing from pixels, Najarro & Risi 2020 / Palm et al. 2021 (paper 004 Table 2)
+TASKS.register("car", partial(car_task, protocol="najarro", name="car"))
+TASKS.register("car-palm", partial(car_task, protocol="palm", name="car-palm"))
 # EPRNN paper, Table 2 (l, K, N) and Table 3 (signal noise); spec 4.1-4.2
 for _l, _k, _n in ((1, 10, 20), (1, 25, 50), (3, 10, 20), (3, 25, 50)):
     _name = f"seqpred-l{_l}-k{_k}-n{_n}"
@@ -77,6 +81,7 @@ __all__ = [
     "Task",
     "TaskSet",
     "TaskWords",
+    "car_task",
     "episodic_lifetime",
     "gymnax_task",
     "make_task",
