@@ -10,11 +10,15 @@ import jax
 import numpy as np
 import pytest
 
+from hebbjax.analysis.actuators import actuator_freeze, recovery_step
+from hebbjax.analysis.attractors import principal_components
 from hebbjax.analysis.distance import monotone
-from hebbjax.analysis.figures import save
+from hebbjax.analysis.figures import flat_lifetimes, json_ready, save
 from hebbjax.analysis.freeze import freeze_plasticity
 from hebbjax.analysis.learning_curves import draw_learning_curves, learning_curves
 from hebbjax.analysis.memory_map import memory_map
+from hebbjax.analysis.memory_reset import memory_resets
+from hebbjax.analysis.ood import ood_plan
 from hebbjax.analysis.rollout_returns import rollout_returns
 from hebbjax.analysis.sources import Subject
 from hebbjax.analysis.trajectories import maze_paths
@@ -230,3 +234,161 @@ def test_bad_input_is_one_line_and_exit_2(capsys, argv, words):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and words in err
+
+
+def test_recovery_counts_steps_after_the_freeze_until_the_reward_is_back():
+    baseline = np.ones(20)
+    perturbed = np.r_[np.ones(5), np.zeros(5), np.zeros(3), np.ones(7)]
+    # window 1: back at the first step after stop=10 with reward >= 0.9 (step 13)
+    assert recovery_step(perturbed, baseline, 10, 1, 0.9) == 3
+    assert recovery_step(np.zeros(20), baseline, 10, 1, 0.9) is None
+
+
+def test_principal_components_of_a_planar_curve():
+    t = np.linspace(0, 2 * np.pi, 50)
+    basis = np.random.default_rng(0).normal(size=(2, 7))
+    points = np.c_[np.cos(t), 3 * np.sin(t)] @ basis + 5.0  # a 2-d ellipse in 7-d
+    scores, explained = principal_components(points)
+    assert scores.shape == (50, 3)
+    np.testing.assert_allclose(explained.sum(), 1.0, atol=1e-9)
+    assert explained[2] < 1e-12 and explained[0] > explained[1] > 0
+    centred = points - points.mean(0)
+    # the scores keep the pairwise distances of the points (a rotation of the plane)
+    dist = np.linalg.norm(centred[:, None] - centred[None], axis=-1)
+    np.testing.assert_allclose(
+        np.linalg.norm(scores[:, None] - scores[None], axis=-1), dist, atol=1e-9
+    )
+
+
+def test_the_ood_plan_is_the_papers_tests(subject):
+    nine = subject
+    fifteen = subject._replace(label="b", task_name="maze15")
+    plan = {(a, b): [s.label for s in subs] for a, b, subs in ood_plan([nine, fifteen])}
+    assert list(plan) == [
+        ("maze9", "maze9"),
+        ("maze9", "maze15"),
+        ("maze15", "maze15"),
+        ("maze15", "maze21"),
+        ("maze15", "maze15-spacious"),
+        ("maze15", "maze15-crowded"),
+    ]
+    with pytest.raises(ValueError, match="no OOD tests"):
+        ood_plan([subject._replace(task_name="ant")])
+
+
+def test_json_is_strict():
+    data = json_ready(dict(a=np.float32(1.5), b=[np.nan, np.inf], c=np.arange(2)))
+    assert json.loads(json.dumps(data, allow_nan=False)) == dict(
+        a=1.5, b=[None, None], c=[0, 1]
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ood", "--n-tasks", "2", "--task", "maze15"],
+        ["trajectories", "--n-tasks", "2", "--n-rollouts", "2"],
+        ["memory", "--n-tasks", "2", "--method", "pca"],
+        ["memory", "--n-tasks", "4", "--every", "2"],  # t-SNE
+        ["reset", "--n-tasks", "2"],
+    ],
+    ids=lambda argv: "-".join(argv[:1] + argv[-1:]),
+)
+def test_every_maze_analysis_writes_a_png_and_its_json(tmp_path, subject, argv):
+    run = _tiny_run(tmp_path / "run", subject)
+    assert main(["analyze", *argv, "--run", str(run), "--out", str(tmp_path)]) == 0
+    assert (tmp_path / f"{argv[0]}.png").read_bytes()[:4] == b"\x89PNG"
+    assert json.loads((tmp_path / f"{argv[0]}.json").read_text())["analysis"]
+
+
+@pytest.mark.slow
+def test_resetting_plastic_weights_of_a_non_plastic_model_changes_nothing(task):
+    model = make_model("meta-rnn", n_in=task.n_in, n_out=task.n_out, hidden=6)
+    params = jax.tree.map(lambda x: 20 * x, model.init_params(jax.random.key(3)))
+    rnn = Subject("rnn", "meta-rnn", {}, model, params, "maze9", TASK_OPTIONS, "t")
+    data = memory_resets(rnn, task, "test", jax.random.key(7), n_tasks=3,
+                         conditions=(None, "plastic"))  # fmt: skip
+    assert data["effect"]["plastic weights reset"] == [0.0, 0.0]
+    # the hidden state it does have is put back at the second rollout's first step
+    key = jax.random.key(7)
+
+    def hidden(reset):
+        probe = Probe(record=("hidden",), reset_between_rollouts=reset)
+        trace = flat_lifetimes(evaluate(model, task, params, "test", key, n_tasks=3,
+                                        probe=probe)[1])  # fmt: skip
+        return trace["rollout"] == 0, np.concatenate(list(trace["hidden"].values()), -1)
+
+    first, kept = hidden(None)
+    h = {reset: hidden(reset)[1] for reset in ("plastic", "hidden")}
+    np.testing.assert_array_equal(h["plastic"], kept)
+    np.testing.assert_array_equal(h["hidden"][first], kept[first])
+    assert not np.allclose(h["hidden"][~first], kept[~first])
+
+
+# the ant: spring physics, 10 control steps of 5 ms, a small Hebbian network
+ANT_OPTIONS = dict(backend="spring", seconds=0.05, control_dt=0.005)
+ANT_MODEL = dict(hidden=[8, 4])
+
+
+@pytest.fixture(scope="module")
+def ant():
+    from hebbjax.analysis.sources import ready
+
+    task = ready(make_task("ant", **ANT_OPTIONS))
+    model = make_model("hebbian-ffn", n_in=task.n_in, n_out=task.n_out, **ANT_MODEL)
+    params = jax.tree.map(lambda x: 5 * x, model.init_params(jax.random.key(0)))
+    subject = Subject("ant", "hebbian-ffn", ANT_MODEL, model, params, "ant",
+                      ANT_OPTIONS, "test")  # fmt: skip
+    return subject, task
+
+
+@pytest.mark.slow
+def test_ant_interventions_check_out(ant):
+    subject, task = ant
+    key = jax.random.key(8)
+    frozen = freeze_plasticity(subject, task, None, key, freeze_steps=[0], repeats=2)
+    frozen = frozen["sets"]["variant:default"]
+    _, trace = evaluate(_Frozen.of(subject.model), task, subject.params,
+                        "variant:default", key, repeats=2,
+                        probe=Probe(record=("reward",)))  # fmt: skip
+    reward = np.where(trace["valid"], trace["reward"], 0.0).reshape(2, -1)
+    np.testing.assert_allclose(frozen["curves"][0], np.cumsum(reward, 1).mean(0),
+                               rtol=1e-5, atol=1e-6)  # fmt: skip
+    zeroed = zero_synapses(subject, task, None, key, at=3, fraction=0.0, after=2,
+                           repeats=2)  # fmt: skip
+    runs = zeroed["sets"]["variant:default"]
+    np.testing.assert_array_equal(
+        runs["baseline"]["cumulative_mean"], runs["zeroed"]["cumulative_mean"]
+    )
+    held = actuator_freeze(subject, task, None, key, start=2, stop=6, repeats=2)
+    runs = held["sets"]["variant:default"]
+    base, pert = (np.asarray(runs[k]["reward_mean"]) for k in ("baseline", "perturbed"))
+    np.testing.assert_array_equal(base[:2], pert[:2])  # identical before the freeze
+    assert not np.array_equal(base[2:], pert[2:])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["freeze", "--freeze-steps", "0", "5", "--repeats", "2"],
+        ["actuators", "--start", "2", "--stop", "5", "--repeats", "2"],
+        ["zeroing", "--at", "3", "--after", "2", "--repeats", "2"],
+        ["attractors", "--random-baseline"],
+        ["distance", "--repeats", "2", "--window", "2"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_every_ant_analysis_writes_a_png_and_its_json(tmp_path, ant, argv):
+    subject, _ = ant
+    run = tmp_path / "run"
+    run.mkdir()
+    config = TrainConfig(task="ant", model="hebbian-ffn", task_kwargs=ANT_OPTIONS,
+                         model_kwargs=ANT_MODEL, strategy="najarro-es")  # fmt: skip
+    (run / "config.json").write_text(config.to_json())
+    save_genome_npz(run / "best_genome.npz", subject.params)
+    assert main(["analyze", *argv, "--run", str(run)]) == 0
+    assert (run / f"{argv[0]}.png").read_bytes()[:4] == b"\x89PNG"
+    data = json.loads((run / f"{argv[0]}.json").read_text())
+    assert "variant:default" in json.dumps(data)

@@ -114,11 +114,13 @@ def zero_synapses(
 def draw_zero_synapses(data: dict, title: str | None = None):
     """Top: each weight matrix before, at and ``after`` steps after the zeroing (first
     lifetime). Bottom: reward per step around the event, with and without zeroing."""
+    from matplotlib.ticker import MaxNLocator
+
     w = data["weights"]
-    n_mat = len(w["names"])
-    fig = blank_figure(3.2 * max(3, n_mat), 3.0 * 3 + 3.5)
-    grid = fig.add_gridspec(4, max(3, n_mat) * 3 if n_mat else 3)
-    width = grid.ncols // 3
+    n_mat = max(1, len(w["names"]))
+    fig = blank_figure(3.4 * max(3, n_mat), 2.6 * 3 + 3.2)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[3 * 2.6, 3.2])
+    grid = top.subplots(3, n_mat, squeeze=False)
     for row, (label, text) in enumerate(
         (
             ("before", f"step {data['at'] - 1}"),
@@ -127,7 +129,7 @@ def draw_zero_synapses(data: dict, title: str | None = None):
         )
     ):
         for m, name in enumerate(w["names"]):
-            ax = fig.add_subplot(grid[row, m * width : (m + 1) * width])
+            ax = grid[row, m]
             mat = np.asarray(w[label][m], float)
             lim = float(np.max(np.abs(np.asarray(w["before"][m], float)))) or 1.0
             image = ax.imshow(mat, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto",
@@ -136,8 +138,10 @@ def draw_zero_synapses(data: dict, title: str | None = None):
             ax.set_xlabel("pre-synaptic unit", fontsize=7)
             ax.set_ylabel("post-synaptic unit", fontsize=7)
             ax.tick_params(labelsize=6)
-            fig.colorbar(image, ax=ax, shrink=0.8)
-    ax = fig.add_subplot(grid[3, :])
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            top.colorbar(image, ax=ax)
+    ax = bottom.subplots()
     lo = max(0, data["at"] - 100)
     for name, s in data["sets"].items():
         for label, ls in (("baseline", "--"), ("zeroed", "-")):
