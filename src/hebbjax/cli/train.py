@@ -187,6 +187,16 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def _never_started(out: Path) -> bool:
+    """``out`` is a directory holding only what a run leaves before its first file
+    (its lock, temporary files of a write that was killed)."""
+    from hebbjax.evolution.run_files import LOCK
+
+    if not out.is_dir():
+        return False
+    return all(p.name == LOCK or p.name.endswith(".tmp") for p in out.iterdir())
+
+
 def build_config(args: argparse.Namespace) -> TrainConfig:
     """The run's ``TrainConfig`` from preset, config file and flags (or the saved run)."""
     flags = _flag_values(args)
@@ -195,7 +205,12 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         from hebbjax.evolution.run_files import CONFIG
 
         if not (out / CONFIG).is_file():
-            raise UsageError(f"nothing to resume in {out} (no {CONFIG})")
+            if not _never_started(out):
+                raise UsageError(f"nothing to resume in {out} (no {CONFIG})")
+            # killed before its config was saved: start the run the flags describe
+            print(f"no run was saved in {out} yet: starting it", file=sys.stderr)
+            args.resume = False
+            return build_config(args)
         if args.config or args.preset:
             raise UsageError(
                 "--resume continues the run as saved; drop --config/--preset"
