@@ -35,6 +35,8 @@ if [ "$PART" != ant ]; then
 on 2,048 9x9 and 15x15 test mazes: return of each rollout"
   $H analyze trajectories --genome $G --task maze9 --task maze15 --task maze21 \
     --n-tasks 2 --label "$PAPER" --out "$OUT" --name-stem maze_trajectories
+  $H analyze trajectories --genome $G --task maze15 --n-rollouts 8 --n-tasks 2 \
+    --label "$PAPER" --out "$OUT" --name-stem maze_trajectories_8
   $H analyze memory --genome $G --n-tasks 6 --every 4 --label "$PAPER" \
     --out "$OUT" --name-stem maze_memory_tsne
   $H analyze reset --genome $G --label "$PAPER" --out "$OUT" --name-stem maze_memory_reset

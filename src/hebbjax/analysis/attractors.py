@@ -91,17 +91,22 @@ def weight_attractors(
 
 
 def draw_weight_attractors(data: dict, title: str | None = None):
-    """One 3-D panel per set (and per genome): the first three PCs, coloured by time,
-    the first step a star."""
+    """One 3-D panel per set (columns) and genome (rows: evolved, random): the first
+    three PCs, coloured by time, the first step a star."""
     from matplotlib import colormaps
 
-    panels = [
-        (name, kind, run) for name, s in data["sets"].items() for kind, run in s.items()
-    ]
-    fig = blank_figure(4.2 * len(panels), 4.4)
+    kinds = list(dict.fromkeys(k for s in data["sets"].values() for k in s))
+    columns = len(data["sets"])
+    fig = blank_figure(4.6 * columns, 4.4 * len(kinds))
     cmap = colormaps["viridis"]
-    for i, (name, kind, run) in enumerate(panels):
-        ax = fig.add_subplot(1, len(panels), i + 1, projection="3d")
+    panels = [
+        (row * columns + col + 1, name, kind, s[kind])
+        for col, (name, s) in enumerate(data["sets"].items())
+        for row, kind in enumerate(kinds)
+        if kind in s
+    ]
+    for index, name, kind, run in panels:
+        ax = fig.add_subplot(len(kinds), columns, index, projection="3d")
         pcs = np.asarray(run["pcs"], float)
         steps = np.asarray(run["step"], float)
         ax.plot(pcs[:, 0], pcs[:, 1], pcs[:, 2], color="grey", lw=0.4, alpha=0.6)

@@ -46,8 +46,8 @@ def zero_synapses(
     Returns:
         ``{"sets": {name: {"baseline"|"zeroed": {"reward_mean", "reward_std",
         "cumulative_mean", "total_mean"}}}, "weights": {"names", "before", "at",
-        "after" (a list of matrices each)}, "zeroed_fraction": measured share of zero
-        synapses just after the event}``.
+        "after" (a list of matrices each)}, "distance_to_before": {"at"|"after": per
+        matrix, ||W - W_before|| / ||W_before||}}``.
     """
     from hebbjax.tasks import Probe
 
@@ -95,7 +95,15 @@ def zero_synapses(
         for label, s in (("before", at - 1), ("at", at), ("after", at + after))
     }
     # zero synapses right after the zeroing: read before the step's update would blur it
-    mask_at = [np.mean(w == 0.0) for w in pick["at"]]
+    # how far each matrix is from its pre-zeroing value, relative to that value: the paper
+    # sees the weights re-converge within about 10 steps (a falling distance)
+    distance = {
+        label: [
+            float(np.linalg.norm(m - b) / (np.linalg.norm(b) or 1.0))
+            for m, b in zip(pick[label], pick["before"], strict=True)
+        ]
+        for label in ("at", "after")
+    }
     return dict(
         analysis="zeroing synapses",
         model=label_of(subject),
@@ -107,7 +115,7 @@ def zero_synapses(
         repeats=repeats,
         sets=out,
         weights=dict(names=names, **pick),
-        exact_zero_share_at=[float(m) for m in mask_at],
+        distance_to_before=distance,
     )
 
 
@@ -134,7 +142,11 @@ def draw_zero_synapses(data: dict, title: str | None = None):
             lim = float(np.max(np.abs(np.asarray(w["before"][m], float)))) or 1.0
             image = ax.imshow(mat, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto",
                               interpolation="nearest")  # fmt: skip
-            ax.set_title(f"{name}, {text}", fontsize=8)
+            caption = f"{name}, {text}"
+            if label != "before":
+                away = data["distance_to_before"][label][m]
+                caption += f"\n{away:.0%} of |W| away from step {data['at'] - 1}"
+            ax.set_title(caption, fontsize=8)
             ax.set_xlabel("pre-synaptic unit", fontsize=7)
             ax.set_ylabel("post-synaptic unit", fontsize=7)
             ax.tick_params(labelsize=6)
