@@ -1,9 +1,9 @@
 """The notebooks: self-contained for a fresh Colab runtime, and executed end to end.
 
 Each notebook runs on a fresh kernel with ``HEBBJAX_NOTEBOOK_BUDGET=small`` (nbclient).
-Wall seconds at that budget on the shared 2-core machine (1-minute load average 2-6):
+Wall seconds at that budget on the shared 2-core machine (1-minute load average 2.4-6):
 
-    01_decomposed_plasticity_mazes    43-57
+    01_decomposed_plasticity_mazes    29-57
     02_eprnn                          67-71
     03_hebbian_ant                   189-191   (Brax compiles dominate)
     04_genomic_bottleneck            117-123
