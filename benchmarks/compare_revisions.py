@@ -71,39 +71,44 @@ def _run(src: Path, model: str, reps: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--base", default="HEAD", help="git revision to compare against")
+    p.add_argument(
+        "--work", default=None, help="a second revision instead of the working tree"
+    )
     p.add_argument("--repeats", type=int, default=5, help="processes per side")
     p.add_argument("--generations", type=int, default=3, help="timed per process")
     p.add_argument("--model", default="decprnn-postdn")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "base"
-        subprocess.run(
-            [
-                "git",
-                "-C",
-                str(ROOT),
-                "worktree",
-                "add",
-                "--detach",
-                str(tree),
-                args.base,
-            ],
-            check=True,
-            capture_output=True,
-        )
+        trees = {"base": (Path(tmp) / "base", args.base)}
+        if args.work:
+            trees["work"] = (Path(tmp) / "work", args.work)
+        for tree, rev in trees.values():
+            git = ["git", "-C", str(ROOT), "worktree", "add", "--detach"]
+            subprocess.run([*git, str(tree), rev], check=True, capture_output=True)
         try:
-            sides = {"base": tree / "src", "work": ROOT / "src"}
+            sides = {"base": trees["base"][0] / "src", "work": ROOT / "src"}
+            if args.work:
+                sides["work"] = trees["work"][0] / "src"
             runs: dict[str, list[dict]] = {k: [] for k in sides}
             for r in range(args.repeats):
                 for name, src in sides.items():
                     runs[name].append(_run(src, args.model, args.generations))
                     print(f"repeat {r} {name}: {runs[name][-1]['times']}", flush=True)
         finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
-                check=False,
-                capture_output=True,
-            )
+            for tree, _ in trees.values():
+                subprocess.run(
+                    [
+                        "git",
+                        "-C",
+                        str(ROOT),
+                        "worktree",
+                        "remove",
+                        "--force",
+                        str(tree),
+                    ],
+                    check=False,
+                    capture_output=True,
+                )
     summary = {}
     for name, rs in runs.items():
         # each process's best generation: the steady state of that process
@@ -119,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     result = dict(
         base=args.base,
+        work=args.work or "working tree",
         model=args.model,
         preset="paper (population 360, 2 mazes x 4 repeats, maze15)",
         ratio_work_over_base=ratio,
@@ -129,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "compare_revisions.json").write_text(json.dumps(result, indent=2))
     lines = [
-        f"# Paper-preset generation: working tree vs {args.base}",
+        f"# Paper-preset generation: {args.work or 'working tree'} vs {args.base}",
         "",
         f"{args.model}, {result['preset']}; {args.repeats} processes per side, "
         f"alternating; median of each process's best of {args.generations} generations.",
