@@ -13,7 +13,7 @@ from hebbjax.checkpoint import (
     save_checkpoint,
     unflatten_named,
 )
-from hebbjax.config import TrainConfig
+from hebbjax.config import PRESETS, TrainConfig
 
 
 def test_checkpoint_round_trip_and_shapes(tmp_path):
@@ -66,3 +66,38 @@ def test_config_round_trip_and_validation():
         TrainConfig.from_preset("huge")
     with pytest.raises(ValueError, match="unknown config key"):
         TrainConfig.from_json(json.dumps({"populaton": 3}))
+
+
+@pytest.mark.parametrize("preset", ["small", "paper"])
+def test_every_task_preset_fits_its_task_sets(preset):
+    """The ant and car tasks get Najarro's outer loop and a validation size their sets hold
+    (the maze's 256/1,024 validation tasks would be refused for the ant's 1 and the car's 64)."""
+    from hebbjax.config import TASK_PRESET_OF
+    from hebbjax.rollout import n_tasks_of
+    from hebbjax.tasks import make_task
+
+    for task_name in TASK_PRESET_OF:
+        config = TrainConfig.from_preset(preset, task=task_name)
+        assert config.strategy == "najarro-es" and config.schedule == ((0, 1),)
+        n_sets = n_tasks_of(make_task(task_name).validation_set())
+        assert 1 <= config.n_validation <= n_sets, (task_name, preset, n_sets)
+    maze = TrainConfig.from_preset(preset, task="maze9")
+    assert maze.n_validation == PRESETS[preset]["n_validation"]
+
+
+def test_task_preset_under_flags_and_config_files(tmp_path):
+    from hebbjax.cli import build_parser
+    from hebbjax.cli.train import build_config
+
+    def config_of(*argv):
+        return build_config(build_parser().parse_args(["train", *argv]))
+
+    car = config_of("--task", "car", "--model", "hebbian-cnn")
+    assert (car.strategy, car.population, car.n_validation) == ("najarro-es", 32, 8)
+    flags = config_of("--task", "car", "--population", "16", "--strategy", "gmm-es")
+    assert (flags.strategy, flags.population, flags.sigma0) == ("gmm-es", 16, 0.1)
+    file = tmp_path / "ant.toml"
+    file.write_text('task = "ant-damage"\nmodel = "hebbian-ffn"\n')
+    ant = config_of("--config", str(file))
+    assert (ant.n_validation, ant.validation_repeats, ant.population) == (1, 4, 64)
+    assert config_of("--task", "maze9").n_validation == 256

@@ -25,7 +25,14 @@ from hebbjax.cli.common import (
     registry,
     start_distributed,
 )
-from hebbjax.config import LOGGERS, PRESETS, TrainConfig, read_config_file
+from hebbjax.config import (
+    LOGGERS,
+    PRESETS,
+    TASK_PRESETS,
+    TrainConfig,
+    preset_values,
+    read_config_file,
+)
 from hebbjax.options import check_options
 
 HELP = "evolve a model on a task"
@@ -52,7 +59,12 @@ def _default(field: str) -> str:
     if all(v is None for v in values.values()):
         default = TrainConfig.__dataclass_fields__[field].default
         return f"default {default}"
-    return "default " + ", ".join(f"{v} (--preset {p})" for p, v in values.items())
+    text = "default " + ", ".join(f"{v} (--preset {p})" for p, v in values.items())
+    for family, presets in TASK_PRESETS.items():
+        own = [f"{v[field]} ({p})" for p, v in presets.items() if field in v]
+        if own:
+            text += f"; {family} tasks " + ", ".join(own)
+    return text
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -92,7 +104,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--tasks-per-gen",
         type=positive_int,
         help="tasks per generation, constant (the presets: 8 (small); 2, 4 from "
-        "generation 4,000, 8 from 8,000 (paper))",
+        "generation 4,000, 8 from 8,000 (paper); 1 for the ant and car tasks)",
     )
     p.add_argument(
         "--validate-every", type=positive_int, help=_default("validate_every")
@@ -227,8 +239,9 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         raise UsageError(
             f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}"
         )
-    # the preset fills what the file leaves unset; flags override both
-    values = {**PRESETS[preset], **base, "preset": preset, **flags}
+    task = flags.get("task") or base.get("task") or TrainConfig.task
+    # the preset (with the task's changes) fills what the file leaves unset; flags override
+    values = {**preset_values(preset, task), **base, "preset": preset, **flags}
     return TrainConfig.from_dict(values)
 
 
