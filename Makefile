@@ -19,11 +19,12 @@ train: $(STAMP)
 	$(BIN)/hebbjax train --task maze --model decprnn-postdn --out runs/default \
 		$$(test -f runs/default/checkpoint.npz && echo --resume)
 
+# one worker per core, each test file on one worker (files share their compiled fixtures)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python -m pytest -q -n auto --dist loadfile -m slow
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

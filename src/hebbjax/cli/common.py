@@ -173,7 +173,33 @@ def use_all_cpu_cores() -> None:
     if "xla_force_host_platform_device_count" in flags:
         return
     count = os.environ.get("HEBBJAX_CPU_DEVICES") or str(len(os.sched_getaffinity(0)))
-    os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={count}"
+    flags += f" --xla_force_host_platform_device_count={count}"
+    os.environ["XLA_FLAGS"] = flags + collective_timeout_flag(flags)
+
+
+#: seconds a CPU device waits in a collective for the others before XLA aborts the process
+COLLECTIVE_TIMEOUT_S = 3600
+
+
+def collective_timeout_flag(flags: str) -> str:
+    """``--xla_cpu_collective_call_terminate_timeout_seconds`` raised from XLA's 40 s.
+
+    Host devices of one process meet in all-reduces; on a loaded machine one device's thread
+    can reach the rendezvous more than 40 s after the other (a car generation at load 4-9 did,
+    and XLA exits: "Termination timeout ... only 1 of 2 threads arrived"). Waiting is correct:
+    the other thread is slow, not stuck. Given only for jaxlib >= 0.10 (where the flag was
+    checked; XLA refuses unknown flags) and when ``flags`` does not set it.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    name = "xla_cpu_collective_call_terminate_timeout_seconds"
+    try:
+        major, minor = (int(v) for v in version("jaxlib").split(".")[:2])
+    except (PackageNotFoundError, ValueError):
+        return ""
+    if name in flags or (major, minor) < (0, 10):
+        return ""
+    return f" --{name}={COLLECTIVE_TIMEOUT_S}"
 
 
 def enable_compile_cache(enabled: bool = True) -> str | None:
