@@ -64,7 +64,12 @@ def options_of(kind: str, name: str) -> dict[str, Any]:
             out |= ctor
         try:
             es, params = factory(4, {"w": jnp.zeros(3)})
-            out |= {f.name: getattr(params, f.name) for f in dataclasses.fields(params)}
+            if dataclasses.is_dataclass(params):
+                fields = [f.name for f in dataclasses.fields(params)]
+                out |= {name: getattr(params, name) for name in fields}
+            else:  # gmm-es: a NamedTuple whose fields are factory options already
+                fields = getattr(params, "_fields", ())
+                out |= {n: getattr(params, n) for n in fields if n not in out}
         except ValueError:
             pass
     return {k: _plain(v) for k, v in out.items()}

@@ -1,13 +1,13 @@
-"""Shared Hebbian rules as a Gaussian mixture (the "genomic bottleneck"), and Najarro's ES.
+"""Shared Hebbian rules as a Gaussian mixture (the "genomic bottleneck").
 
 Palm, Najarro & Risi 2021, "Testing the genomic bottleneck hypothesis in Hebbian
-meta-learning" (sec. 3; spec ``hebbian-ant-brax.md`` 2.3-2.4, 4.5). Each of the N synapses
-draws its rule from a mixture of M = int(N / rho) Gaussians with shared means
+meta-learning" (sec. 3.4, Eq. 2-3; spec ``hebbian-ant-brax.md`` 2.3-2.4, 4.5). Each of the N
+synapses draws its rule from a mixture of M = int(N / rho) Gaussians with shared means
 mu (M x K) ~ N(0, 1) and per-synapse assignment logits lambda (N x M) = 0:
 
     z_n ~ Categorical(softmax(lambda_n)),  h_n ~ N(mu_{z_n}, sigma^2 I_K)
 
-and (mu, lambda) follow the score-function estimator with centred-rank, normalised
+and (mu, lambda) follow the score-function estimator (Eq. 2) with centred-rank, normalised
 (ddof 1, + 1e-8) fitness F~_i, as [S] evostrat's ``GMMPopulation``:
 
     g = (1/P) sum_i F~_i grad log p(h_i),  log p(h) = sum_n log sum_k pi_nk N(h_n; mu_k, s^2)
@@ -19,15 +19,27 @@ chunk x N x M rather than P x N x M: every rho runs, down to rho = 1 (M = N; [P]
 not run rho < 32). Sampling uses the inverse CDF per synapse (``searchsorted``), so ``ask`` holds
 P x N integers, never P x N x M Gumbel noise. sigma decays by ``std_decay`` per generation.
 
-The class follows evosax 0.3.2's ``init(key, mean, params)`` / ``ask(key, state, params)`` /
-``tell(key, x, fitness, state, params)`` and minimises ``fitness``. The genome pytree is read as
-N rules of K numbers when all leaves share their last axis (the Hebbian network's
-(..., 5) coefficients), else as scalars (K = 1). ``get_mean`` returns each synapse's most likely
-rule, mu[argmax lambda_n].
+Mixed genomes (the car's Hebbian CNN): only the *rule leaves*, those whose path holds
+one of the comma-separated names in ``rule_leaves`` (default ``"coeffs"``, the ABCD
+rules' tensor), are drawn from the mixture; every other leaf (the convolutions) is a
+*direct* gene under a plain Gaussian, as [P@dc2d0ba]'s ``MixedNormalAndGMMPopulation``
+([S] ``NormalPopulation``, paper sec. 3.3): x = nu + sigma eps, eps ~ N(0, I), without
+mirroring, with the same shaped fitness and
 
-``najarro_es`` is [E]'s OpenAI-ES (spec 1.4, 4.5): evosax ``Open_ES`` with antithetic sampling,
-SGD lr 0.2 x 0.995^t (floor 1e-3), sigma 0.1 x 0.999^t (floor 0.01), centred ranks then
-standardised; it is also [P]'s rho = 1 ``NormalPopulation``.
+    d/d nu = (1/P) sum_i F~_i (x_i - nu) / sigma^2
+
+in the same optimiser step as (mu, lambda). sigma and its decay are shared: their
+main.py multiplies both by 0.999 per generation (evostrat 1.4.1 in fact fixes a float
+NormalPopulation sigma at construction, so their CNN's stayed 0.1, against 0.074 here
+after 300 generations). Rule leaves must then share their last axis K. When no leaf matches (or
+``rule_leaves=""``) the whole genome is under the mixture, read as N rules of K numbers
+when all leaves share their last axis (the Hebbian network's (..., 5) coefficients),
+else as scalars (K = 1): the ant's genome is all rules either way.
+
+The class follows evosax 0.3.2's ``init(key, mean, params)`` /
+``ask(key, state, params)`` / ``tell(key, x, fitness, state, params)`` and minimises
+``fitness``. ``get_mean`` returns each synapse's most likely rule, mu[argmax lambda_n],
+and the direct genes' mean nu.
 """
 
 from __future__ import annotations
@@ -54,6 +66,30 @@ class GMMState(NamedTuple):
     std: jax.Array
     generation_counter: jax.Array
     best_fitness: jax.Array  # lowest value seen (evosax convention)
+    direct_mean: jax.Array | None = None  # (D,) nu of the direct genes; None: all rules
+
+
+def leaf_name(path: tuple) -> str:
+    """A pytree path as ``layer_1/coeffs`` (dict keys, attribute names, indices)."""
+    parts = (getattr(k, "key", getattr(k, "name", getattr(k, "idx", k))) for k in path)
+    return "/".join(str(p) for p in parts)
+
+
+def rule_leaf_mask(solution: Any, rule_leaves: str = "coeffs") -> tuple[bool, ...]:
+    """Per leaf (``jax.tree.leaves`` order): does its path hold one of the
+    comma-separated names of ``rule_leaves``? All ``True`` when none matches."""
+    markers = [m.strip().lower() for m in rule_leaves.split(",") if m.strip()]
+    paths = jax.tree_util.tree_flatten_with_path(solution)[0]
+    mask = tuple(any(m in leaf_name(p).lower() for m in markers) for p, _ in paths)
+    return mask if any(mask) else (True,) * len(mask)
+
+
+def direct_gradient(
+    mean: jax.Array, samples: jax.Array, weights: jax.Array, std: jax.Array
+) -> jax.Array:
+    """(1/P) sum_i w_i (x_i - nu) / sigma^2: the score-function gradient of a Gaussian's
+    mean (paper sec. 3.3), i.e. (1/(P sigma)) sum_i w_i eps_i. samples: (P, D)."""
+    return weights @ (samples - mean[None]) / (samples.shape[0] * jnp.square(std))
 
 
 def centered_normalized_ranks(values: jax.Array) -> jax.Array:
@@ -109,7 +145,8 @@ def mixture_gradient(
 
 
 class GaussianMixtureES:
-    """Palm et al.'s GMM population over per-synapse rules (evosax-style, minimising)."""
+    """Palm et al.'s GMM population over per-synapse rules (evosax-style, minimising);
+    leaves outside ``rule_leaves`` follow a plain Gaussian ([P]'s mixed population)."""
 
     def __init__(
         self,
@@ -119,13 +156,44 @@ class GaussianMixtureES:
         optimizer: optax.GradientTransformation | None = None,
         chunk_size: int = 8,
         init_scale: float = 1.0,
+        rule_leaves: str = "coeffs",
+        direct_init: str = "genome",
     ):
-        leaves, self._treedef = jax.tree.flatten(solution)
-        self._shapes = [tuple(np.shape(x)) for x in leaves]
-        lasts = {s[-1] if s else 1 for s in self._shapes}
-        self.rule_dim = lasts.pop() if len(lasts) == 1 else 1
+        paths, self._treedef = jax.tree_util.tree_flatten_with_path(solution)
+        self.leaf_names = tuple(leaf_name(p) for p, _ in paths)
+        self._shapes = [tuple(np.shape(x)) for _, x in paths]
+        self.is_rule = rule_leaf_mask(solution, rule_leaves)
+        rule_shapes = [s for s, r in zip(self._shapes, self.is_rule, strict=True) if r]
+        if all(self.is_rule):
+            lasts = {s[-1] if s else 1 for s in rule_shapes}
+            self.rule_dim = lasts.pop() if len(lasts) == 1 else 1
+        else:
+            lasts = {s[-1] if s else None for s in rule_shapes}
+            if len(lasts) != 1 or None in lasts:
+                rules = ", ".join(
+                    f"{n} {s}"
+                    for n, s, r in zip(
+                        self.leaf_names, self._shapes, self.is_rule, strict=True
+                    )
+                    if r
+                )
+                raise ValueError(
+                    "rule leaves must share their last axis (the K rule coefficients); "
+                    f"rule_leaves={rule_leaves!r} selects {rules}"
+                )
+            self.rule_dim = lasts.pop()
+        if direct_init not in ("genome", "zeros"):
+            raise ValueError(
+                f"direct_init must be 'genome' or 'zeros', got {direct_init!r}"
+            )
+        self.direct_init = direct_init
         self.num_dims = sum(math.prod(s) for s in self._shapes)
-        self.n_synapses = self.num_dims // self.rule_dim
+        self.n_direct = sum(
+            math.prod(s)
+            for s, r in zip(self._shapes, self.is_rule, strict=True)
+            if not r
+        )
+        self.n_synapses = (self.num_dims - self.n_direct) // self.rule_dim
         if rho == "N":
             rho = self.n_synapses
         if (
@@ -146,41 +214,81 @@ class GaussianMixtureES:
     def default_params(self) -> GMMParams:
         return GMMParams(jnp.float32(0.1), jnp.float32(0.999), jnp.float32(0.0))
 
-    def _unravel(self, flat: jax.Array) -> Any:
-        parts, start = [], 0
-        for shape in self._shapes:
-            size = math.prod(shape)
-            parts.append(
-                flat[..., start : start + size].reshape(flat.shape[:-1] + shape)
-            )
-            start += size
-        return jax.tree.unflatten(self._treedef, parts)
+    @property
+    def n_genes(self) -> int:
+        """Evolved numbers: D direct means + M x K rule means + N x M logits.
 
-    def _ravel(self, tree: Any) -> jax.Array:
-        leaves = jax.tree.leaves(tree)
-        lead = leaves[0].shape[: leaves[0].ndim - len(self._shapes[0])]
-        flat = [x.reshape(lead + (-1,)) for x in leaves]
-        return jnp.concatenate(flat, axis=-1).reshape(
-            lead + (self.n_synapses, self.rule_dim)
+        Palm et al. (sec. 3.4) note the mixture "requires N x M parameters"; sigma
+        is fixed and not counted. The phenotype (one genome) stays ``num_dims`` long.
+        """
+        return (
+            self.n_direct
+            + self.n_rules * self.rule_dim
+            + self.n_synapses * self.n_rules
         )
 
+    def _assemble(self, rules: jax.Array, direct: jax.Array | None) -> Any:
+        """Genome pytree(s) from rule rows (..., N, K) and direct genes (..., D)."""
+        lead = rules.shape[:-2]
+        streams = {True: rules.reshape(lead + (-1,)), False: direct}
+        starts = {True: 0, False: 0}
+        parts = []
+        for shape, is_rule in zip(self._shapes, self.is_rule, strict=True):
+            size, start = math.prod(shape), starts[is_rule]
+            part = streams[is_rule][..., start : start + size]
+            parts.append(part.reshape(lead + shape))
+            starts[is_rule] = start + size
+        return jax.tree.unflatten(self._treedef, parts)
+
+    def _flat(self, tree: Any, rules: bool) -> jax.Array:
+        leaves = jax.tree.leaves(tree)
+        lead = leaves[0].shape[: leaves[0].ndim - len(self._shapes[0])]
+        flat = [
+            jnp.reshape(x, lead + (-1,))
+            for x, r in zip(leaves, self.is_rule, strict=True)
+            if r == rules
+        ]
+        return jnp.concatenate(flat, axis=-1)
+
+    def _ravel(self, tree: Any) -> jax.Array:
+        """The rule leaves of one or more genomes as (..., N, K)."""
+        flat = self._flat(tree, True)
+        return flat.reshape(flat.shape[:-1] + (self.n_synapses, self.rule_dim))
+
+    def _ravel_direct(self, tree: Any) -> jax.Array:
+        """The direct (non-rule) leaves of one or more genomes as (..., D)."""
+        return self._flat(tree, False)
+
+    def _distribution(self, state: GMMState) -> tuple:
+        if self.n_direct:
+            return state.means, state.logits, state.direct_mean
+        return state.means, state.logits
+
     def init(self, key: jax.Array, mean: Any, params: GMMParams) -> GMMState:
-        """mu ~ N(0, init_scale^2), lambda = 0 ([S]); ``mean`` fixes only the layout."""
+        """mu ~ N(0, init_scale^2), lambda = 0 ([S]); direct genes start at ``mean``
+        (``direct_init="genome"``) or 0 (``"zeros"``, evostrat's default)."""
         means = self.init_scale * jax.random.normal(
             key, (self.n_rules, self.rule_dim), jnp.float32
         )
         logits = jnp.zeros((self.n_synapses, self.n_rules), jnp.float32)
-        return GMMState(
+        direct = None
+        if self.n_direct:
+            direct = jnp.zeros((self.n_direct,), jnp.float32)
+            if self.direct_init == "genome" and mean is not None:
+                direct = self._ravel_direct(mean).astype(jnp.float32)
+        state = GMMState(
             means,
             logits,
-            self.optimizer.init((means, logits)),
+            None,
             jnp.asarray(params.std_init, jnp.float32),
             jnp.int32(0),
             jnp.float32(jnp.inf),
+            direct,
         )
+        return state._replace(opt_state=self.optimizer.init(self._distribution(state)))
 
     def sample(self, key: jax.Array, state: GMMState, n: int) -> jax.Array:
-        """n individuals as (n, N, K): inverse-CDF cluster draw, then Gaussian noise."""
+        """n individuals' rules (n, N, K): inverse-CDF cluster draw, Gaussian noise."""
         k_z, k_eps = jax.random.split(key)
         cdf = jnp.cumsum(jax.nn.softmax(state.logits, axis=-1), axis=-1)
         u = jax.random.uniform(k_z, (n, self.n_synapses)) * cdf[None, :, -1]
@@ -191,8 +299,13 @@ class GaussianMixtureES:
         return state.means[z] + state.std * eps
 
     def ask(self, key: jax.Array, state: GMMState, params: GMMParams):
-        h = self.sample(key, state, self.population_size)
-        return self._unravel(h.reshape(self.population_size, -1)), state
+        p = self.population_size
+        if not self.n_direct:  # the key use of the all-rules genome is kept as it was
+            return self._assemble(self.sample(key, state, p), None), state
+        k_rules, k_direct = jax.random.split(key)
+        eps = jax.random.normal(k_direct, (p, self.n_direct))
+        direct = state.direct_mean[None] + state.std * eps
+        return self._assemble(self.sample(k_rules, state, p), direct), state
 
     def tell(self, key: jax.Array, population: Any, fitness: jax.Array, state, params):
         samples = self._ravel(population)
@@ -201,14 +314,22 @@ class GaussianMixtureES:
             state.means, state.logits, samples, weights, state.std, self.chunk_size
         )
         grads = (-g_means, -g_logits)  # optax descends
-        updates, opt_state = self.optimizer.update(
-            grads, state.opt_state, (state.means, state.logits)
-        )
-        means, logits = optax.apply_updates((state.means, state.logits), updates)
+        if self.n_direct:
+            x = self._ravel_direct(population)
+            grads += (-direct_gradient(state.direct_mean, x, weights, state.std),)
+        dist = self._distribution(state)
+        updates, opt_state = self.optimizer.update(grads, state.opt_state, dist)
+        dist = optax.apply_updates(dist, updates)
         std = jnp.maximum(state.std * params.std_decay, params.std_min)
         best = jnp.minimum(state.best_fitness, jnp.min(fitness))
         new = GMMState(
-            means, logits, opt_state, std, state.generation_counter + 1, best
+            dist[0],
+            dist[1],
+            opt_state,
+            std,
+            state.generation_counter + 1,
+            best,
+            dist[2] if self.n_direct else None,
         )
         metrics = dict(
             best_fitness=best,
@@ -218,9 +339,9 @@ class GaussianMixtureES:
         return new, metrics
 
     def get_mean(self, state: GMMState) -> Any:
-        """Each synapse's most likely rule, mu[argmax lambda_n], as a genome pytree."""
+        """Each synapse's most likely rule, mu[argmax lambda_n], and the direct nu."""
         rules = state.means[jnp.argmax(state.logits, axis=-1)]
-        return self._unravel(rules.reshape(-1))
+        return self._assemble(rules, state.direct_mean)
 
     def state_bytes(self) -> int:
         """Bytes of the distribution and optimiser state (float32)."""
@@ -243,13 +364,16 @@ def gmm_es(
     std_min: float = 0.0,
     chunk_size: int = 8,
     init_scale: float = 1.0,
+    rule_leaves: str = "coeffs",
+    direct_init: str = "genome",
 ) -> tuple[GaussianMixtureES, GMMParams]:
-    """Palm et al.'s shared-rule GMM, rho = N / M synapses per rule ("N": one rule).
+    """Palm et al.'s shared rules: GMM on the rule leaves, Gaussian ES on the others.
 
     Args:
         population_size: P.
-        solution: genome template (the Hebbian network's coefficients).
-        std_init: sigma of every mixture component (0.1).
+        solution: genome template (the Hebbian network's coefficients, and for the car
+            its convolutions).
+        std_init: sigma of every mixture component and of the direct genes (0.1).
         rho: compression factor; M = int(N / rho); default 128 (at most N).
         learning_rate, lr_decay: optimizer rate, multiplied by lr_decay each generation
             ([P]'s rho runs: SGD 0.2 x 0.995; "best ant": adam 1.0 x 0.5^(1/100)).
@@ -257,6 +381,12 @@ def gmm_es(
         std_decay, std_min: sigma x std_decay per generation, floored at std_min.
         chunk_size: individuals per chunk of the gradient accumulation (memory knob).
         init_scale: std of the initial means.
+        rule_leaves: comma-separated names; leaves whose path holds one are rules
+            under the mixture (default "coeffs": the ABCD rules), the others direct
+            genes under a plain Gaussian with the same sigma, fitness shaping and
+            optimizer ([P]'s car: the CNN). No match, or "": all under the mixture.
+        direct_init: the direct genes' initial mean: "genome" (the model's initial draw,
+            N(0, 1) for hebbian-cnn as Najarro's code) or "zeros" ([P@dc2d0ba]).
     """
     makers = {"sgd": optax.sgd, "adam": optax.adam}
     if optimizer not in makers:
@@ -271,48 +401,10 @@ def gmm_es(
         optimizer=makers[optimizer](schedule),
         chunk_size=chunk_size,
         init_scale=init_scale,
+        rule_leaves=rule_leaves,
+        direct_init=direct_init,
     )
     params = GMMParams(
         jnp.float32(std_init), jnp.float32(std_decay), jnp.float32(std_min)
     )
     return es, params
-
-
-def najarro_es(
-    population_size: int,
-    solution: Any,
-    *,
-    std_init: float = 0.1,
-    learning_rate: float = 0.2,
-    lr_decay: float = 0.995,
-    lr_min: float = 1e-3,
-    std_decay: float = 0.999,
-    std_min: float = 0.01,
-) -> tuple[Any, Any]:
-    """[E]'s OpenAI-ES as evosax ``Open_ES`` (spec 4.5); P must be even."""
-    from evosax.algorithms import Open_ES
-    from evosax.core.fitness_shaping import (
-        centered_rank_fitness_shaping_fn,
-        standardize_fitness_shaping_fn,
-    )
-
-    from hebbjax.evolution.evosax_adapters import allow_rank_promotion
-
-    if population_size % 2:
-        raise ValueError(f"najarro-es needs an even population, got {population_size}")
-
-    def rank_then_standardize(population, fitness, state, params):
-        ranks = centered_rank_fitness_shaping_fn(population, fitness, state, params)
-        return standardize_fitness_shaping_fn(population, ranks, state, params)
-
-    es = allow_rank_promotion(Open_ES)(
-        population_size,
-        solution,
-        use_antithetic_sampling=True,
-        optimizer=optax.sgd(
-            optax.exponential_decay(learning_rate, 1, lr_decay, end_value=lr_min)
-        ),
-        std_schedule=optax.exponential_decay(std_init, 1, std_decay, end_value=std_min),
-        fitness_shaping_fn=rank_then_standardize,
-    )
-    return es, es.default_params

@@ -39,7 +39,8 @@ from hebbjax.evolution.evosax_adapters import (
     named_optimizer,
     set_params,
 )
-from hebbjax.evolution.gmm_es import gmm_es, najarro_es
+from hebbjax.evolution.gmm_es import gmm_es
+from hebbjax.evolution.najarro_es import najarro_es
 from hebbjax.evolution.paper_cmaes import PaperCMAES
 from hebbjax.options import check_options
 from hebbjax.registry import Registry
@@ -137,7 +138,7 @@ def paper_cmaes(
 
 
 STRATEGIES.register("eprnn-es", eprnn_es)  # Wang et al. EPRNN ES, spec 4.4
-STRATEGIES.register("gmm-es", gmm_es)  # Palm et al. shared rules, ant spec 2.4
+STRATEGIES.register("gmm-es", gmm_es)  # Palm et al. shared rules (ant, car), spec 2.4
 STRATEGIES.register("najarro-es", najarro_es)  # Najarro & Risi's OpenAI-ES, spec 1.4
 
 

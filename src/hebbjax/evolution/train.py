@@ -290,6 +290,8 @@ def _train_locked(
             config=json.loads(config.to_json()),
             n_gene=n_gene(model),
         )
+        if hasattr(es, "n_genes"):  # a strategy that evolves other numbers (gmm-es)
+            meta["strategy_genes"] = es.n_genes
         save_checkpoint(out / CHECKPOINT, arrays, meta)
 
     def run_validation(generation: int) -> dict:
