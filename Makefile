@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install train test test-slow bench bench-eprnn lint clean
+.PHONY: install train test test-slow bench bench-roofline bench-eprnn lint clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -28,6 +28,11 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# only the machine's limits and each maze model's roofline, measured rate and fraction
+# achieved (issue 19); the other parts of throughput.json are kept
+bench-roofline: $(STAMP)
+	$(BIN)/python -m benchmarks --jobs limits,sweep
 
 # EPRNN and its baselines, Tables 2-3: seqpred-l1-k10-n20 at the paper's 15,000 generations,
 # the other cells at 2,000, EPRNN (w/o m) / EPMLP / EPMLP (Random) / ES-MAML at 1,000.

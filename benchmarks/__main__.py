@@ -2,6 +2,9 @@
 
 Measures, in one run (each part in its own subprocess, see ``benchmarks/throughput.py``):
 
+- this machine's ceilings (matmul FLOP/s, L2 / last-level-cache / main-memory bandwidth) and,
+  for each maze model, its cost model (FLOP and bytes per agent-step), its roofline and the
+  fraction of it the full inner loop reaches (``benchmarks/roofline.py``, issue 19);
 - the plain-numpy baseline's env steps/s on one core (DecPRNN(PostDN), PRNN(PostDN),
   Meta-LSTM), next to the original code's 6,500-7,000 steps/s (spec 5.3);
 - hebbjax agent-steps/s of the full inner loop for populations 1..4,096 and the three models,
@@ -13,10 +16,13 @@ Measures, in one run (each part in its own subprocess, see ``benchmarks/throughp
 - how a generation's cost grows with population, lifetime length and hidden size;
 - peak RSS of every part.
 
-Writes ``benchmarks/results/throughput.{json,md,png}`` and prints hebbjax / baseline-per-core.
-``--quick`` is a smoke test of every part (about 2-4 minutes); the full run takes about
-10-15 minutes on an idle 2-core machine. The machine may be shared: every number is a median
-of repeats, and the 1-vs-2-device and form comparisons are best read as ratios.
+Writes ``benchmarks/results/throughput.{json,md,png}`` and prints hebbjax / baseline-per-core
+and the roofline table. ``--quick`` is a smoke test of every part (about 2-4 minutes); the
+full run takes about 10-15 minutes on an idle 2-core machine. ``--jobs limits,sweep`` runs only
+those parts (names: ``JOB_NAMES``) and keeps the other parts of the existing
+``throughput.json``, each part stamped with when and how it was measured. The machine may be
+shared: every number is a median of repeats, the load average is printed beside them, and the
+1-vs-2-device and form comparisons are best read as ratios.
 """
 
 from __future__ import annotations
@@ -31,12 +37,33 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.roofline import (
+    limits_markdown,
+    roofline_rows,
+    rows_markdown,
+    rows_text,
+)
+
 RESULTS = Path(__file__).parent / "results"
 ORIGINAL_STEPS_PER_S = (6500, 7000)  # spec 5.3, DecPRNN(PostDN), random genomes
 MODELS = ("decprnn-postdn", "prnn-postdn", "meta-lstm")
+#: the models swept besides DecPRNN(PostDN) (the baseline exists for MODELS only)
+OTHER_SWEPT = ("prnn-postdn", "decpdnn-postdn", "meta-lstm", "meta-rnn")
+#: CLI part name -> key in ``jobs``
+JOB_NAMES = {
+    "limits": "limits",
+    "baseline": "baseline",
+    "sweep": "sweep_2_devices",
+    "sweep1": "sweep_1_device",
+    "blocks": "blocks",
+    "generation": "paper_generation",
+    "generation1": "paper_generation_1_device",
+    "scaling": "scaling",
+}
 
 PLANS = {
     "quick": dict(
+        limits=["--quick"],
         baseline=["--lifetimes", "2", "--repeats", "1"],
         sweep2=["--populations", "1", "16", "64"],
         sweep1=["--populations", "64", "--forms", "direct"],
@@ -48,6 +75,7 @@ PLANS = {
         repeats="1",
     ),
     "full": dict(
+        limits=[],
         baseline=["--lifetimes", "30", "--repeats", "3"],
         sweep2=["--populations", "1", "4", "16", "64", "256", "1024", "4096"],
         sweep2_other=["--populations", "1", "16", "256", "1024", "4096"],
@@ -90,63 +118,65 @@ def run_job(job: str, devices: int | None, extra: list[str], log) -> dict:
         raise RuntimeError(f"benchmark job {label} failed:\n{proc.stderr[-3000:]}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["wall_seconds"] = time.perf_counter() - t0
+    result["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S")  # when it finished
+    result["load_average_after"] = os.getloadavg()
     print(f"[bench]   done in {result['wall_seconds']:.0f} s", flush=True)
     return result
 
 
-def collect(mode: str, log) -> dict:
+def collect(mode: str, parts: list[str], log) -> dict:
+    """Run the parts named in ``parts`` (keys of ``JOB_NAMES``); return ``jobs``."""
     plan = PLANS[mode]
     rep = ["--repeats", plan["repeats"]]
-    jobs = {}
-    jobs["baseline"] = run_job(
-        "baseline", None, ["--models", *MODELS, *plan["baseline"]], log
-    )
-    sweep2 = plan["sweep2"]
-    sweeps = [
-        run_job(
-            "sweep",
-            2,
-            ["--models", "decprnn-postdn", *sweep2, "--forms", "direct", "factored"]
-            + rep,
-            log,
-        )
-    ]
-    others = plan.get("sweep2_other", sweep2)
-    sweeps.append(
-        run_job(
-            "sweep", 2, ["--models", "prnn-postdn", "meta-lstm", *others] + rep, log
-        )
-    )
-    jobs["sweep_2_devices"] = dict(
-        rows=[r for s in sweeps for r in s["rows"]],
-        peak_rss_mb=max(s["peak_rss_mb"] for s in sweeps),
-        devices=2,
-    )
-    jobs["sweep_1_device"] = run_job("sweep", 1, plan["sweep1"] + rep, log)
-    jobs["blocks"] = run_job("blocks", 2, plan["blocks"] + rep, log)
     gen_rep = ["--repeats", "3" if mode == "full" else "1"]
-    jobs["paper_generation"] = run_job(
-        "generation", 2, plan["generation2"] + gen_rep, log
-    )
-    jobs["paper_generation_1_device"] = run_job(
-        "generation", 1, plan["generation1"] + gen_rep, log
-    )
-    jobs["scaling"] = run_job("scaling", 2, plan["scaling"] + gen_rep, log)
+    jobs = {}
+    if "limits" in parts:
+        jobs["limits"] = run_job("limits", 2, plan["limits"] + rep, log)
+    if "baseline" in parts:
+        jobs["baseline"] = run_job(
+            "baseline", None, ["--models", *MODELS, *plan["baseline"]], log
+        )
+    if "sweep" in parts:
+        forms = ["--forms", "direct", "factored"]
+        sweeps = [
+            run_job(
+                "sweep",
+                2,
+                ["--models", "decprnn-postdn", *plan["sweep2"], *forms] + rep,
+                log,
+            )
+        ]
+        others = plan.get("sweep2_other", plan["sweep2"])
+        sweeps.append(
+            run_job("sweep", 2, ["--models", *OTHER_SWEPT, *others, *forms] + rep, log)
+        )
+        jobs["sweep_2_devices"] = dict(
+            rows=[r for s in sweeps for r in s["rows"]],
+            peak_rss_mb=max(s["peak_rss_mb"] for s in sweeps),
+            devices=2,
+            measured_at=sweeps[-1]["measured_at"],
+            load_average_after=sweeps[-1]["load_average_after"],
+        )
+    if "sweep1" in parts:
+        jobs["sweep_1_device"] = run_job("sweep", 1, plan["sweep1"] + rep, log)
+    if "blocks" in parts:
+        jobs["blocks"] = run_job("blocks", 2, plan["blocks"] + rep, log)
+    if "generation" in parts:
+        jobs["paper_generation"] = run_job(
+            "generation", 2, plan["generation2"] + gen_rep, log
+        )
+    if "generation1" in parts:
+        jobs["paper_generation_1_device"] = run_job(
+            "generation", 1, plan["generation1"] + gen_rep, log
+        )
+    if "scaling" in parts:
+        jobs["scaling"] = run_job("scaling", 2, plan["scaling"] + gen_rep, log)
+    for job in jobs.values():
+        job["mode"] = mode
     return jobs
 
 
-def summarize(jobs: dict, mode: str) -> dict:
-    base = jobs["baseline"]["models"]
-    baseline = base["decprnn-postdn"]["steps_per_s"]
-    rows2 = jobs["sweep_2_devices"]["rows"]
-    dec = [r for r in rows2 if r["model"] == "decprnn-postdn"]
-    best = max(dec, key=lambda r: r["steps_per_s"])
-    best_direct = max(
-        (r for r in dec if r["form"] == "direct"), key=lambda r: r["steps_per_s"]
-    )
-    gens = jobs["paper_generation"]["rows"]
-    gen_default = next(g for g in gens if g["form"] == "direct" and g["mean"] == "init")
-    rows1 = jobs["sweep_1_device"]["rows"]
+def _devices_comparison(rows1: list[dict], rows2: list[dict]) -> list[dict]:
     devices = []
     for r1 in rows1:
         match = [
@@ -166,8 +196,12 @@ def summarize(jobs: dict, mode: str) -> dict:
                     speedup=match[0]["steps_per_s"] / r1["steps_per_s"],
                 )
             )
-    g1 = jobs["paper_generation_1_device"]["rows"][0]
-    return dict(
+    return devices
+
+
+def summarize(jobs: dict, mode: str) -> dict:
+    """The headline numbers of whichever parts ``jobs`` holds."""
+    s = dict(
         mode=mode,
         date=time.strftime("%Y-%m-%d %H:%M:%S"),
         machine=dict(
@@ -175,30 +209,57 @@ def summarize(jobs: dict, mode: str) -> dict:
             cpu_count=os.cpu_count(),
             load_average_at_end=os.getloadavg(),
         ),
-        baseline_steps_per_s=baseline,
-        baseline_steps_per_s_by_model={m: v["steps_per_s"] for m, v in base.items()},
-        original_code_steps_per_s=list(ORIGINAL_STEPS_PER_S),
-        hebbjax_steps_per_s_best=best["steps_per_s"],
-        hebbjax_best=best,
-        hebbjax_steps_per_s_best_direct_form=best_direct["steps_per_s"],
-        ratio_vs_baseline_core=best["steps_per_s"] / baseline,
-        ratio_vs_original_core=best["steps_per_s"]
-        / statistics.mean(ORIGINAL_STEPS_PER_S),
-        paper_generation_seconds=gen_default["seconds"],
-        paper_generation_seconds_best=min(g["seconds"] for g in gens),
-        paper_generation_reference_cpu_seconds=920,
-        compile_seconds=dict(
-            paper_generation=gen_default["compile_seconds"],
+    )
+    rows2 = jobs.get("sweep_2_devices", {}).get("rows", [])
+    dec = [r for r in rows2 if r["model"] == "decprnn-postdn"]
+    if dec:
+        best = max(dec, key=lambda r: r["steps_per_s"])
+        s["hebbjax_steps_per_s_best"] = best["steps_per_s"]
+        s["hebbjax_best"] = best
+        s["hebbjax_steps_per_s_best_direct_form"] = max(
+            r["steps_per_s"] for r in dec if r["form"] == "direct"
+        )
+        s["compile_seconds"] = dict(
             sweep_median_by_model={
                 m: statistics.median(
                     r["compile_seconds"] for r in rows2 if r["model"] == m
                 )
-                for m in MODELS
-            },
-        ),
-        peak_rss_mb={k: v["peak_rss_mb"] for k, v in jobs.items()},
-        devices_comparison=devices,
-        paper_generation_1_vs_2_devices=dict(
+                for m in dict.fromkeys(r["model"] for r in rows2)
+            }
+        )
+    if "baseline" in jobs:
+        base = jobs["baseline"]["models"]
+        s["baseline_steps_per_s"] = base["decprnn-postdn"]["steps_per_s"]
+        s["baseline_steps_per_s_by_model"] = {
+            m: v["steps_per_s"] for m, v in base.items()
+        }
+        s["original_code_steps_per_s"] = list(ORIGINAL_STEPS_PER_S)
+        if dec:
+            s["ratio_vs_baseline_core"] = (
+                s["hebbjax_steps_per_s_best"] / s["baseline_steps_per_s"]
+            )
+            s["ratio_vs_original_core"] = s[
+                "hebbjax_steps_per_s_best"
+            ] / statistics.mean(ORIGINAL_STEPS_PER_S)
+    gens = jobs.get("paper_generation", {}).get("rows", [])
+    if gens:
+        gen_default = next(
+            g for g in gens if g["form"] == "direct" and g["mean"] == "init"
+        )
+        s["paper_generation_seconds"] = gen_default["seconds"]
+        s["paper_generation_seconds_best"] = min(g["seconds"] for g in gens)
+        s["paper_generation_reference_cpu_seconds"] = 920
+        s.setdefault("compile_seconds", {})["paper_generation"] = gen_default[
+            "compile_seconds"
+        ]
+    s["peak_rss_mb"] = {k: v["peak_rss_mb"] for k, v in jobs.items()}
+    if "sweep_1_device" in jobs:
+        s["devices_comparison"] = _devices_comparison(
+            jobs["sweep_1_device"]["rows"], rows2
+        )
+    if gens and "paper_generation_1_device" in jobs:
+        g1 = jobs["paper_generation_1_device"]["rows"][0]
+        s["paper_generation_1_vs_2_devices"] = dict(
             seconds_1_device=g1["seconds"],
             seconds_2_devices=next(
                 g["seconds"]
@@ -206,13 +267,77 @@ def summarize(jobs: dict, mode: str) -> dict:
                 if (g["form"], g["mean"], g["population"])
                 == (g1["form"], g1["mean"], g1["population"])
             ),
-        ),
-        jobs=jobs,
-    )
+        )
+    if "limits" in jobs and rows2:
+        s["roofline"] = roofline_rows(
+            jobs["limits"]["costs"], jobs["limits"]["limits"], rows2
+        )
+    s["jobs"] = jobs
+    return s
 
 
 def _fmt(x: float) -> str:
     return f"{x:,.0f}"
+
+
+def _summary_lines(s: dict) -> list[str]:
+    rows = []
+    if "baseline_steps_per_s" in s:
+        rows += [
+            f"| baseline, numpy one core, DecPRNN(PostDN) | {_fmt(s['baseline_steps_per_s'])} steps/s |",
+            "| original code, one core (spec 5.3) | 6,500-7,000 steps/s |",
+        ]
+    if "hebbjax_best" in s:
+        rows += [
+            f"| hebbjax best, DecPRNN(PostDN), full inner loop | {_fmt(s['hebbjax_steps_per_s_best'])} steps/s "
+            f"({s['hebbjax_best']['form']} form, population {s['hebbjax_best']['population']}, 2 devices) |",
+            f"| hebbjax best, direct (default) form | {_fmt(s['hebbjax_steps_per_s_best_direct_form'])} steps/s |",
+        ]
+    if "ratio_vs_baseline_core" in s:
+        rows += [
+            f"| ratio hebbjax / baseline core | {s['ratio_vs_baseline_core']:.1f}x |",
+            f"| ratio hebbjax / original core | {s['ratio_vs_original_core']:.0f}x |",
+        ]
+    if "paper_generation_seconds" in s:
+        rows += [
+            f"| paper-preset generation (direct form, random mean) | {s['paper_generation_seconds']:.2f} s "
+            "(reference: ~920 CPU-s) |",
+            f"| paper-preset generation, best variant | {s['paper_generation_seconds_best']:.2f} s |",
+            f"| compile, paper-preset generation | {s['compile_seconds']['paper_generation']:.1f} s |",
+        ]
+    return ["## Summary", "", "| quantity | value |", "|---|---|", *rows, ""]
+
+
+def _roofline_lines(s: dict) -> list[str]:
+    limits = s["jobs"]["limits"]["limits"]
+    return [
+        "## Roofline: each model against this machine's limits (issue 19)",
+        "",
+        "Ceilings measured in the same run on the 2 devices the sweep uses "
+        "(`benchmarks/machine_limits.py`):",
+        "",
+        *limits_markdown(limits),
+        "",
+        "Cost model per agent-step from each model's own shapes (`benchmarks/cost_model.py`: "
+        "FLOP of the model step, bytes = genome read + lifetime memory read and written + "
+        "plastic matrices read again by their matvec); roofline = min(matmul peak / FLOP, "
+        "bandwidth / bytes), with the bandwidth of the level that holds a device's block of "
+        "lifetimes (`benchmarks/roofline.py`). Measured = best agent-steps/s of the full inner "
+        "loop (env + model + sampling) in the sweep below, so the env's share counts against "
+        "the fraction.",
+        "",
+        *rows_markdown(s["roofline"]),
+        "",
+    ]
+
+
+def _parts_line(j: dict) -> str:
+    stamps = [
+        f"{name} ({j[key].get('mode', '?')}, {j[key].get('measured_at', 'date not recorded')})"
+        for name, key in JOB_NAMES.items()
+        if key in j
+    ]
+    return "Parts and when they were measured: " + "; ".join(stamps) + "."
 
 
 def markdown(s: dict) -> str:
@@ -224,94 +349,94 @@ def markdown(s: dict) -> str:
         f"load average at the end {tuple(round(x, 1) for x in s['machine']['load_average_at_end'])} "
         "(the machine is shared: read ratios, not absolutes). Medians of repeats.",
         "",
-        "## Summary",
+        _parts_line(j),
         "",
-        "| quantity | value |",
-        "|---|---|",
-        f"| baseline, numpy one core, DecPRNN(PostDN) | {_fmt(s['baseline_steps_per_s'])} steps/s |",
-        "| original code, one core (spec 5.3) | 6,500-7,000 steps/s |",
-        f"| hebbjax best, DecPRNN(PostDN), full inner loop | {_fmt(s['hebbjax_steps_per_s_best'])} steps/s "
-        f"({s['hebbjax_best']['form']} form, population {s['hebbjax_best']['population']}, 2 devices) |",
-        f"| hebbjax best, direct (default) form | {_fmt(s['hebbjax_steps_per_s_best_direct_form'])} steps/s |",
-        f"| ratio hebbjax / baseline core | {s['ratio_vs_baseline_core']:.1f}x |",
-        f"| ratio hebbjax / original core | {s['ratio_vs_original_core']:.0f}x |",
-        f"| paper-preset generation (direct form, random mean) | {s['paper_generation_seconds']:.2f} s "
-        "(reference: ~920 CPU-s) |",
-        f"| paper-preset generation, best variant | {s['paper_generation_seconds_best']:.2f} s |",
-        f"| compile, paper-preset generation | {s['compile_seconds']['paper_generation']:.1f} s |",
-        "",
-        "## Baseline (plain numpy, one core, float32, random N(0, 0.05^2) genomes)",
-        "",
-        "| model | steps/s |",
-        "|---|---|",
+        *_summary_lines(s),
     ]
-    lines += [
-        f"| {m} | {_fmt(v)} |" for m, v in s["baseline_steps_per_s_by_model"].items()
-    ]
-    lines += [
-        "",
-        "## Full inner loop against population (2 devices; one lifetime per individual)",
-        "",
-        "| model | form | population | agent-steps/s | run s | compile s |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in j["sweep_2_devices"]["rows"]:
+    if "roofline" in s:
+        lines += _roofline_lines(s)
+    if "baseline_steps_per_s_by_model" in s:
+        lines += [
+            "## Baseline (plain numpy, one core, float32, random N(0, 0.05^2) genomes)",
+            "",
+            "| model | steps/s |",
+            "|---|---|",
+        ]
+        lines += [
+            f"| {m} | {_fmt(v)} |"
+            for m, v in s["baseline_steps_per_s_by_model"].items()
+        ]
+    if "sweep_2_devices" in j:
+        lines += [
+            "",
+            "## Full inner loop against population (2 devices; one lifetime per individual)",
+            "",
+            "| model | form | population | agent-steps/s | run s | compile s | CPU share |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in j["sweep_2_devices"]["rows"]:
+            share = f"{r['cpu_share']:.2f}" if "cpu_share" in r else "-"
+            lines.append(
+                f"| {r['model']} | {r['form']} | {r['population']} | {_fmt(r['steps_per_s'])} "
+                f"| {r['run_seconds']:.3f} | {r['compile_seconds']:.1f} | {share} |"
+            )
+    if "devices_comparison" in s:
+        lines += [
+            "",
+            "## 1 vs 2 devices",
+            "",
+            "| model | form | population | 1 device | 2 devices | speed-up |",
+            "|---|---|---|---|---|---|",
+        ]
+        for d in s["devices_comparison"]:
+            lines.append(
+                f"| {d['model']} | {d['form']} | {d['population']} | {_fmt(d['steps_per_s_1_device'])} "
+                f"| {_fmt(d['steps_per_s_2_devices'])} | {d['speedup']:.2f}x |"
+            )
+    if "paper_generation_1_vs_2_devices" in s:
+        g = s["paper_generation_1_vs_2_devices"]
         lines.append(
-            f"| {r['model']} | {r['form']} | {r['population']} | {_fmt(r['steps_per_s'])} "
-            f"| {r['run_seconds']:.3f} | {r['compile_seconds']:.1f} |"
+            f"\nGeneration, direct form, random mean: {g['seconds_1_device']:.2f} s on 1 device, "
+            f"{g['seconds_2_devices']:.2f} s on 2."
         )
-    lines += [
-        "",
-        "## 1 vs 2 devices",
-        "",
-        "| model | form | population | 1 device | 2 devices | speed-up |",
-        "|---|---|---|---|---|---|",
-    ]
-    for d in s["devices_comparison"]:
-        lines.append(
-            f"| {d['model']} | {d['form']} | {d['population']} | {_fmt(d['steps_per_s_1_device'])} "
-            f"| {_fmt(d['steps_per_s_2_devices'])} | {d['speedup']:.2f}x |"
-        )
-    g = s["paper_generation_1_vs_2_devices"]
-    lines.append(
-        f"\nGeneration, direct form, random mean: {g['seconds_1_device']:.2f} s on 1 device, "
-        f"{g['seconds_2_devices']:.2f} s on 2."
-    )
-    lines += [
-        "",
-        "## Block size (decprnn-postdn, 2 devices; 'None' = whole share at once)",
-        "",
-        "| block_lifetimes | form | agent-steps/s |",
-        "|---|---|---|",
-    ]
-    for r in j["blocks"]["rows"]:
-        lines.append(
-            f"| {r['block_lifetimes']} | {r['form']} | {_fmt(r['steps_per_s'])} |"
-        )
-    lines += [
-        "",
-        "## Generation (paper-cmaes: ask + evaluate + tell), 2 devices",
-        "",
-        "| population x tasks x repeats | form | mean | agent-steps | s / generation | steps/s | compile s |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in j["paper_generation"]["rows"]:
-        lines.append(
-            f"| {r['population']} x {r['n_tasks']} x {r['repeats_per_task']} | {r['form']} | {r['mean']} "
-            f"| {_fmt(r['agent_steps'])} | {r['seconds']:.2f} | {_fmt(r['steps_per_s'])} | {r['compile_seconds']:.1f} |"
-        )
-    lines += [
-        "",
-        "## Scaling of a generation (direct form, random mean, 2 devices)",
-        "",
-        "| axis | value | population | agent-steps | s / generation | us / agent-step |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in j["scaling"]["rows"]:
-        lines.append(
-            f"| {r['axis']} | {r['value']} | {r['population']} | {_fmt(r['agent_steps'])} "
-            f"| {r['seconds']:.3f} | {r['us_per_agent_step']:.2f} |"
-        )
+    if "blocks" in j:
+        lines += [
+            "",
+            "## Block size (decprnn-postdn, 2 devices; 'None' = whole share at once)",
+            "",
+            "| block_lifetimes | form | agent-steps/s |",
+            "|---|---|---|",
+        ]
+        for r in j["blocks"]["rows"]:
+            lines.append(
+                f"| {r['block_lifetimes']} | {r['form']} | {_fmt(r['steps_per_s'])} |"
+            )
+    if "paper_generation" in j:
+        lines += [
+            "",
+            "## Generation (paper-cmaes: ask + evaluate + tell), 2 devices",
+            "",
+            "| population x tasks x repeats | form | mean | agent-steps | s / generation | steps/s | compile s |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in j["paper_generation"]["rows"]:
+            lines.append(
+                f"| {r['population']} x {r['n_tasks']} x {r['repeats_per_task']} | {r['form']} | {r['mean']} "
+                f"| {_fmt(r['agent_steps'])} | {r['seconds']:.2f} | {_fmt(r['steps_per_s'])} | {r['compile_seconds']:.1f} |"
+            )
+    if "scaling" in j:
+        lines += [
+            "",
+            "## Scaling of a generation (direct form, random mean, 2 devices)",
+            "",
+            "| axis | value | population | agent-steps | s / generation | us / agent-step |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in j["scaling"]["rows"]:
+            lines.append(
+                f"| {r['axis']} | {r['value']} | {r['population']} | {_fmt(r['agent_steps'])} "
+                f"| {r['seconds']:.3f} | {r['us_per_agent_step']:.2f} |"
+            )
     lines += ["", "## Peak memory (RSS, MiB)", "", "| part | MiB |", "|---|---|"]
     lines += [f"| {k} | {v:,.0f} |" for k, v in s["peak_rss_mb"].items()]
     return "\n".join(lines) + "\n"
@@ -325,7 +450,7 @@ def plot(s: dict, path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     rows = s["jobs"]["sweep_2_devices"]["rows"]
-    for model in MODELS:
+    for model in dict.fromkeys(r["model"] for r in rows):
         for form in ("direct", "factored"):
             pts = sorted(
                 (r["population"], r["steps_per_s"])
@@ -335,9 +460,13 @@ def plot(s: dict, path: Path) -> None:
             if pts:
                 label = model if form == "direct" else f"{model} (factored)"
                 ax.plot(*zip(*pts, strict=True), marker="o", label=label)
-    ax.axhline(
-        s["baseline_steps_per_s"], color="k", ls="--", label="numpy baseline, 1 core"
-    )
+    if "baseline_steps_per_s" in s:
+        ax.axhline(
+            s["baseline_steps_per_s"],
+            color="k",
+            ls="--",
+            label="numpy baseline, 1 core",
+        )
     ax.axhspan(
         *ORIGINAL_STEPS_PER_S, color="grey", alpha=0.4, label="original code, 1 core"
     )
@@ -354,31 +483,83 @@ def plot(s: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def parse_parts(text: str | None) -> list[str]:
+    """``"limits,sweep"`` -> ["limits", "sweep"]; None -> every part."""
+    if text is None:
+        return list(JOB_NAMES)
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = [p for p in parts if p not in JOB_NAMES]
+    if unknown or not parts:
+        raise SystemExit(
+            f"unknown benchmark part(s) {unknown}; valid: {', '.join(JOB_NAMES)}"
+        )
+    return parts
+
+
+def previous_jobs(path: Path) -> dict:
+    """The parts of an earlier ``throughput.json`` (empty if there is none)."""
+    try:
+        return json.loads(path.read_text()).get("jobs", {})
+    except (OSError, ValueError):
+        return {}
+
+
+def headline(s: dict) -> str:
+    """The console summary: the speed-up line and the roofline table."""
+    lines = []
+    if "ratio_vs_baseline_core" in s:
+        lines.append(
+            f"hebbjax {s['hebbjax_steps_per_s_best']:,.0f} agent-steps/s "
+            f"(DecPRNN(PostDN), {s['hebbjax_best']['form']} form, population "
+            f"{s['hebbjax_best']['population']}) / numpy baseline "
+            f"{s['baseline_steps_per_s']:,.0f} per core = "
+            f"{s['ratio_vs_baseline_core']:.1f}x "
+            f"({s['ratio_vs_original_core']:.0f}x the original code's core)"
+        )
+    if "paper_generation_seconds" in s:
+        lines.append(f"paper-preset generation {s['paper_generation_seconds']:.2f} s")
+    if "roofline" in s:
+        lim = s["jobs"]["limits"]["limits"]
+        bw = lim["bandwidth"]
+        load = ", ".join(f"{x:.1f}" for x in s["machine"]["load_average_at_end"])
+        lines.append(
+            f"limits: matmul {lim['matmul']['gflop_per_s']:.0f} GFLOP/s, read+write "
+            f"L2 {bw['l2']['gb_per_s']:.0f} / L3 {bw['llc']['gb_per_s']:.0f} / DRAM "
+            f"{bw['dram']['gb_per_s']:.0f} GB/s (load average now {load}); roofline:"
+        )
+        lines.append(rows_text(s["roofline"]))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--quick", action="store_true", help="small smoke-test run")
+    parser.add_argument(
+        "--jobs",
+        default=None,
+        help="comma-separated parts to run (default: all); the others are kept from "
+        f"the existing throughput.json. Parts: {', '.join(JOB_NAMES)}",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "full"
+    parts = parse_parts(args.jobs)
     args.out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+    jobs = {} if args.jobs is None else previous_jobs(args.out / "throughput.json")
     with open(args.out / "throughput.log", "w") as log:
-        jobs = collect(mode, log)
+        jobs.update(collect(mode, parts, log))
     summary = summarize(jobs, mode)
+    summary["parts_run"] = parts
     summary["total_wall_seconds"] = time.perf_counter() - t0
     (args.out / "throughput.json").write_text(json.dumps(summary, indent=2) + "\n")
     (args.out / "throughput.md").write_text(markdown(summary))
-    plot(summary, args.out / "throughput.png")
+    if "sweep_2_devices" in jobs:
+        plot(summary, args.out / "throughput.png")
+    print(headline(summary))
     print(
-        f"hebbjax {summary['hebbjax_steps_per_s_best']:,.0f} agent-steps/s "
-        f"(DecPRNN(PostDN), {summary['hebbjax_best']['form']} form, population "
-        f"{summary['hebbjax_best']['population']}) / numpy baseline "
-        f"{summary['baseline_steps_per_s']:,.0f} per core = "
-        f"{summary['ratio_vs_baseline_core']:.1f}x "
-        f"({summary['ratio_vs_original_core']:.0f}x the original code's core); "
-        f"paper-preset generation {summary['paper_generation_seconds']:.2f} s; "
         f"results in {args.out}/throughput.{{json,md,png}} "
         f"({summary['total_wall_seconds'] / 60:.1f} min)"
     )

@@ -12,7 +12,10 @@ its own ``XLA_FLAGS`` and reads one JSON object from the last line of its stdout
 - ``blocks``: the same at one population for several ``block_lifetimes`` settings;
 - ``generation``: seconds per generation of ``evolution.loop.make_generation_step`` with the
   ``paper-cmaes`` strategy (ask, evaluate, tell);
-- ``scaling``: seconds per generation against population, lifetime length and hidden size.
+- ``scaling``: seconds per generation against population, lifetime length and hidden size;
+- ``limits``: this machine's ceilings (matmul FLOP/s, L2 / last-level / main-memory
+  bandwidth, ``benchmarks/machine_limits.py``) and the cost model of each maze model
+  (``benchmarks/cost_model.py``), for the roofline of ``benchmarks/roofline.py``.
 
 Times are medians of ``repeats`` timed calls after one warm-up call; compile time
 (``lower().compile()``) is reported separately. Steps are environment steps actually taken
@@ -40,16 +43,20 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _timed(fn, repeats: int) -> tuple[float, list[float], object]:
+def _timed(fn, repeats: int) -> tuple[float, list[float], object, float]:
+    """Median seconds, all times, the last output and the process's CPU share
+    (CPU seconds over wall seconds x devices) over the timed calls."""
     import jax
 
     out = jax.block_until_ready(fn())  # warm-up (page faults, thread pools)
-    times = []
+    times, cpu = [], 0.0
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = jax.block_until_ready(fn())
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), times, out
+        cpu += time.process_time() - c0
+    share = cpu / sum(times) / jax.device_count()
+    return statistics.median(times), times, out, share
 
 
 def job_baseline(args) -> dict:
@@ -99,7 +106,7 @@ def _measure_population(model_name, population, block, form, repeats) -> dict:
     compiled, inputs, compile_s = _population_runner(
         model_name, population, block, form
     )
-    seconds, times, result = _timed(lambda: compiled(*inputs), repeats)
+    seconds, times, result, share = _timed(lambda: compiled(*inputs), repeats)
     steps = int(result.steps.sum())
     return dict(
         model=model_name,
@@ -111,14 +118,23 @@ def _measure_population(model_name, population, block, form, repeats) -> dict:
         run_seconds_repeats=times,
         agent_steps=steps,
         steps_per_s=steps / seconds,
+        cpu_share=share,
     )
+
+
+def _has_forms(model: str) -> bool:
+    import inspect
+
+    from hebbjax.models import MODELS
+
+    return "plastic_form" in inspect.signature(MODELS.get(model)).parameters
 
 
 def job_sweep(args) -> dict:
     rows = []
     for model in args.models:
         for form in args.forms:
-            if form != "direct" and model != "decprnn-postdn":
+            if form != "direct" and not _has_forms(model):
                 continue
             for population in args.populations:
                 row = _measure_population(
@@ -367,8 +383,19 @@ def job_asktell(args) -> dict:
     return dict(rows=rows, peak_rss_mb=peak_rss_mb())
 
 
+def job_limits(args) -> dict:
+    """Machine ceilings and the maze models' cost models (``benchmarks/roofline.py``)."""
+    sys.path.insert(0, str(_REPO))
+    from benchmarks.cost_model import variant_costs
+    from benchmarks.machine_limits import measure_limits
+
+    limits = measure_limits(args.repeats, quick=args.quick)
+    return dict(limits=limits, costs=variant_costs(), peak_rss_mb=peak_rss_mb())
+
+
 JOBS = dict(
     asktell=job_asktell,
+    limits=job_limits,
     baseline=job_baseline,
     sweep=job_sweep,
     blocks=job_blocks,
@@ -393,6 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lifetimes", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--strategies", nargs="+", default=list(ASKTELL_CASES))
+    parser.add_argument("--quick", action="store_true", help="limits: fewer passes")
     args = parser.parse_args(argv)
     if args.block == 0:
         args.block = None

@@ -1,0 +1,198 @@
+"""The roofline of each maze model on this machine, and the fraction of it the inner loop reaches.
+
+Williams, Waterman & Patterson 2009 ("Roofline"): a step that needs F FLOP and B bytes cannot
+run faster than
+
+    roofline = min(peak_flops / F, bandwidth / B)   agent-steps/s,
+
+with ``peak_flops`` the large-matmul rate and ``bandwidth`` the read+write rate of the memory
+level that holds the working set, both measured in the same run (``machine_limits.py``), F and
+B from ``cost_model.py``. The level rule: the lifetimes a device evaluates together (a block of
+``block_lifetimes``, or its whole share without blocking) touch
+``lifetimes_in_flight x working_set_bytes`` every step; if that fits in one core's L2 the L2
+bandwidth applies, else if the devices' blocks together fit in the last-level cache its
+bandwidth, else main memory's. ``roofline_l2`` is the ceiling the same step would have with
+its block in L2 (a smaller block), the best this machine allows for it.
+
+``fraction = measured / roofline``, with ``measured`` the best agent-steps/s of the full inner
+loop (maze env + model + action sampling) over the populations swept; the env's own work is
+not in F or B, so it counts against the fraction.
+
+On a shared machine a process gets only part of the cores, and the ceilings and the sweep are
+measured minutes apart, under different loads. Each measurement records its CPU share (CPU
+seconds over wall seconds x devices); ``fraction_per_cpu`` divides every rate, ceilings and
+measured, by the share it was measured with before taking the ratio (a correction for
+time-slicing, not for another process's cache and memory traffic). Pure Python: no JAX needed.
+"""
+
+from __future__ import annotations
+
+import math
+
+LEVEL_NAMES = {"l2": "L2", "llc": "L3", "dram": "DRAM"}
+
+
+def lifetimes_in_flight(population: int, block: int | None, devices: int) -> int:
+    """Lifetimes one device evaluates together (``rollout.population_evaluator``)."""
+    share = math.ceil(population / devices)
+    return share if block is None else min(block, share)
+
+
+def memory_level(working_set: int, caches: dict[str, int], devices: int) -> str:
+    """The smallest level ("l2", "llc" or "dram") holding ``working_set`` bytes per device."""
+    if working_set <= caches.get("L2", 0):
+        return "l2"
+    if working_set * devices <= caches.get("L3", 0):
+        return "llc"
+    return "dram"
+
+
+def roofline(
+    cost: dict, limits: dict, population: int, block: int | None
+) -> dict[str, float | str | int]:
+    """The ceiling of one model variant (see the module docstring).
+
+    Args:
+        cost: a ``cost_model.StepCost`` as a dict (``flop``, ``bytes``,
+            ``working_set_bytes``).
+        limits: ``machine_limits.measure_limits()``.
+        population, block: the measured sweep row's population and ``block_lifetimes``.
+    """
+    devices = limits["devices"]
+    in_flight = lifetimes_in_flight(population, block, devices)
+    working_set = in_flight * cost["working_set_bytes"]
+    level = memory_level(working_set, limits["caches"], devices)
+    peak = limits["matmul"]["gflop_per_s"] * 1e9
+    compute_bound = peak / cost["flop"]
+
+    def memory_bound(name):
+        return limits["bandwidth"][name]["gb_per_s"] * 1e9 / cost["bytes"]
+
+    ceiling = min(compute_bound, memory_bound(level))
+    return dict(
+        lifetimes_in_flight=in_flight,
+        working_set_bytes=working_set,
+        level=level,
+        compute_bound=compute_bound,
+        memory_bound=memory_bound(level),
+        bound="compute" if compute_bound <= memory_bound(level) else "memory",
+        roofline=ceiling,
+        roofline_l2=min(compute_bound, memory_bound("l2")),
+    )
+
+
+def fraction(measured: float, ceiling: float) -> float:
+    """Achieved fraction of the roofline."""
+    return measured / ceiling
+
+
+def roofline_rows(costs: dict, limits: dict, sweep_rows: list[dict]) -> list[dict]:
+    """One row per variant ("model/form") with a cost model and sweep rows: the best
+    measured rate, its roofline and the fraction."""
+    rows = []
+    for variant, cost in costs.items():
+        model, form = variant.split("/")
+        measured = [r for r in sweep_rows if (r["model"], r["form"]) == (model, form)]
+        if not measured:
+            continue
+        best = max(measured, key=lambda r: r["steps_per_s"])
+        roof = roofline(cost, limits, best["population"], best["block_lifetimes"])
+        full = at_full_share(limits)
+        roof_full = roofline(cost, full, best["population"], best["block_lifetimes"])
+        measured_full = best["steps_per_s"] / best.get("cpu_share", 1.0)
+        rows.append(
+            dict(
+                model=model,
+                form=form,
+                flop=cost["flop"],
+                bytes=cost["bytes"],
+                population=best["population"],
+                measured=best["steps_per_s"],
+                **roof,
+                fraction=fraction(best["steps_per_s"], roof["roofline"]),
+                fraction_l2=fraction(best["steps_per_s"], roof["roofline_l2"]),
+                cpu_share=best.get("cpu_share"),
+                fraction_per_cpu=fraction(measured_full, roof_full["roofline"]),
+            )
+        )
+    return rows
+
+
+def at_full_share(limits: dict) -> dict:
+    """``limits`` with every rate divided by the CPU share it was measured with."""
+
+    def scaled(entry, key):
+        return {**entry, key: entry[key] / entry.get("cpu_share", 1.0)}
+
+    return {
+        **limits,
+        "matmul": scaled(limits["matmul"], "gflop_per_s"),
+        "bandwidth": {k: scaled(v, "gb_per_s") for k, v in limits["bandwidth"].items()},
+    }
+
+
+def limits_markdown(limits: dict) -> list[str]:
+    """The machine-limit table."""
+    caches = ", ".join(f"{k} {v // 1024:,} KiB" for k, v in limits["caches"].items())
+    mm, mv = limits["matmul"], limits["batched_matvec"]
+    lines = [
+        f"{limits['devices']} devices, {limits['cpu_count']} cores; caches per core "
+        f"(cpu0): {caches}. Load average before {_load(limits['load_average_before'])}, "
+        f"after {_load(limits['load_average_after'])}; 'CPU share' is the CPU time this "
+        "process got over wall time x devices.",
+        "",
+        "| ceiling | measured | CPU share |",
+        "|---|---|---|",
+        f"| matmul {mm['n']}x{mm['n']} float32, per device | "
+        f"{mm['gflop_per_s']:.1f} GFLOP/s | {mm['cpu_share']:.2f} |",
+        f"| batched matvec {mv['batch']} x ({mv['size']}x{mv['size']}) per device | "
+        f"{mv['gflop_per_s']:.1f} GFLOP/s ({mv['gb_per_s']:.1f} GB/s of W) "
+        f"| {mv['cpu_share']:.2f} |",
+    ]
+    for name, bw in limits["bandwidth"].items():
+        lines.append(
+            f"| read+write, {bw['bytes_per_device'] / 1024:,.0f} KiB per device "
+            f"({LEVEL_NAMES[name]}) | {bw['gb_per_s']:.1f} GB/s | {bw['cpu_share']:.2f} |"
+        )
+    return lines
+
+
+def rows_markdown(rows: list[dict]) -> list[str]:
+    """The per-model cost model, roofline and fraction table."""
+    lines = [
+        "| model | form | kFLOP / step | KB / step | working set / device | level "
+        "| roofline (bound) | measured (population) | fraction | roofline in L2 "
+        "| fraction of it | CPU share | fraction per CPU-second |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['model']} | {r['form']} | {r['flop'] / 1e3:.1f} | "
+            f"{r['bytes'] / 1e3:.1f} | {r['working_set_bytes'] / 1024:,.0f} KiB "
+            f"({r['lifetimes_in_flight']} lifetimes) | {LEVEL_NAMES[r['level']]} | "
+            f"{r['roofline'] / 1e6:.2f} M ({r['bound']}) | "
+            f"{r['measured'] / 1e6:.2f} M ({r['population']}) | "
+            f"**{100 * r['fraction']:.0f}%** | {r['roofline_l2'] / 1e6:.2f} M | "
+            f"{100 * r['fraction_l2']:.0f}% | {_share(r['cpu_share'])} | "
+            f"{100 * r['fraction_per_cpu']:.0f}% |"
+        )
+    return lines
+
+
+def rows_text(rows: list[dict]) -> str:
+    """One line per variant for the console."""
+    return "\n".join(
+        f"  {r['model']:>15} {r['form']:>8}: {r['flop'] / 1e3:5.1f} kFLOP "
+        f"{r['bytes'] / 1e3:6.1f} KB/step, roofline {r['roofline'] / 1e6:5.2f} M/s "
+        f"({LEVEL_NAMES[r['level']]}, {r['bound']}), measured {r['measured'] / 1e6:5.2f} M/s"
+        f" = {100 * r['fraction']:3.0f}% ({100 * r['fraction_per_cpu']:3.0f}% per CPU-s)"
+        for r in rows
+    )
+
+
+def _share(value) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _load(values) -> str:
+    return "(" + ", ".join(f"{v:.1f}" for v in values) + ")"
