@@ -72,7 +72,7 @@ def lifetime(model, key=0, **kw):
 
 
 def test_three_successful_rollouts_and_input_layout():
-    result, memory = lifetime(scripted_model(PATH))
+    result, memory = lifetime(scripted_model(PATH), r_slot="zero")
     np.testing.assert_allclose(result.returns, [0.96, 0.96, 0.96], atol=1e-6)
     np.testing.assert_array_equal(result.steps, [4, 4, 4])
     np.testing.assert_array_equal(result.success, [1.0, 1.0, 1.0])
@@ -89,8 +89,9 @@ def test_three_successful_rollouts_and_input_layout():
         assert not x[:, 13:].any()  # r_slot = 0 and d_slot = 0
 
 
-def test_previous_reward_slot_option():
-    _, memory = lifetime(scripted_model(PATH), r_slot="prev-reward")
+def test_previous_reward_slot_is_the_default():
+    """The April-2022 code (Table 1): the previous step's reward, 0 at each rollout start."""
+    _, memory = lifetime(scripted_model(PATH))
     xs = np.asarray(memory["xs"])
     np.testing.assert_allclose(xs[:12, 13], [0, -0.01, -0.01, -0.01] * 3, atol=1e-8)
     assert not xs[:, 14].any()

@@ -132,7 +132,7 @@ def test_jit_vmap_population_step(name):
         assert not np.array_equal(mem2.h, mem3.h)  # the state still evolves
 
 
-def _np_decprnn_step(p, h, w_h, w_x, x, modulation, scale=0.20):
+def _np_decprnn_step(p, h, w_h, w_x, x, modulation, scale=1.0):
     """Independent numpy DecPRNN step (spec 1.2-1.4): returns out, h, W_h, W_x."""
     sig = lambda z: 1.0 / (1.0 + np.exp(-z))  # noqa: E731
 
@@ -161,10 +161,15 @@ def _np_decprnn_step(p, h, w_h, w_x, x, modulation, scale=0.20):
     return out, h_new, w_h, w_x
 
 
+@pytest.mark.parametrize("scale", [1.0, 0.20])
 @pytest.mark.parametrize("modulation", ["post", "pre"])
-def test_step_order_and_modulator_orientation_match_numpy(modulation):
-    """PostDN mu from h_t, PreDN from (x_t, h_{t-1}); output from current weights."""
-    model = make_model(f"decprnn-{modulation}dn", hidden=5, n_in=3, n_out=2)
+def test_step_order_and_modulator_orientation_match_numpy(modulation, scale):
+    """PostDN mu from h_t, PreDN from (x_t, h_{t-1}); output from current weights; the
+    modulated update scaled by 1.0 (default, April 2022) or 0.20 (from July 2022)."""
+    options = {} if scale == 1.0 else {"modulated_scale": scale}
+    model = make_model(
+        f"decprnn-{modulation}dn", hidden=5, n_in=3, n_out=2, **options
+    )
     params = jax.tree.map(lambda a: 10 * a, model.init_params(jax.random.key(3)))
     # a strongly h-dependent modulator: mu_from(h_t) and mu_from(h_{t-1}) differ
     np_p = {k: np.asarray(v, np.float64) for k, v in params.items()}
@@ -174,7 +179,9 @@ def test_step_order_and_modulator_orientation_match_numpy(modulation):
     step = jax.jit(model.step)
     for x in xs:
         out, memory = step(params, memory, jnp.asarray(x, jnp.float32))
-        out_np, h, w_h, w_x = _np_decprnn_step(np_p, h, w_h, w_x, x, modulation)
+        out_np, h, w_h, w_x = _np_decprnn_step(
+            np_p, h, w_h, w_x, x, modulation, scale
+        )
         np.testing.assert_allclose(out, out_np, rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose(memory.h, h, rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(memory.w_h.weight, w_h, rtol=1e-4, atol=1e-4)

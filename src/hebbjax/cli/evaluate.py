@@ -29,6 +29,10 @@ from hebbjax.options import check_options
 HELP = "evaluate a run or a genome file"
 
 
+def _task_options(args: argparse.Namespace) -> dict:
+    return parse_options(args.task_opt, "--task-opt")
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--run", help="run directory written by 'hebbjax train'")
     p.add_argument(
@@ -43,7 +47,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="task(s) to test on (repeatable; default the run's task, or maze)",
     )
     p.add_argument("--model", help="with --genome: a model name ('hebbjax models')")
-    p.add_argument("--model-opt", action="append", metavar="KEY=VALUE")
+    p.add_argument(
+        "--model-opt",
+        action="append",
+        metavar="KEY=VALUE",
+        help="with --genome: model option ('hebbjax models --options NAME')",
+    )
+    p.add_argument(
+        "--task-opt",
+        action="append",
+        metavar="KEY=VALUE",
+        help="task option, e.g. n_rollouts=8, r_slot=zero ('hebbjax tasks --options "
+        "NAME'); with --run, over the run's own",
+    )
     p.add_argument(
         "--genome",
         help="genome file (.npy flat or .npz named tensors), or paper:decprnn-postdn",
@@ -205,9 +221,13 @@ def run(args: argparse.Namespace) -> int:
         genome_file = run_dir / f"{args.which}_genome.npz"
         if not genome_file.is_file():
             raise UsageError(f"run {run_dir} has no {genome_file.name} yet")
+        task_options = {**config.task_kwargs, **_task_options(args)}
         for name in args.task or [config.task]:
             check_name("task", name)
-            task = make_task(name, **config.task_kwargs)
+            check_options(
+                registry("task").get(name), task_options, "task option", ("name",)
+            )
+            task = make_task(name, **task_options)
             model = registry("model").get(config.model)(
                 n_in=task.n_in, n_out=task.n_out, **config.model_kwargs
             )
@@ -238,7 +258,11 @@ def run(args: argparse.Namespace) -> int:
         check_name("task", task_names[0])
         options = parse_options(args.model_opt, "--model-opt")
         factory = registry("model").get(model_name)
-        task = make_task(task_names[0])
+        task_options = _task_options(args)
+        check_options(
+            registry("task").get(task_names[0]), task_options, "task option", ("name",)
+        )
+        task = make_task(task_names[0], **task_options)
         check_options(factory, options, "model option", ("n_in", "n_out"))
         model = factory(n_in=task.n_in, n_out=task.n_out, **options)
         params = load_genome(genome_path, model, fmt=args.genome_format)

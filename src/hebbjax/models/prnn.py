@@ -166,7 +166,7 @@ def plastic_rnn(
 
 
 def decomposed(
-    modulated_scale: float = 0.20, plastic_form: str = "direct"
+    modulated_scale: float = 1.0, plastic_form: str = "direct"
 ) -> RuleFactory:
     """The decomposed rule (type 3) with the model-level options of Table 1's models."""
     return functools.partial(
@@ -229,7 +229,7 @@ def decprnn(
     hidden: int = 64,
     n_in: int = 15,
     n_out: int = 5,
-    modulated_scale: float = 0.20,
+    modulated_scale: float = 1.0,
     plastic_form: Literal["direct", "factored"] = "direct",
     init_scale: float = 0.05,
 ) -> Model:
@@ -247,7 +247,7 @@ def decprnn_predn(
     hidden: int = 64,
     n_in: int = 15,
     n_out: int = 5,
-    modulated_scale: float = 0.20,
+    modulated_scale: float = 1.0,
     plastic_form: Literal["direct", "factored"] = "direct",
     predn: Literal["paper", "summed"] = "paper",
     init_scale: float = 0.05,
@@ -268,7 +268,7 @@ def decprnn_postdn(
     hidden: int = 64,
     n_in: int = 15,
     n_out: int = 5,
-    modulated_scale: float = 0.20,
+    modulated_scale: float = 1.0,
     plastic_form: Literal["direct", "factored"] = "direct",
     init_scale: float = 0.05,
 ) -> Model:
@@ -276,8 +276,9 @@ def decprnn_postdn(
 
     Args:
         hidden, n_in, n_out: layer sizes.
-        modulated_scale: factor on the modulated update (0.20 from July 2022 on, the
-            released genome's code; 1.0 in the April-2022 code).
+        modulated_scale: factor on the modulated update (1.0, default: the April-2022 code
+            that produced Table 1, and the scale at which the released genome does best,
+            goal rate 0.82 against 0.72; 0.20 from July 2022 on).
         plastic_form: "direct" (W stored) or "factored" (rank-1 state; float32-equal).
         init_scale: std of the genome initialisation.
     """

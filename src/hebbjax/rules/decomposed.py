@@ -74,7 +74,7 @@ class PreMajorFactoredState(FactoredState):
 def decomposed_rule(
     n_out: int,
     n_in: int,
-    modulated_scale: float = 0.20,
+    modulated_scale: float = 1.0,
     form: Literal["direct", "factored"] = "direct",
     layout: Layout = "auto",
 ) -> PlasticityRule:
@@ -83,8 +83,8 @@ def decomposed_rule(
     Args:
         n_out: post-synaptic size (rows of W).
         n_in: pre-synaptic size (columns of W).
-        modulated_scale: factor on the modulated update (0.20 default, the paper
-            genome's semantics; 1.0 reproduces the April-2022 code).
+        modulated_scale: factor on the modulated update (1.0 default: the April-2022
+            code that produced Table 1; 0.20 reproduces the reference from July 2022 on).
         form: "direct" (state = W, rank-4 update) or "factored" (state = M, Q, P, m,
             rank-1 update; equal to the direct form up to float32 rounding).
         layout: how the state's matrix is stored ("auto", "post-major", "pre-major";

@@ -75,7 +75,7 @@ def maze_episodes(
     n_in: int,
     *,
     n_rollouts: int = 3,
-    r_slot: str = "zero",
+    r_slot: str = "prev-reward",
     greedy: bool = False,
     first_actions: Sequence[int] | None = None,
 ) -> Episodes:
@@ -152,7 +152,7 @@ def make_lifetime(
     n_rollouts: int = 3,
     rollout_weights: Sequence[float] | None = None,
     obs_sign: str = "paper",
-    r_slot: str = "zero",
+    r_slot: str = "prev-reward",
     max_steps: int = 200,
     greedy: bool = False,
     first_actions: Sequence[int] | None = None,
@@ -200,7 +200,7 @@ def maze_task(
     n_rollouts: int = 3,
     rollout_weights: Sequence[float] | None = None,
     obs_sign: str = "paper",
-    r_slot: str = "zero",
+    r_slot: str = "prev-reward",
     max_steps: int = 200,
     greedy: bool = False,
     validation_seed: int = 20220906,
@@ -217,8 +217,9 @@ def maze_task(
         rollout_weights: fitness weight of each rollout; default (0, 0, 1) for 3 rollouts,
             (0, 0, .16, .22, .36, .64, .8, 1) for 8, else only the last rollout counts.
         obs_sign: ``"paper"`` (wall +1, goal -1) or ``"metagym-head"``.
-        r_slot: ``"zero"`` (paper era, always 0) or ``"prev-reward"`` (April 2022: -0.01, and
-            0 on each rollout's first step).
+        r_slot: ``"prev-reward"`` (default: the April-2022 code that produced Table 1: the
+            previous step's reward, -0.01, and 0 on each rollout's first step) or ``"zero"``
+            (the reference from 2022-08-12 on: always 0).
         max_steps: step limit per rollout.
         greedy: always take the argmax action (deterministic; for tests and demos).
         validation_seed, test_seed: seeds of the 1,024 validation and 2,048 test mazes.
