@@ -35,7 +35,9 @@ from hebbjax.evolution.loop import make_generation_step
 from hebbjax.evolution.train import build_run
 from hebbjax.parallel import local_mesh
 model, reps = sys.argv[1], int(sys.argv[2])
-config = TrainConfig.from_preset("paper", task="maze15", model=model)
+model_kwargs, task_kwargs = json.loads(sys.argv[3]), json.loads(sys.argv[4])
+config = TrainConfig.from_preset("paper", task="maze15", model=model,
+                                 model_kwargs=model_kwargs, task_kwargs=task_kwargs)
 setup = build_run(config)
 state = setup.es.init(jax.random.key(0), setup.init_params, setup.es_params)
 step = make_generation_step(setup.es, setup.es_params, setup.model, setup.task,
@@ -54,12 +56,33 @@ print(json.dumps(dict(compile_s=compile_s, times=times,
 """
 
 
+# the semantics every revision shares (the defaults changed to the April-2022 code on
+# 2026-12-03), so both sides compute the same lifetimes (env_steps is printed to check)
+SHARED_MODEL = {"decprnn-postdn": {"modulated_scale": 0.2}}
+SHARED_TASK = {"r_slot": "zero"}
+
+
+def _write(path: Path, text: str) -> None:
+    """Atomic: a temporary file beside ``path``, then a rename."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def _run(src: Path, model: str, reps: int) -> dict:
     env = dict(os.environ, PYTHONPATH=str(src))
     env.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
     env["HEBBJAX_COMPILE_CACHE"] = "0"
     out = subprocess.run(
-        [sys.executable, "-c", PROBE, model, str(reps)],
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            model,
+            str(reps),
+            json.dumps(SHARED_MODEL.get(model, {})),
+            json.dumps(SHARED_TASK),
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -123,36 +146,38 @@ def main(argv: list[str] | None = None) -> int:
         summary["work"]["generation_s_median"] / summary["base"]["generation_s_median"]
     )
     result = dict(
-        base=args.base,
-        work=args.work or "working tree",
+        revisions=dict(base=args.base, work=args.work or "working tree"),
         model=args.model,
+        model_kwargs=SHARED_MODEL.get(args.model, {}),
+        task_kwargs=SHARED_TASK,
         preset="paper (population 360, 2 mazes x 4 repeats, maze15)",
         ratio_work_over_base=ratio,
         machine=dict(cpus=os.cpu_count(), platform=platform.platform()),
         load_average=os.getloadavg(),
-        **summary,
+        sides=summary,
     )
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "compare_revisions.json").write_text(json.dumps(result, indent=2))
+    _write(RESULTS / "compare_revisions.json", json.dumps(result, indent=2))
     lines = [
         f"# Paper-preset generation: {args.work or 'working tree'} vs {args.base}",
         "",
         f"{args.model}, {result['preset']}; {args.repeats} processes per side, "
         f"alternating; median of each process's best of {args.generations} generations.",
         "",
-        "| side | generation (s, median) | compile (s, median) |",
-        "|---|---|---|",
+        "| side | revision | generation (s, median) | compile (s, median) | env steps |",
+        "|---|---|---|---|---|",
     ]
     for name in ("base", "work"):
         s = summary[name]
         lines.append(
-            f"| {name} | {s['generation_s_median']:.3f} | {s['compile_s_median']:.1f} |"
+            f"| {name} | {result['revisions'][name]} | {s['generation_s_median']:.3f} "
+            f"| {s['compile_s_median']:.1f} | {s['env_steps']:,} |"
         )
     lines += [
         "",
         f"ratio work / base: **{ratio:.3f}** (load average {result['load_average'][0]:.1f})",
     ]
-    (RESULTS / "compare_revisions.md").write_text("\n".join(lines) + "\n")
+    _write(RESULTS / "compare_revisions.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 
