@@ -78,7 +78,8 @@ def test_every_task_preset_fits_its_task_sets(preset):
 
     for task_name in TASK_PRESET_OF:
         config = TrainConfig.from_preset(preset, task=task_name)
-        assert config.strategy == "najarro-es" and config.schedule == ((0, 1),)
+        assert config.strategy in ("najarro-es", "openai-es")
+        assert config.schedule == ((0, 1),)
         n_sets = n_tasks_of(make_task(task_name).validation_set())
         assert 1 <= config.n_validation <= n_sets, (task_name, preset, n_sets)
     maze = TrainConfig.from_preset(preset, task="maze9")
@@ -99,5 +100,17 @@ def test_task_preset_under_flags_and_config_files(tmp_path):
     file = tmp_path / "ant.toml"
     file.write_text('task = "ant-damage"\nmodel = "hebbian-ffn"\n')
     ant = config_of("--config", str(file))
-    assert (ant.n_validation, ant.validation_repeats, ant.population) == (1, 4, 64)
+    assert (ant.n_validation, ant.validation_repeats, ant.population) == (1, 4, 128)
+    assert ant.task_kwargs == {"backend": "spring", "seconds": 5.0}
+    assert ant.model_kwargs == {"init_scale": 0.1}
+    assert ant.strategy_kwargs == {"learning_rate": 0.02}
     assert config_of("--task", "maze9").n_validation == 256
+    # the run's own options are merged over the preset's
+    own = config_of("--task", "ant", "--task-opt", "seconds=2", "--model-opt", "hidden=[8]")
+    assert own.task_kwargs == {"backend": "spring", "seconds": 2}
+    assert own.model_kwargs == {"init_scale": 0.1, "hidden": [8]}
+    # a strategy of the user's choice gets none of the preset's strategy options
+    najarro = config_of("--task", "ant", "--strategy", "najarro-es")
+    assert najarro.strategy_kwargs == {}
+    # an option the chosen model does not take is left out
+    assert config_of("--task", "ant", "--model", "dnn").model_kwargs == {}

@@ -241,8 +241,41 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         )
     task = flags.get("task") or base.get("task") or TrainConfig.task
     # the preset (with the task's changes) fills what the file leaves unset; flags override
-    values = {**preset_values(preset, task), **base, "preset": preset, **flags}
+    given = {**preset_values(preset, task), **base, "preset": preset, **flags}
+    values = dict(given)
+    defaults = preset_values(preset, task)
+    for field, kind in KWARGS_OWNERS.items():
+        name = given.get(kind, getattr(TrainConfig, kind))
+        preset_options = defaults.get(field, {})
+        if kind == "strategy" and name != defaults.get("strategy"):
+            preset_options = {}  # tuned for the preset's own strategy only
+        own = {**base.get(field, {}), **flags.get(field, {})}
+        values[field] = {**_accepted_by(kind, name, preset_options), **own}
+    task_options = preset_values(preset, task).get("task_kwargs", {})
+    values["task_kwargs"] = {
+        **task_options,
+        **base.get("task_kwargs", {}),
+        **flags.get("task_kwargs", {}),
+    }
     return TrainConfig.from_dict(values)
+
+
+# options field -> the config field naming what takes them
+KWARGS_OWNERS = {"model_kwargs": "model", "strategy_kwargs": "strategy"}
+
+
+def _accepted_by(kind: str, name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The preset's ``options`` that the chosen model or strategy takes (a preset's
+    ``init_scale`` or ``learning_rate`` is dropped for one that has none)."""
+    from hebbjax.options import accepted
+
+    if not options:
+        return {}
+    try:
+        params, _ = accepted(registry(kind).get(name))
+    except ValueError:
+        return options  # an unknown name: check_config reports it
+    return {k: v for k, v in options.items() if k in params}
 
 
 def check_config(config: TrainConfig) -> None:
