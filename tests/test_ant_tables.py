@@ -1,0 +1,132 @@
+"""The pure parts of benchmarks/reproduce/ant_tables.py: units, queue state, rendering."""
+
+import json
+
+import pytest
+from benchmarks.reproduce import ant_tables as at
+
+
+def test_units_match_the_spec_conversion():
+    # spec 1.5: summed progress ~ 60.6 x metres; 100 units = 1.65 m
+    assert at.units_of(1.0) == pytest.approx(60.606, rel=1e-4)
+    assert at.units_of(1.65) == pytest.approx(100.0)
+    # 960 policy steps of 0.0165 s: 960 units is 15.84 m in 15.84 s, 1 m/s
+    assert at.paper_speed(960.0) == pytest.approx(1.0)
+
+
+def test_every_row_has_a_paper_value_per_column():
+    for row in at.ROWS:
+        assert len(row.paper) == len(at.COLUMNS[row.table]), row.key
+        assert row.paper_solved in ((), (True, True, True), (True, True, False))
+    assert at.ROW["a-static"].paper_solved[-1] is False  # static fails the unseen leg
+
+
+def test_config_fields_share_one_budget_per_table():
+    budget = at.BUDGET
+    fields = {k: at.config_fields(at.ROW[k], budget) for k in at.ROW}
+    shared = ("population", "generations", "sigma0", "task_kwargs", "schedule")
+    for table in ("A", "B"):
+        keys = [r.key for r in at.ROWS if r.table == table]
+        for name in shared:
+            assert len({json.dumps(fields[k][name]) for k in keys}) == 1, name
+    assert fields["b-shared-128"]["strategy_kwargs"]["rho"] == 128
+    assert fields["b-shared-128"]["strategy_kwargs"]["optimizer"] == "adam"
+    assert fields["sweep-rho-1"]["strategy_kwargs"]["chunk_size"] == 1
+    assert fields["a-hebbian"]["task"] == "ant-damage"
+    assert fields["b-lstm"]["task"] == "ant-palm"
+
+
+def test_queue_state(tmp_path):
+    row = at.ROW["a-hebbian"]
+    fields = at.config_fields(row, at.BUDGET)
+    run = tmp_path / row.key
+    assert at.row_state(run, fields) == "pending"
+    run.mkdir()
+    (run / "checkpoint.npz").write_bytes(b"")
+    assert at.row_state(run, fields) == "partial"
+    (run / "result.json").write_text(json.dumps(dict(config=fields)))
+    assert at.row_state(run, fields) == "done"
+    longer = at.config_fields(row, at.BUDGET | dict(generations=400))
+    assert at.row_state(run, longer) == "partial"  # resumes to the larger budget
+    (run / "checkpoint.npz").unlink()
+    assert at.row_state(run, longer) == "stale"
+    state = at.queue_state(tmp_path, [row, at.ROW["a-static"]], at.BUDGET)
+    assert state == {"a-hebbian": "done", "a-static": "pending"}
+
+
+def _stats(name, mean, solved):
+    return dict(set=f"variant:{name}", mean_m=mean, std_m=0.5, solved_fraction=solved)
+
+
+def test_render_table_puts_ours_beside_the_paper():
+    rows = [_stats("default", 3.3, 1.0), _stats("short-xp-yn", 1.65, 0.5)]
+    rows.append(_stats("short-xp-yp", 0.5, 0.0))
+    result = dict(
+        mean=dict(rows=rows),
+        sessions=[dict(load_end=(4.0, 4.5, 5.0))],
+        wall_seconds=123.0,
+    )
+    lines = at.render_table("A", {"a-hebbian": result})
+    text = "\n".join(lines)
+    assert lines[0].count("|") == len(at.COLUMNS["A"]) + 3
+    assert "3.30 ± 0.50 m = 200 ± 30 u, solved 100%" in text
+    assert "1051 ± 113 u (1.09 m/s), solved True" in text
+    assert "| 123 (4.5) |" in text
+    assert text.count("not run yet") == len(at.COLUMNS["A"])  # the static row
+
+
+def test_memory_lines_estimate_the_population_for_rho_1():
+    memory = dict(
+        rows=[
+            dict(rho="16", n_rules=760, population=500, chunk=8, state_mb=35.3,
+                 peak_rss_mb=1442.0),
+            dict(rho="1", n_rules=12160, population=16, chunk=1, state_mb=564.3,
+                 peak_rss_mb=3212.6),
+        ]
+    )  # fmt: skip
+    lines = at.memory_lines(memory)
+    assert "yes, measured" in lines[2]
+    assert "estimated 3,325 MB" in lines[3]
+
+
+def test_progress_of_an_unfinished_row_is_rendered(tmp_path):
+    run = tmp_path / "runs" / "b-lstm"
+    assert at.progress_of(run) is None
+    run.mkdir(parents=True)
+    records = [
+        dict(generation=0, fitness_mean=-0.5, wall_seconds=30.0, validation=dict(score=-1)),
+        dict(generation=1, fitness_mean=0.25, wall_seconds=40.0),
+    ]  # fmt: skip
+    lines = [json.dumps(r) for r in records]
+    (run / "metrics.jsonl").write_text("\n".join(lines) + '\n{"generation": 2, "fi')
+    p = at.progress_of(run)
+    assert p["generations_done"] == 2
+    assert p["curve"] == [(0, -0.5), (1, 0.25)]
+    assert p["wall_seconds"] == 70.0
+    text = "\n".join(at.render_table("B", {}, "mean", {"b-lstm": p}, 200))
+    assert "training: generation 2/200, population mean 0.25 m" in text
+    assert "last validation -1.00 m (gen 0)" in text
+    assert "| 70 so far (40.0 s/gen) |" in text
+
+
+def test_claims_use_two_standard_errors():
+    def result(*means):
+        cols = at.COLUMNS["A"]
+        return dict(mean=dict(rows=[dict(_stats(c, m, 0.0), std_m=1.0) for c, m in zip(cols, means, strict=True)]))  # fmt: skip
+
+    # se of one column: 1 / sqrt(100) = 0.1 each, difference se = 0.141
+    claims = at.judge_claims(
+        {"a-static": result(2, 2, 1), "a-hebbian": result(1, 1, 1.2)}
+    )
+    verdict = {c["claim"]: c["verdict"] for c in claims}
+    assert verdict["static beats Hebbian on the seen morphologies"] == "held"
+    assert (
+        verdict["Hebbian beats static on the unseen left-front damage"] == "undecided"
+    )
+    assert verdict["LSTM beats Static on the held-out long front"].startswith(
+        "not test"
+    )
+    claims = at.judge_claims(
+        {"a-static": result(2, 2, 2), "a-hebbian": result(1, 1, 1)}
+    )
+    assert claims[1]["verdict"] == "reversed"
