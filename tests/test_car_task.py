@@ -128,4 +128,6 @@ def test_without_early_stop_an_idle_car_runs_to_the_limit():
     run = jax.jit(task.lifetime(model, probe))
     first = jax.tree.map(lambda x: x[0], task.test_set())
     result = run(model.init_params(jax.random.key(0)), first, jax.random.key(1))
-    assert int(result.steps[0]) == 30  # with the early stop: 22 (more than 20 negatives)
+    assert (
+        int(result.steps[0]) == 30
+    )  # with the early stop: 22 (more than 20 negatives)

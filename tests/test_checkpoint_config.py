@@ -106,7 +106,9 @@ def test_task_preset_under_flags_and_config_files(tmp_path):
     assert ant.strategy_kwargs == {"learning_rate": 0.02}
     assert config_of("--task", "maze9").n_validation == 256
     # the run's own options are merged over the preset's
-    own = config_of("--task", "ant", "--task-opt", "seconds=2", "--model-opt", "hidden=[8]")
+    own = config_of(
+        "--task", "ant", "--task-opt", "seconds=2", "--model-opt", "hidden=[8]"
+    )
     assert own.task_kwargs == {"backend": "spring", "seconds": 2}
     assert own.model_kwargs == {"init_scale": 0.1, "hidden": [8]}
     # a strategy of the user's choice gets none of the preset's strategy options

@@ -167,9 +167,7 @@ def test_step_order_and_modulator_orientation_match_numpy(modulation, scale):
     """PostDN mu from h_t, PreDN from (x_t, h_{t-1}); output from current weights; the
     modulated update scaled by 1.0 (default, April 2022) or 0.20 (from July 2022)."""
     options = {} if scale == 1.0 else {"modulated_scale": scale}
-    model = make_model(
-        f"decprnn-{modulation}dn", hidden=5, n_in=3, n_out=2, **options
-    )
+    model = make_model(f"decprnn-{modulation}dn", hidden=5, n_in=3, n_out=2, **options)
     params = jax.tree.map(lambda a: 10 * a, model.init_params(jax.random.key(3)))
     # a strongly h-dependent modulator: mu_from(h_t) and mu_from(h_{t-1}) differ
     np_p = {k: np.asarray(v, np.float64) for k, v in params.items()}
@@ -179,9 +177,7 @@ def test_step_order_and_modulator_orientation_match_numpy(modulation, scale):
     step = jax.jit(model.step)
     for x in xs:
         out, memory = step(params, memory, jnp.asarray(x, jnp.float32))
-        out_np, h, w_h, w_x = _np_decprnn_step(
-            np_p, h, w_h, w_x, x, modulation, scale
-        )
+        out_np, h, w_h, w_x = _np_decprnn_step(np_p, h, w_h, w_x, x, modulation, scale)
         np.testing.assert_allclose(out, out_np, rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose(memory.h, h, rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(memory.w_h.weight, w_h, rtol=1e-4, atol=1e-4)

@@ -253,7 +253,7 @@ def test_pre_major_storage_is_the_same_weight_transposed(make):
     params = _random_params(post_rule, rng)
     states = [post_rule.init(params), pre_rule.init(params)]
     assert jnp.shape(plastic_weight(pre_rule, params, states[1])) == (N_OUT, N_IN)
-    for step in range(4):
+    for _ in range(4):
         pre, post, _ = _vectors(rng)
         mu = jnp.float32(rng.standard_normal())
         states = [
@@ -261,7 +261,8 @@ def test_pre_major_storage_is_the_same_weight_transposed(make):
             for rule, s in zip((post_rule, pre_rule), states, strict=True)
         ]
     w_post, w_pre = (
-        plastic_weight(r, params, s) for r, s in zip((post_rule, pre_rule), states)
+        plastic_weight(r, params, s)
+        for r, s in zip((post_rule, pre_rule), states, strict=True)
     )
     np.testing.assert_array_equal(np.asarray(w_post), np.asarray(w_pre))
     v = jnp.asarray(_rand(rng, N_IN))

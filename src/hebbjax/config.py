@@ -52,7 +52,11 @@ PRESETS: dict[str, dict[str, Any]] = {
 # Najarro & Risi's outer loop (spec hebbian-ant-brax 1.4: --popsize 200 --sigma 0.1
 # --generations 300; one task per generation, its lifetime holding every training morphology)
 _NAJARRO = dict(
-    strategy="najarro-es", sigma0=0.1, schedule=((0, 1),), repeats=1, validation_repeats=1
+    strategy="najarro-es",
+    sigma0=0.1,
+    schedule=((0, 1),),
+    repeats=1,
+    validation_repeats=1,
 )
 #: Per-task changes to a preset, for tasks whose sets and lifetimes the maze values do not
 #: fit: the ant's validation set is its one lifetime over the training morphologies, the car's

@@ -229,7 +229,9 @@ def _agree(failure: Exception | None) -> None:
 
         flags = multihost_utils.process_allgather(np.int32(failure is not None))
         if failure is None and np.any(flags):
-            raise RunError("another process of this run refused to start; see its error")
+            raise RunError(
+                "another process of this run refused to start; see its error"
+            )
     if failure is not None:
         raise failure
 

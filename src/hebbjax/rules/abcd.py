@@ -58,7 +58,9 @@ def abcd_term(
     on the pre- and post-synaptic terms (pre-first), (n_out, n_in); with
     ``transposed`` the coefficients and the result are (n_in, n_out), each element the
     same expression."""
-    q, p = (post[None, :], pre[:, None]) if transposed else (post[:, None], pre[None, :])
+    q, p = (
+        (post[None, :], pre[:, None]) if transposed else (post[:, None], pre[None, :])
+    )
     if convention == "post-first":
         return a * (q * p) + b * q + c * p + d
     return a * (q * p) + b * p + c * q + d
