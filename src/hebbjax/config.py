@@ -57,6 +57,10 @@ _NAJARRO = dict(
     schedule=((0, 1),),
     repeats=1,
     validation_repeats=1,
+    population=200,
+    generations=300,
+    validate_every=10,
+    checkpoint_every=10,
 )
 #: Per-task changes to a preset, for tasks whose sets and lifetimes the maze values do not
 #: fit: the ant's validation set is its one lifetime over the training morphologies, the car's
@@ -83,14 +87,7 @@ TASK_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             task_kwargs={"backend": "spring", "seconds": 5.0},
             model_kwargs={"init_scale": 0.1},
         ),
-        "paper": dict(
-            _NAJARRO,
-            population=200,
-            generations=300,
-            validate_every=10,
-            n_validation=1,
-            checkpoint_every=10,
-        ),
+        "paper": dict(_NAJARRO, n_validation=1),
     },
     "car": {
         "small": dict(
@@ -101,14 +98,7 @@ TASK_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             n_validation=8,
             checkpoint_every=5,
         ),
-        "paper": dict(
-            _NAJARRO,
-            population=200,
-            generations=300,
-            validate_every=10,
-            n_validation=64,
-            checkpoint_every=10,
-        ),
+        "paper": dict(_NAJARRO, n_validation=64),
     },
 }
 # task name -> its TASK_PRESETS entry

@@ -235,33 +235,24 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         return TrainConfig.from_dict({**saved.__dict__, **flags})
     base = read_config_file(args.config) if args.config else {}
     preset = args.preset or base.get("preset") or "small"
-    if preset not in PRESETS:
-        raise UsageError(
-            f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}"
-        )
     task = flags.get("task") or base.get("task") or TrainConfig.task
+    defaults = preset_values(preset, task)  # an unknown preset: a ConfigError, exit 2
     # the preset (with the task's changes) fills what the file leaves unset; flags override
-    given = {**preset_values(preset, task), **base, "preset": preset, **flags}
-    values = dict(given)
-    defaults = preset_values(preset, task)
-    for field, kind in KWARGS_OWNERS.items():
-        name = given.get(kind, getattr(TrainConfig, kind))
+    values = {**defaults, **base, "preset": preset, **flags}
+    for field in ("model_kwargs", "strategy_kwargs", "task_kwargs"):
         preset_options = defaults.get(field, {})
+        kind = field.removesuffix("_kwargs")
+        name = values.get(kind, getattr(TrainConfig, kind))
         if kind == "strategy" and name != defaults.get("strategy"):
             preset_options = {}  # tuned for the preset's own strategy only
-        own = {**base.get(field, {}), **flags.get(field, {})}
-        values[field] = {**_accepted_by(kind, name, preset_options), **own}
-    task_options = preset_values(preset, task).get("task_kwargs", {})
-    values["task_kwargs"] = {
-        **task_options,
-        **base.get("task_kwargs", {}),
-        **flags.get("task_kwargs", {}),
-    }
+        elif kind != "task":  # the task is the preset's own
+            preset_options = _accepted_by(kind, name, preset_options)
+        values[field] = {
+            **preset_options,
+            **base.get(field, {}),
+            **flags.get(field, {}),
+        }
     return TrainConfig.from_dict(values)
-
-
-# options field -> the config field naming what takes them
-KWARGS_OWNERS = {"model_kwargs": "model", "strategy_kwargs": "strategy"}
 
 
 def _accepted_by(kind: str, name: str, options: dict[str, Any]) -> dict[str, Any]:

@@ -19,22 +19,15 @@ chunk x N x M rather than P x N x M: every rho runs, down to rho = 1 (M = N; [P]
 not run rho < 32). Sampling uses the inverse CDF per synapse (``searchsorted``), so ``ask`` holds
 P x N integers, never P x N x M Gumbel noise. sigma decays by ``std_decay`` per generation.
 
-Mixed genomes (the car's Hebbian CNN): only the *rule leaves*, those whose path holds
-one of the comma-separated names in ``rule_leaves`` (default ``"coeffs"``, the ABCD
-rules' tensor), are drawn from the mixture; every other leaf (the convolutions) is a
-*direct* gene under a plain Gaussian, as [P@dc2d0ba]'s ``MixedNormalAndGMMPopulation``
-([S] ``NormalPopulation``, paper sec. 3.3): x = nu + sigma eps, eps ~ N(0, I), without
-mirroring, with the same shaped fitness and
-
-    d/d nu = (1/P) sum_i F~_i (x_i - nu) / sigma^2
-
-in the same optimiser step as (mu, lambda). sigma and its decay are shared: their
-main.py multiplies both by 0.999 per generation (evostrat 1.4.1 in fact fixes a float
-NormalPopulation sigma at construction, so their CNN's stayed 0.1, against 0.074 here
-after 300 generations). Rule leaves must then share their last axis K. When no leaf matches (or
-``rule_leaves=""``) the whole genome is under the mixture, read as N rules of K numbers
-when all leaves share their last axis (the Hebbian network's (..., 5) coefficients),
-else as scalars (K = 1): the ant's genome is all rules either way.
+Mixed genomes (the car's Hebbian CNN): only the *rule leaves*, whose path holds a name in
+``rule_leaves`` (default ``"coeffs"``), are drawn from the mixture; every other leaf (the
+convolutions) is a *direct* gene, x = nu + sigma eps without mirroring, as [P@dc2d0ba]'s
+``MixedNormalAndGMMPopulation`` (paper sec. 3.3), with d/d nu = (1/P) sum_i F~_i (x_i - nu) /
+sigma^2 in the same optimiser step as (mu, lambda). sigma and its 0.999 decay are shared (in
+evostrat 1.4.1 the CNN's sigma in fact stayed 0.1; here 0.074 after 300 generations). Rule
+leaves must then share their last axis K. With no rule leaf (or ``rule_leaves=""``) the whole
+genome is read as N rules of K numbers when all leaves share their last axis, else as
+scalars (K = 1): the ant's genome is all rules either way.
 
 The class follows evosax 0.3.2's ``init(key, mean, params)`` /
 ``ask(key, state, params)`` / ``tell(key, x, fitness, state, params)`` and minimises
@@ -51,6 +44,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+
+from hebbjax.evolution.evosax_adapters import named_optimizer
 
 
 class GMMParams(NamedTuple):
@@ -388,17 +383,12 @@ def gmm_es(
         direct_init: the direct genes' initial mean: "genome" (the model's initial draw,
             N(0, 1) for hebbian-cnn as Najarro's code) or "zeros" ([P@dc2d0ba]).
     """
-    makers = {"sgd": optax.sgd, "adam": optax.adam}
-    if optimizer not in makers:
-        raise ValueError(
-            f"unknown optimizer {optimizer!r}; valid optimizers: {', '.join(makers)}"
-        )
     schedule = optax.exponential_decay(learning_rate, 1, lr_decay)
     es = GaussianMixtureES(
         population_size,
         solution,
         rho=rho,
-        optimizer=makers[optimizer](schedule),
+        optimizer=named_optimizer(optimizer, schedule),
         chunk_size=chunk_size,
         init_scale=init_scale,
         rule_leaves=rule_leaves,
