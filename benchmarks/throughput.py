@@ -88,7 +88,9 @@ def _population_runner(model_name, population, block, form, hidden=64, **task_kw
 
     task = make_task("maze", block_lifetimes=block, **task_kw)
     kw = {"hidden": hidden}
-    if form != "direct":
+    if form in LAYOUT_FORMS:  # where a lifetime stores its genome matrices
+        kw["layout"] = form
+    elif form != "direct":
         kw["plastic_form"] = form
     model = make_model(model_name, **kw)
     keys = jax.random.split(jax.random.key(0), population)
@@ -122,19 +124,27 @@ def _measure_population(model_name, population, block, form, repeats) -> dict:
     )
 
 
-def _has_forms(model: str) -> bool:
+#: forms that are a model's ``layout`` option (Meta-RNN, Meta-LSTM), not a plastic form
+LAYOUT_FORMS = ("pre-major", "post-major")
+
+
+def _has_form(model: str, form: str) -> bool:
+    """Whether ``model`` takes ``form`` ("direct" always: the model's default)."""
     import inspect
 
     from hebbjax.models import MODELS
 
-    return "plastic_form" in inspect.signature(MODELS.get(model)).parameters
+    if form == "direct":
+        return True
+    option = "layout" if form in LAYOUT_FORMS else "plastic_form"
+    return option in inspect.signature(MODELS.get(model)).parameters
 
 
 def job_sweep(args) -> dict:
     rows = []
     for model in args.models:
         for form in args.forms:
-            if form != "direct" and not _has_forms(model):
+            if not _has_form(model, form):
                 continue
             for population in args.populations:
                 row = _measure_population(
@@ -172,7 +182,9 @@ def _generation(
     from hebbjax.tasks import make_task
 
     kw = {"hidden": hidden}
-    if form != "direct":
+    if form in LAYOUT_FORMS:  # where a lifetime stores its genome matrices
+        kw["layout"] = form
+    elif form != "direct":
         kw["plastic_form"] = form
     model = make_model("decprnn-postdn", **kw)
     task = make_task("maze", **task_kw)

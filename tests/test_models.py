@@ -251,3 +251,45 @@ def test_dnn_reads_only_the_observation_of_the_task_input():
     assert model.n_in == 9 and n_gene(model) == 5125
     with pytest.raises(ValueError, match="n_obs=9 of n_in=4"):
         make_model("dnn", n_in=4, n_obs=9)
+
+
+@pytest.mark.parametrize("name", ["meta-rnn", "meta-lstm"])
+def test_prepared_genome_layout_gives_the_same_lifetime(name):
+    """Meta-RNN/LSTM lifetimes read W stored transposed (``Model.prepare``): the genome
+    is unchanged, the step agrees with the genome's own layout to float32 rounding, and
+    whole maze lifetimes return the same fitness."""
+    from hebbjax.models.layers import TRANSPOSED
+    from hebbjax.rollout import population_evaluator
+    from hebbjax.tasks import make_task
+
+    fast, plain = (
+        make_model(name, layout=layout) for layout in ("pre-major", "post-major")
+    )
+    params = fast.init_params(jax.random.key(0))
+    assert jax.tree.map(jnp.shape, params) == jax.tree.map(
+        jnp.shape, plain.init_params(jax.random.key(0))
+    )
+    prepared = fast.prepare(params)
+    (layer,) = [k for k in prepared if k.endswith(TRANSPOSED)]
+    np.testing.assert_array_equal(
+        prepared[layer].T, params[layer[: -len(TRANSPOSED)] + "/W"]
+    )
+    assert plain.prepare(params) is params
+
+    x = jax.random.normal(jax.random.key(1), (fast.n_in,))
+    memory = fast.init_memory(params)
+    for _ in range(3):
+        out_a, mem_a = fast.step(prepared, memory, x)
+        out_b, memory = fast.step(params, memory, x)
+        np.testing.assert_allclose(out_a, out_b, rtol=1e-5, atol=1e-6)
+    task = make_task("maze9")
+    pop = jax.vmap(fast.init_params)(jax.random.split(jax.random.key(2), 4))
+    mazes = jax.vmap(task.sample_params)(jax.random.split(jax.random.key(3), 2))
+    keys = jax.random.split(jax.random.key(4), (2, 1))
+    fit = [
+        np.asarray(population_evaluator(m, task)(pop, mazes, keys).fitness)
+        for m in (fast, plain)
+    ]
+    np.testing.assert_allclose(fit[0], fit[1], rtol=1e-6)
+    with pytest.raises(ValueError, match="valid: pre-major, post-major"):
+        make_model(name, layout="diagonal")

@@ -13,6 +13,11 @@ written for one example (no population or task axis; batching is ``vmap`` at the
   from the current weights, then the plastic update runs (Wang et al. 2022, spec section 1.2).
   ``plastic`` may be a traced boolean; when false the plastic weights do not change (EPRNN's test
   phase) while the hidden state still evolves.
+- ``prepare(params) -> params`` (optional; the identity by default): the genome in the layout
+  the step reads fastest, computed once per lifetime outside its time loop by the tasks'
+  lifetimes (``tasks.base.per_model_cache``); e.g. Meta-LSTM stores ``LSTM_1/fc/W``
+  transposed (``layers.transpose_dense``). ``step`` gives the same result for either form, so
+  callers that step a model themselves pass the genome as it is.
 """
 
 from __future__ import annotations
@@ -27,6 +32,11 @@ Params = dict[str, Any]
 Memory = Any
 
 
+def same_params(params: Params) -> Params:
+    """The default ``Model.prepare``: the genome as it is."""
+    return params
+
+
 class Model(NamedTuple):
     """A network as pure functions. ``n_mem`` is N_Mem as the paper counts it."""
 
@@ -36,6 +46,7 @@ class Model(NamedTuple):
     n_in: int
     n_out: int
     n_mem: int
+    prepare: Callable[[Params], Params] = same_params
 
 
 def count_leaves(tree: Any) -> int:

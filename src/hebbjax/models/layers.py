@@ -32,8 +32,43 @@ def rule_params(params: Mapping[str, jax.Array], prefix: str, rule: PlasticityRu
     return {k: params[prefix + rule.ref_sep + k] for k in rule.shapes}
 
 
+#: suffix of an FC layer's weight stored transposed by ``transpose_dense``
+TRANSPOSED = "/W^T"
+DENSE_LAYOUTS = ("pre-major", "post-major")
+
+
 def dense(params: Mapping[str, jax.Array], name: str, x: jax.Array) -> jax.Array:
+    """W x + b of FC layer ``name``, from W (n_out, n_in) or its prepared W^T."""
+    if name + TRANSPOSED in params:
+        return x @ params[name + TRANSPOSED] + params[f"{name}/b"]
     return params[f"{name}/W"] @ x + params[f"{name}/b"]
+
+
+def transpose_dense(names: tuple[str, ...], layout: str = "pre-major"):
+    """A ``Model.prepare`` storing the W of each FC layer in ``names`` pre-synaptic-major.
+
+    Under ``vmap`` over lifetimes with their own genomes, W (n_out, n_in) of Meta-LSTM is
+    (batch, 256, 79): its contiguous axis, 79 floats, is summed by the matvec; stored as
+    W^T (batch, 79, 256) the matvec accumulates rows 256 floats long, which XLA:CPU
+    vectorises about 1.6x faster (64 x 79 of Meta-RNN: 1.2-1.6x). The transpose runs once
+    per lifetime; the genome itself (names, shapes, N_Gene) is unchanged. The sum runs in
+    another order, so outputs agree with the post-major step to float32 rounding, not bit
+    for bit. ``layout="post-major"`` keeps W as it is (the identity).
+    """
+    if layout not in DENSE_LAYOUTS:
+        raise ValueError(
+            f"unknown layout {layout!r}; valid: {', '.join(DENSE_LAYOUTS)}"
+        )
+
+    def prepare(params):
+        if layout == "post-major":
+            return params
+        out = dict(params)
+        for name in names:
+            out[name + TRANSPOSED] = out.pop(f"{name}/W").T
+        return out
+
+    return prepare
 
 
 def scalar_sigmoid(params: Mapping[str, jax.Array], name: str, x: jax.Array):

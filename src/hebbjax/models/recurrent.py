@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from hebbjax.models.base import Model
-from hebbjax.models.layers import dense, dense_shapes, normal_init
+from hebbjax.models.layers import dense, dense_shapes, normal_init, transpose_dense
 
 
 class RNNMemory(NamedTuple):
@@ -32,13 +32,19 @@ class LSTMMemory(NamedTuple):
 
 
 def meta_rnn(
-    hidden: int = 64, n_in: int = 15, n_out: int = 5, init_scale: float = 0.05
+    hidden: int = 64,
+    n_in: int = 15,
+    n_out: int = 5,
+    init_scale: float = 0.05,
+    layout: str = "pre-major",
 ) -> Model:
     """Meta-RNN(h): an Elman RNN; N_Mem = h.
 
     Args:
         hidden, n_in, n_out: layer sizes.
         init_scale: std of the genome initialisation.
+        layout: how a lifetime stores ``RNN_1/fc/W``: "pre-major" (transposed, faster on
+            CPU) or "post-major" (as the genome); ``layers.transpose_dense``.
     """
     shapes = {
         **dense_shapes("RNN_1/fc", hidden, n_in + hidden),
@@ -52,8 +58,9 @@ def meta_rnn(
         h = jnp.tanh(dense(params, "RNN_1/fc", jnp.concatenate([x, memory.h])))
         return dense(params, "FC_2", h), RNNMemory(h)
 
+    prepare = transpose_dense(("RNN_1/fc",), layout)
     return Model(
-        normal_init(shapes, init_scale), init_memory, step, n_in, n_out, hidden
+        normal_init(shapes, init_scale), init_memory, step, n_in, n_out, hidden, prepare
     )
 
 
@@ -63,13 +70,19 @@ def meta_rnn_32(hidden: int = 32, n_in: int = 15, n_out: int = 5, **kw) -> Model
 
 
 def meta_lstm(
-    hidden: int = 64, n_in: int = 15, n_out: int = 5, init_scale: float = 0.05
+    hidden: int = 64,
+    n_in: int = 15,
+    n_out: int = 5,
+    init_scale: float = 0.05,
+    layout: str = "pre-major",
 ) -> Model:
     """Meta-LSTM(h): an LSTM with gate order (g, i, f, o); N_Mem = 2h.
 
     Args:
         hidden, n_in, n_out: layer sizes.
         init_scale: std of the genome initialisation.
+        layout: how a lifetime stores ``LSTM_1/fc/W``: "pre-major" (transposed, faster on
+            CPU) or "post-major" (as the genome); ``layers.transpose_dense``.
     """
     shapes = {
         **dense_shapes("LSTM_1/fc", 4 * hidden, n_in + hidden),
@@ -87,6 +100,13 @@ def meta_lstm(
         h = jax.nn.sigmoid(o) * jnp.tanh(c)
         return dense(params, "FC_2", h), LSTMMemory(h, c)
 
+    prepare = transpose_dense(("LSTM_1/fc",), layout)
     return Model(
-        normal_init(shapes, init_scale), init_memory, step, n_in, n_out, 2 * hidden
+        normal_init(shapes, init_scale),
+        init_memory,
+        step,
+        n_in,
+        n_out,
+        2 * hidden,
+        prepare,
     )

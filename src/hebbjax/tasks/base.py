@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import jax
 
-from hebbjax.models.base import Model, Params
+from hebbjax.models.base import Model, Params, same_params
 from hebbjax.tasks.lifetime import LifetimeResult, Probe
 
 Lifetime = Callable[[Params, Any, jax.Array], Any]
@@ -116,14 +116,32 @@ T = TypeVar("T")
 def per_model_cache(build: Callable[..., T]) -> Callable[..., T]:
     """Memoise ``build(model, probe=None)``, so every ``task.lifetime(model)`` call returns
     the same closure and jitted callers do not recompile; unhashable models get a fresh
-    build."""
-    cached = functools.lru_cache(maxsize=64)(build)
+    build.
+
+    The lifetime it returns passes the genome through ``model.prepare`` first (once per
+    lifetime, outside the time loop; under ``vmap`` over tasks and repeats it runs once per
+    genome, since the genome is not mapped there).
+    """
+
+    def build_prepared(model: Model, probe: Probe | None = None):
+        lifetime = build(model, probe)
+        prepare = getattr(model, "prepare", same_params)
+        if prepare is same_params:
+            return lifetime
+
+        @functools.wraps(lifetime)
+        def prepared(params, *args, **kwargs):
+            return lifetime(prepare(params), *args, **kwargs)
+
+        return prepared
+
+    cached = functools.lru_cache(maxsize=64)(build_prepared)
 
     def get(model: Model, probe: Probe | None = None) -> T:
         try:
             return cached(model, probe)
         except TypeError:
-            return build(model, probe)
+            return build_prepared(model, probe)
 
     return get
 
