@@ -16,6 +16,10 @@ change in the machine's load hits them alike):
    device), for each block size in lifetimes;
 3. the same lifetime sweep for the maze (DecPRNN-PostDN, the reference point of the
    throughput benchmark), with ``--maze``.
+4. ``generation``: whole ``eprnn-es`` generations of EPRNN, ES-RNN and ES-LSTM on both
+   tasks under the settings before and after the speed work of issue 17 (genome layers read
+   as stored vs transposed, ``Model.prepare``; one batch of lifetimes vs blocks of 64, the
+   tasks' default now), and ``ask + tell`` alone, the strategy's own share.
 
     python -m benchmarks.eprnn_speed [--population 398] [--reps 7] [--maze]
 
@@ -186,9 +190,84 @@ def lifetime_section(
     return out
 
 
+#: (label, model layout, task block_lifetimes): the settings before and after issue 17's
+#: speed work, side by side in one run
+GENERATION_VARIANTS = (
+    ("before: post-major, one batch", "post-major", None),
+    ("after: pre-major, blocks of 64", "pre-major", 64),
+)
+
+
+def generation_section(
+    task_name: str, model_name: str, pop: int, n_tasks: int, reps: int
+) -> list[dict]:
+    """Whole ``eprnn-es`` generations (ask, lifetimes, tell) and ask + tell alone, under
+    the settings of ``GENERATION_VARIANTS``, interleaved."""
+    import jax
+    import jax.numpy as jnp
+
+    from hebbjax.evolution.loop import make_generation_step
+    from hebbjax.evolution.strategies import make_strategy
+    from hebbjax.models import make_model
+    from hebbjax.parallel import local_mesh
+    from hebbjax.tasks import make_task
+
+    fns, states, steps = {}, {}, {}
+    for label, layout, block in GENERATION_VARIANTS:
+        task = make_task(task_name, block_lifetimes=block)
+        model = make_model(model_name, n_in=task.n_in, n_out=task.n_out, layout=layout)
+        init = model.init_params(jax.random.key(0))
+        es, es_params = make_strategy("eprnn-es", pop, init)
+        step = make_generation_step(
+            es, es_params, model, task, n_tasks, 1, local_mesh()
+        )
+        states[label] = es.init(jax.random.key(0), init, es_params)
+
+        def run(label=label, step=step):
+            states[label], metrics = step(states[label], jax.random.key(1))
+            steps[label] = metrics["env_steps"]
+            return metrics
+
+        fns[label] = run
+    # ask + tell alone (the same in both variants)
+    at_state = [es.init(jax.random.key(0), init, es_params)]
+
+    @jax.jit
+    def ask_tell(state, key):
+        population, state = es.ask(key, state, es_params)
+        rows = jax.tree.leaves(population)[0].reshape(pop, -1)
+        state, _ = es.tell(key, population, jnp.sum(rows[:, :8], 1), state, es_params)
+        return state
+
+    def run_ask_tell():
+        at_state[0] = ask_tell(at_state[0], jax.random.key(2))
+        return at_state[0]
+
+    fns["ask + tell alone"] = run_ask_tell
+    timings = timed(fns, reps)
+    base = timings[GENERATION_VARIANTS[0][0]]
+    out = []
+    for label, t in timings.items():
+        n = int(steps[label]) if label in steps else None
+        out.append(
+            t
+            | dict(
+                section="generation",
+                variant=label,
+                task=task_name,
+                model=model_name,
+                agent_steps=n,
+                msteps_per_s=None if n is None else n / t["median_s"] / 1e6,
+                speedup_vs_all_at_once=base["median_s"] / t["median_s"],
+                cpu_speedup_vs_all_at_once=base["median_cpu_s"] / t["median_cpu_s"],
+            )
+        )
+    return out
+
+
 def markdown(rows: list[dict], header: str) -> str:
     lines = [header, ""]
-    for section in ("cell", "lifetime"):
+    for section in ("cell", "lifetime", "generation"):
         part = [r for r in rows if r["section"] == section]
         if not part:
             continue
@@ -213,10 +292,14 @@ def markdown(rows: list[dict], header: str) -> str:
         else:
             lines += [
                 "",
-                "### 2. the task's lifetime, all at once vs cache-sized blocks",
+                "### 2. the task's lifetime, all at once vs cache-sized blocks"
+                if section == "lifetime"
+                else "### 3. whole eprnn-es generations, before vs after (and ask + tell)",
                 "",
                 "| task | model | variant | agent steps | median s (CPU s) | M steps/s "
-                "| speed-up vs all at once (CPU) |",
+                "| speed-up vs "
+                + ("all at once" if section == "lifetime" else "before")
+                + " (CPU) |",
                 "|---|---|---|---|---|---|---|",
             ]
             for r in part:
@@ -227,8 +310,9 @@ def markdown(rows: list[dict], header: str) -> str:
                 speedup = "" if up is None else f"{up:.2f} ({up_cpu:.2f})"
                 lines.append(
                     f"| {r['task']} | {r['model']} | {r['variant']} "
-                    f"| {r['agent_steps']:,} | {r['median_s']:.3f} "
-                    f"({r['median_cpu_s']:.3f}) | {r['msteps_per_s']:.2f} | {speedup} |"
+                    f"| {r['agent_steps'] or 0:,} | {r['median_s']:.3f} "
+                    f"({r['median_cpu_s']:.3f}) | {r['msteps_per_s'] or 0:.2f} "
+                    f"| {speedup} |"
                 )
     return "\n".join(lines) + "\n"
 
@@ -240,7 +324,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--blocks", default="none,16,32,64,128,256,512", help="lifetimes per block"
     )
-    parser.add_argument("--sections", default="cell,lifetime")
+    parser.add_argument("--sections", default="cell,lifetime,generation")
     parser.add_argument("--maze", action="store_true", help="also the maze sweep")
     parser.add_argument(
         "--single-thread",
@@ -274,6 +358,12 @@ def main(argv: list[str] | None = None) -> None:
             rows += lifetime_section(
                 "maze", "decprnn-postdn", args.population // 4, 8, blocks, args.reps
             )
+    if "generation" in sections:
+        for task_name, n_tasks in (("seqpred-l1-k10-n20", 16), ("wrnav-noise0.01", 4)):
+            for model_name in ("eprnn", "es-rnn", "es-lstm"):
+                rows += generation_section(
+                    task_name, model_name, args.population, n_tasks, args.reps
+                )
     header = (
         f"## EPRNN speed on {jax.device_count()} XLA CPU device(s), "
         f"P = {args.population}, {args.reps} reps (median), XLA_FLAGS "

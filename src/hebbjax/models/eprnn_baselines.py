@@ -40,6 +40,7 @@ from hebbjax.models.eprnn import (
     encode,
     eprnn_rule,
     fan_in_init,
+    io_prepare,
     io_shapes,
     resolve_extra_layer,
 )
@@ -76,11 +77,12 @@ def es_rnn(
     hidden: int = 64,
     extra_layer: bool | None = None,
     evolve_initial_state: bool = True,
+    layout: str = "pre-major",
 ) -> Model:
     """ES-RNN: a vanilla RNN middle layer; N_Mem = H.
 
     Args:
-        n_in, n_out, hidden, extra_layer: as for ``eprnn``.
+        n_in, n_out, hidden, extra_layer, layout: as for ``eprnn``.
         evolve_initial_state: the reference's evolved ``h_mem`` (H genes); ``False``
             starts every lifetime from h_0 = 0.
     """
@@ -99,7 +101,8 @@ def es_rnn(
         h = jnp.tanh(dense(params, "rnn", jnp.concatenate([memory.h, z])))
         return decode(params, h), HiddenMemory(h)
 
-    return Model(fan_in_init(shapes), init_memory, step, n_in, n_out, hidden)
+    prepare = io_prepare(extra, ("rnn",), layout)
+    return Model(fan_in_init(shapes), init_memory, step, n_in, n_out, hidden, prepare)
 
 
 def es_lstm(
@@ -109,11 +112,12 @@ def es_lstm(
     extra_layer: bool | None = None,
     half_width: bool = True,
     evolve_initial_state: bool = True,
+    layout: str = "pre-major",
 ) -> Model:
     """ES-LSTM: an LSTM middle layer with gate order (g, i, f, o); N_Mem = 2 x units.
 
     Args:
-        n_in, n_out, hidden, extra_layer: as for ``eprnn``.
+        n_in, n_out, hidden, extra_layer, layout: as for ``eprnn``.
         half_width: the reference code (default): the LSTM layer of width H has H/2
             hidden and H/2 cell units. ``False``: H of each (the paper's text).
         evolve_initial_state: the reference's evolved ``h_mem = [h_0; c_0]``;
@@ -142,7 +146,10 @@ def es_lstm(
         h = jax.nn.sigmoid(o) * jnp.tanh(c)
         return decode(params, h), LSTMMemory(h, c)
 
-    return Model(fan_in_init(shapes), init_memory, step, n_in, n_out, 2 * units)
+    prepare = io_prepare(extra, ("lstm",), layout)
+    return Model(
+        fan_in_init(shapes), init_memory, step, n_in, n_out, 2 * units, prepare
+    )
 
 
 def epmlp(

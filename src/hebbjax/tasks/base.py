@@ -113,6 +113,17 @@ class Task(NamedTuple):
 T = TypeVar("T")
 
 
+def checked_block(block_lifetimes: int | None) -> int | None:
+    """``block_lifetimes`` of a task factory, or a ValueError naming the valid values."""
+    if block_lifetimes is not None and (
+        not isinstance(block_lifetimes, int) or block_lifetimes < 1
+    ):
+        raise ValueError(
+            f"block_lifetimes must be an int >= 1 or None, got {block_lifetimes!r}"
+        )
+    return block_lifetimes
+
+
 def per_model_cache(build: Callable[..., T]) -> Callable[..., T]:
     """Memoise ``build(model, probe=None)``, so every ``task.lifetime(model)`` call returns
     the same closure and jitted callers do not recompile; unhashable models get a fresh
@@ -189,6 +200,7 @@ __all__ = [
     "TaskSet",
     "TaskWords",
     "check_rollout_weights",
+    "checked_block",
     "per_model_cache",
     "seeded_task_set",
     "weighted_fitness",

@@ -42,7 +42,13 @@ import numpy as np
 from hebbjax.envs.car_racing import VARIATIONS, CarParams, CarRacing, sample_track
 from hebbjax.envs.car_racing import constants as C
 from hebbjax.models.base import Model, Params
-from hebbjax.tasks.base import Task, TaskSet, TaskWords, per_model_cache
+from hebbjax.tasks.base import (
+    Task,
+    TaskSet,
+    TaskWords,
+    checked_block,
+    per_model_cache,
+)
 from hebbjax.tasks.lifetime import Episodes, LifetimeResult, Probe, episodic_lifetime
 
 PROTOCOLS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -250,7 +256,7 @@ def car_task(
         eval_sets=(
             tuple(f"variant:{v}" for v in VARIATION_NAMES) if many else ("test",)
         ),
-        block_lifetimes=block_lifetimes,
+        block_lifetimes=checked_block(block_lifetimes),
         settings=dict(
             protocol=protocol,
             max_steps=max_steps,

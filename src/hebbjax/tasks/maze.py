@@ -31,6 +31,7 @@ from hebbjax.tasks.base import (
     TaskSet,
     TaskWords,
     check_rollout_weights,
+    checked_block,
     per_model_cache,
 )
 from hebbjax.tasks.lifetime import Episodes, Probe, episodic_lifetime
@@ -243,8 +244,7 @@ def maze_task(
         size=size,
     )
     _check_slots(r_slot, obs_sign)
-    if block_lifetimes is not None and block_lifetimes < 1:
-        raise ValueError(f"block_lifetimes must be >= 1 or None, got {block_lifetimes}")
+    checked_block(block_lifetimes)
     if not 0.0 <= crowd < 1.0:
         raise ValueError(f"crowd must be in [0, 1), got {crowd}")
     if max_steps < 1:

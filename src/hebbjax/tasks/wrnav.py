@@ -22,6 +22,7 @@ from hebbjax.tasks.base import (
     Task,
     TaskSet,
     TaskWords,
+    checked_block,
     per_model_cache,
     seeded_task_set,
 )
@@ -94,6 +95,7 @@ def wrnav_task(
     validation_seed: int = 20210903,
     test_seed: int = 20210904,
     name: str | None = None,
+    block_lifetimes: int | None = 64,
 ) -> Task:
     """Wheeled-robot navigation with signal noise ``noise_std`` (Table 3: .01/.05/.2).
 
@@ -103,6 +105,10 @@ def wrnav_task(
         clip_actions: clip wheel commands to [-1, 1] (the reference leaves them raw).
         validation_seed, test_seed: seeds of the 1,600 validation and test tasks.
         name: task name; default ``wrnav-noise{noise_std}``.
+        block_lifetimes: on CPU, lifetimes evaluated together per device (64: each
+            lifetime's 64 x 64 plastic block, 16 KB, stays in cache; 2.5-2.8x faster EPRNN
+            and 1.5-2.3x faster ES-RNN / ES-LSTM generations than one batch of all
+            lifetimes); ``None`` evaluates a device's share at once.
     Returns:
         A ``Task`` with 2 rollouts (TRAIN, TEST).
     """
@@ -134,6 +140,7 @@ def wrnav_task(
             lambda model, probe=None: wrnav_lifetime(model, env, probe)
         ),
         words=WORDS,
+        block_lifetimes=checked_block(block_lifetimes),
         rollout_weights=(0.0, 1.0),
         settings=dict(
             noise_std=noise_std,
