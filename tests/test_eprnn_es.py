@@ -162,3 +162,30 @@ def test_cli_trains_and_evaluates_eprnn(tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)["seqpred-l1-k10-n20"]["test"]
     assert len(summary["return_mean"]) == 2 and summary["return_mean"][0] == 0.0
     assert summary["return_mean"][1] < 0 and summary["n_lifetimes"] == 16
+
+
+def test_leafwise_ask_and_pair_update_match_the_flat_forms():
+    """``ask`` builds the pytree population leaf by leaf: the numbers of the flat ``_ask``
+    unravelled (to float32 rounding: XLA may contract the multiply-add differently); ``tell`` reads only the first offspring of each pair: the same
+    update as summing f_i eps_i over all P offspring, to float32 rounding."""
+    es, params, state, population = first_generation()
+    flat, _ = es._ask(jax.random.key(1), state, params)
+    again, state = es.ask(jax.random.key(1), state, params)
+    for a, b in zip(
+        jax.tree.leaves(jax.vmap(es._unravel_solution)(flat)),
+        jax.tree.leaves(again),
+        strict=True,
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)  # jit may fuse to FMA
+    fitness = jnp.asarray(np.random.default_rng(1).normal(size=P), jnp.float32)
+    new_state, _ = es.tell(jax.random.key(2), again, fitness, state, params)
+    score = -fitness
+    from hebbjax.evolution.eprnn_es import centred_ranks
+
+    f = centred_ranks(score)
+    f = (f - f.mean()) / f.std() * params.learning_rate
+    np.testing.assert_allclose(
+        new_state.mean, state.mean + f @ (flat - state.mean[None]), rtol=1e-5, atol=1e-7
+    )
+    best = int(jnp.argmin(fitness))
+    np.testing.assert_array_equal(new_state.best_solution, flat[best])

@@ -123,6 +123,11 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
                 f"{population_size}, got {num_extremes}"
             )
         self.num_extremes = int(num_extremes)
+        self.treedef = jax.tree.structure(solution)
+        ends = np.cumsum(sizes)
+        self.leaf_bounds = tuple(
+            zip((0, *ends[:-1].tolist()), ends.tolist(), strict=True)
+        )
 
     @property
     def _default_params(self) -> Params:
@@ -149,18 +154,39 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
             generation_counter=jnp.asarray(0, dtype=jnp.int32),
         )
 
+    def _draw(self, key: jax.Array, state: State, params: Params):
+        """The pair multipliers c_ik (P/2, n_segments) and unit normals z (P/2, D)."""
+        k_factor, k_noise = jax.random.split(key)
+        pick = jax.random.randint(k_factor, (self.num_pairs, self.num_segments), 0, 2)
+        z = jax.random.normal(k_noise, (self.num_pairs, self.num_dims))
+        return params.multipliers[pick], z
+
     def _ask(
         self, key: jax.Array, state: State, params: Params
     ) -> tuple[Population, State]:
-        k_factor, k_noise = jax.random.split(key)
-        pick = jax.random.randint(k_factor, (self.num_pairs, self.num_segments), 0, 2)
-        factors = params.multipliers[pick]
-        scale = (state.std[None, :] * factors)[:, self.segment_ids]
-        eps = scale * jax.random.normal(k_noise, (self.num_pairs, self.num_dims))
+        """The flat population (P, D): ``mean + eps_i``, then ``mean - eps_i``."""
+        factors, z = self._draw(key, state, params)
+        eps = (state.std[None, :] * factors)[:, self.segment_ids] * z
         population = jnp.concatenate(
             [state.mean[None, :] + eps, state.mean[None, :] - eps]
         )
         return population, state.replace(factors=factors)
+
+    @partial(jax.jit, static_argnames=("self",))
+    def ask(
+        self, key: jax.Array, state: State, params: Params
+    ) -> tuple[Population, State]:
+        """The population as genome pytrees: ``_ask`` then unravel (the same numbers up to
+        a multiply-add XLA may contract differently), computed leaf by leaf (each leaf's scale is one number per pair) without the
+        per-element gather of scales and the flat (P, D) copy."""
+        factors, z = self._draw(key, state, params)
+        scale = state.std[None, :] * factors
+        means = jax.tree.leaves(self._unravel_solution(state.mean))
+        leaves = []
+        for k, (mean, (a, b)) in enumerate(zip(means, self.leaf_bounds, strict=True)):
+            eps = (scale[:, k, None] * z[:, a:b]).reshape(self.num_pairs, *mean.shape)
+            leaves.append(jnp.concatenate([mean[None] + eps, mean[None] - eps]))
+        return jax.tree.unflatten(self.treedef, leaves), state.replace(factors=factors)
 
     def _tell(
         self,
@@ -170,11 +196,20 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
         state: State,
         params: Params,
     ) -> State:
+        return self._update(population[: self.num_pairs], fitness, state, params)
+
+    def _update(
+        self, first: jax.Array, fitness: Fitness, state: State, params: Params
+    ) -> State:
+        """The update from the first offspring of each pair, ``first`` (P/2, D) = mean +
+        eps_i: the partner is mean - eps_i, so sum_i f_i eps_i over all P offspring is
+        sum over pairs of (f_i - f_(i+P/2)) eps_i (half the passes over the noise)."""
         score = -fitness  # higher is better
         shaped = centred_ranks(score)
         shaped = (shaped - jnp.mean(shaped)) / jnp.std(shaped) * params.learning_rate
-        eps = population - state.mean[None, :]
-        mean = state.mean + shaped @ eps
+        pairs = self.num_pairs
+        eps = first - state.mean[None, :]
+        mean = state.mean + (shaped[:pairs] - shaped[pairs:]) @ eps
 
         order = jnp.argsort(-score)
         t = self.num_extremes
@@ -193,11 +228,32 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
         state: State,
         params: Params,
     ) -> tuple[State, Metrics]:
-        """Update with lower-is-better ``fitness``; non-finite values count as worst."""
+        """Update with lower-is-better ``fitness``; non-finite values count as worst.
+
+        Reads only the first offspring of each pair (raveled, P/2 x D) and the best one;
+        the metrics are evosax's, without the population-sized entries.
+        """
         fitness = jnp.asarray(fitness)
         fitness = jnp.where(jnp.isfinite(fitness), fitness, jnp.inf)
-        state, metrics = super().tell(key, population, fitness, state, params)
-        return state, metrics | {"std": jnp.mean(state.std)}
+        first = jax.tree.map(lambda x: x[: self.num_pairs], population)
+        first = jax.vmap(self._ravel_solution)(first)
+        best = jnp.argmin(fitness)
+        best_row = self._ravel_solution(jax.tree.map(lambda x: x[best], population))
+        improved = fitness[best] < state.best_fitness
+        state = state.replace(
+            best_solution=jnp.where(improved, best_row, state.best_solution),
+            best_fitness=jnp.where(improved, fitness[best], state.best_fitness),
+        )
+        state = self._update(first, fitness, state, params)
+        state = state.replace(generation_counter=state.generation_counter + 1)
+        metrics = {
+            "generation_counter": state.generation_counter,
+            "best_fitness_in_generation": fitness[best],
+            "best_fitness": state.best_fitness,
+            "mean_norm": jnp.linalg.norm(state.mean),
+            "std": jnp.mean(state.std),
+        }
+        return state, metrics
 
 
 def eprnn_es(
