@@ -14,6 +14,9 @@ Measures, in one run (each part in its own subprocess, see ``benchmarks/throughp
   3 rollouts, ``make_generation_step`` with ``paper-cmaes``), from a random mean (lifetimes
   that run to the step limit) and from the released genome (many end early);
 - how a generation's cost grows with population, lifetime length and hidden size;
+- each outer loop's own cost (``asktell``): ask + tell alone, the evaluation alone and the
+  whole generation, for ``paper-cmaes``, ``eprnn-es``, ``sep-cma-es``, ``openai-es``
+  (EPRNN genome), ``najarro-es`` and ``gmm-es`` (ant), at their papers' population sizes;
 - peak RSS of every part.
 
 Writes ``benchmarks/results/throughput.{json,md,png}`` and prints hebbjax / baseline-per-core
@@ -59,6 +62,7 @@ JOB_NAMES = {
     "generation": "paper_generation",
     "generation1": "paper_generation_1_device",
     "scaling": "scaling",
+    "asktell": "ask_tell",
 }
 
 PLANS = {
@@ -72,6 +76,7 @@ PLANS = {
         generation1=["--populations", "16", "--n-tasks", "2", "--task-repeats", "2"],
         scaling=["--populations", "8", "16", "--rollouts", "1", "--hidden", "32"]
         + ["--n-tasks", "2", "--task-repeats", "1"],
+        asktell=["--strategies", "paper-cmaes", "eprnn-es"],
         repeats="1",
     ),
     "full": dict(
@@ -87,6 +92,7 @@ PLANS = {
         generation1=["--populations", "360", "--n-tasks", "8", "--task-repeats", "4"],
         scaling=["--populations", "32", "128", "512", "--rollouts", "1", "8"]
         + ["--hidden", "32", "128", "--n-tasks", "4", "--task-repeats", "2"],
+        asktell=[],
         repeats="5",
     ),
 }
@@ -171,6 +177,8 @@ def collect(mode: str, parts: list[str], log) -> dict:
         )
     if "scaling" in parts:
         jobs["scaling"] = run_job("scaling", 2, plan["scaling"] + gen_rep, log)
+    if "asktell" in parts:
+        jobs["ask_tell"] = run_job("asktell", 2, plan["asktell"] + rep, log)
     for job in jobs.values():
         job["mode"] = mode
     return jobs
@@ -436,6 +444,23 @@ def markdown(s: dict) -> str:
             lines.append(
                 f"| {r['axis']} | {r['value']} | {r['population']} | {_fmt(r['agent_steps'])} "
                 f"| {r['seconds']:.3f} | {r['us_per_agent_step']:.2f} |"
+            )
+    if "ask_tell" in j:
+        lines += [
+            "",
+            "## The outer loop's own cost: ask + tell alone vs the evaluation (2 devices)",
+            "",
+            "| strategy | task | model | P x N_Gene | lifetimes | ask + tell s (CPU s) "
+            "| evaluation s | generation s | ask + tell share |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in j["ask_tell"]["rows"]:
+            at, ev, gen = r["ask_tell"], r["evaluate"], r["generation"]
+            lines.append(
+                f"| {r['strategy']} | {r['task']} | {r['model']} "
+                f"| {r['population']} x {r['n_gene']:,} | {r['lifetimes']:,} "
+                f"| {at['seconds']:.3f} ({at['cpu_seconds']:.3f}) | {ev['seconds']:.3f} "
+                f"| {gen['seconds']:.3f} | {r['ask_tell_share']:.0%} |"
             )
     lines += ["", "## Peak memory (RSS, MiB)", "", "| part | MiB |", "|---|---|"]
     lines += [f"| {k} | {v:,.0f} |" for k, v in s["peak_rss_mb"].items()]
