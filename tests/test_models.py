@@ -253,7 +253,7 @@ def test_dnn_reads_only_the_observation_of_the_task_input():
         make_model("dnn", n_in=4, n_obs=9)
 
 
-@pytest.mark.parametrize("name", ["meta-rnn", "meta-lstm"])
+@pytest.mark.parametrize("name", ["meta-rnn", "meta-lstm", "meta-dnn", "dnn"])
 def test_prepared_genome_layout_gives_the_same_lifetime(name):
     """Meta-RNN/LSTM lifetimes read W stored transposed (``Model.prepare``): the genome
     is unchanged, the step agrees with the genome's own layout to float32 rounding, and
@@ -293,3 +293,26 @@ def test_prepared_genome_layout_gives_the_same_lifetime(name):
     np.testing.assert_allclose(fit[0], fit[1], rtol=1e-6)
     with pytest.raises(ValueError, match="valid: pre-major, post-major"):
         make_model(name, layout="diagonal")
+
+
+@pytest.mark.parametrize("name", ["eprnn", "es-rnn", "es-lstm"])
+def test_eprnn_family_prepared_layout_gives_the_same_lifetimes(name):
+    """The EPRNN-family models read their feed-forward layers transposed in a lifetime:
+    the same Sequence Predicting fitness as the genome's own layout."""
+    from hebbjax.rollout import population_evaluator
+    from hebbjax.tasks import make_task
+
+    task = make_task("seqpred-l1-k10-n20")
+    fast, plain = (
+        make_model(name, n_in=task.n_in, n_out=task.n_out, layout=layout)
+        for layout in ("pre-major", "post-major")
+    )
+    assert n_gene(fast) == n_gene(plain)
+    pop = jax.vmap(fast.init_params)(jax.random.split(jax.random.key(0), 4))
+    seqs = jax.vmap(task.sample_params)(jax.random.split(jax.random.key(1), 3))
+    keys = jax.random.split(jax.random.key(2), (3, 1))
+    fit = [
+        np.asarray(population_evaluator(m, task)(pop, seqs, keys).fitness)
+        for m in (fast, plain)
+    ]
+    np.testing.assert_allclose(fit[0], fit[1], rtol=1e-5, atol=1e-6)

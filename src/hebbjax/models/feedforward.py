@@ -13,17 +13,24 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from hebbjax.models.base import Model
-from hebbjax.models.layers import dense, dense_shapes, normal_init
+from hebbjax.models.layers import dense, dense_shapes, normal_init, transpose_dense
 
 
 def feedforward(
-    hidden: int = 64, n_in: int = 15, n_out: int = 5, init_scale: float = 0.05
+    hidden: int = 64,
+    n_in: int = 15,
+    n_out: int = 5,
+    init_scale: float = 0.05,
+    layout: str = "pre-major",
 ) -> Model:
     """Two tanh hidden layers and a linear output; memory is the empty tuple.
 
     Args:
         hidden, n_in, n_out: layer sizes.
         init_scale: std of the genome initialisation.
+        layout: how a lifetime stores ``FC_1/W`` (h x n_in, its contiguous axis 9 or 15
+            floats): "pre-major" (transposed; Meta-DNN lifetimes 1.5x faster, DNN 1.1x)
+            or "post-major" (as the genome); ``layers.transpose_dense``.
     """
     shapes = {
         **dense_shapes("FC_1", hidden, n_in),
@@ -39,7 +46,10 @@ def feedforward(
         z = jnp.tanh(dense(params, "FC_2", z))
         return dense(params, "FC_3", z), memory
 
-    return Model(normal_init(shapes, init_scale), init_memory, step, n_in, n_out, 0)
+    prepare = transpose_dense(("FC_1",), layout)
+    return Model(
+        normal_init(shapes, init_scale), init_memory, step, n_in, n_out, 0, prepare
+    )
 
 
 def dnn(
