@@ -244,16 +244,15 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
             best_solution=jnp.where(improved, best_row, state.best_solution),
             best_fitness=jnp.where(improved, fitness[best], state.best_fitness),
         )
-        state = self._update(first, fitness, state, params)
-        state = state.replace(generation_counter=state.generation_counter + 1)
-        metrics = {
+        metrics = {  # as evosax's: counter and mean before the update
             "generation_counter": state.generation_counter,
             "best_fitness_in_generation": fitness[best],
             "best_fitness": state.best_fitness,
             "mean_norm": jnp.linalg.norm(state.mean),
-            "std": jnp.mean(state.std),
         }
-        return state, metrics
+        state = self._update(first, fitness, state, params)
+        state = state.replace(generation_counter=state.generation_counter + 1)
+        return state, metrics | {"std": jnp.mean(state.std)}
 
 
 def eprnn_es(

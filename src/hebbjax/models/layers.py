@@ -65,7 +65,7 @@ def transpose_dense(names: tuple[str, ...], layout: str = "pre-major"):
             return params
         out = dict(params)
         for name in names:
-            out[name + TRANSPOSED] = out.pop(f"{name}/W").T
+            out[name + TRANSPOSED] = jnp.swapaxes(out.pop(f"{name}/W"), -1, -2)
         return out
 
     return prepare

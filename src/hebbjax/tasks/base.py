@@ -11,6 +11,7 @@ environment's ``reset``/``step`` (``env``) through the one lifetime loop of
 from __future__ import annotations
 
 import functools
+import numbers
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
@@ -115,13 +116,17 @@ T = TypeVar("T")
 
 def checked_block(block_lifetimes: int | None) -> int | None:
     """``block_lifetimes`` of a task factory, or a ValueError naming the valid values."""
-    if block_lifetimes is not None and (
-        not isinstance(block_lifetimes, int) or block_lifetimes < 1
+    if block_lifetimes is None:
+        return None
+    if (
+        isinstance(block_lifetimes, bool)
+        or not isinstance(block_lifetimes, numbers.Integral)
+        or block_lifetimes < 1
     ):
         raise ValueError(
             f"block_lifetimes must be an int >= 1 or None, got {block_lifetimes!r}"
         )
-    return block_lifetimes
+    return int(block_lifetimes)
 
 
 def per_model_cache(build: Callable[..., T]) -> Callable[..., T]:
