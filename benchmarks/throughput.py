@@ -13,6 +13,8 @@ its own ``XLA_FLAGS`` and reads one JSON object from the last line of its stdout
 - ``generation``: seconds per generation of ``evolution.loop.make_generation_step`` with the
   ``paper-cmaes`` strategy (ask, evaluate, tell);
 - ``scaling``: seconds per generation against population, lifetime length and hidden size;
+- ``asktell``: each strategy's ask + tell alone, the evaluation alone and the whole
+  generation (``benchmarks/asktell.py``);
 - ``limits``: this machine's ceilings (matmul FLOP/s, L2 / last-level / main-memory
   bandwidth, ``benchmarks/machine_limits.py``) and the cost model of each maze model
   (``benchmarks/cost_model.py``), for the roofline of ``benchmarks/roofline.py``.
@@ -34,8 +36,13 @@ import time
 from pathlib import Path
 
 _REPO = Path(__file__).resolve().parents[1]
-#: a short spring-backend ant lifetime (5 s, 250 control steps) for the ask/tell survey
-ANT_SHORT = {"backend": "spring", "seconds": 5.0}
+
+
+def _asktell():
+    sys.path.insert(0, str(_REPO))
+    from benchmarks import asktell
+
+    return asktell
 
 
 def peak_rss_mb() -> float:
@@ -286,115 +293,6 @@ def job_scaling(args) -> dict:
 
 #: strategy -> (task, model, population, tasks per generation, repeats, task options,
 #: strategy options): each strategy on the task and population it is used with.
-ASKTELL_CASES = {
-    "paper-cmaes": ("maze15", "decprnn-postdn", 360, 2, 4, {}, {}),
-    "eprnn-es": ("seqpred-l1-k10-n20", "eprnn", 398, 16, 1, {}, {}),
-    "sep-cma-es": ("seqpred-l1-k10-n20", "eprnn", 398, 16, 1, {}, {}),
-    "openai-es": ("seqpred-l1-k10-n20", "eprnn", 398, 16, 1, {}, {}),
-    "najarro-es": ("ant", "hebbian-ffn", 200, 1, 1, ANT_SHORT, {}),
-    "gmm-es": ("ant", "hebbian-ffn", 200, 1, 1, ANT_SHORT, {"rho": 64}),
-}
-
-
-def _cpu_timed(fn, repeats: int) -> dict:
-    """Median wall and process-CPU seconds of ``fn()`` over ``repeats`` calls."""
-    import jax
-
-    jax.block_until_ready(fn())
-    wall, cpu = [], []
-    for _ in range(repeats):
-        t0, c0 = time.perf_counter(), time.process_time()
-        jax.block_until_ready(fn())
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return dict(seconds=statistics.median(wall), cpu_seconds=statistics.median(cpu))
-
-
-def _asktell_case(name: str, case: tuple, repeats: int) -> dict:
-    import jax
-    import jax.numpy as jnp
-
-    from hebbjax.config import TrainConfig
-    from hebbjax.evolution.loop import make_generation_step
-    from hebbjax.evolution.train import build_run
-    from hebbjax.models.base import n_gene
-    from hebbjax.parallel import local_mesh
-    from hebbjax.rollout import population_evaluator
-
-    task_name, model_name, population, n_tasks, reps, task_kw, es_kw = case
-    config = TrainConfig(
-        task=task_name,
-        model=model_name,
-        strategy=name,
-        population=population,
-        schedule=((0, n_tasks),),
-        repeats=reps,
-        task_kwargs=task_kw,
-        strategy_kwargs=es_kw,
-    )
-    setup = build_run(config)
-    es, es_params, mesh = setup.es, setup.es_params, local_mesh()
-    state = es.init(jax.random.key(0), setup.init_params, es_params)
-
-    def ask_tell(state, key):
-        k_ask, k_fit, k_tell = jax.random.split(key, 3)
-        population_, state = es.ask(k_ask, state, es_params)
-        fitness = jax.random.normal(k_fit, (population,))
-        state, _ = es.tell(k_tell, population_, fitness, state, es_params)
-        return state
-
-    ask_tell = jax.jit(ask_tell)
-    out = dict(
-        strategy=name,
-        task=task_name,
-        model=model_name,
-        n_gene=n_gene(setup.model),
-        population=population,
-        lifetimes=population * n_tasks * reps,
-    )
-    keys = iter(jax.random.split(jax.random.key(1), 4 * repeats + 8))
-    holder = [state]
-
-    def run_ask_tell():
-        holder[0] = ask_tell(holder[0], next(keys))
-        return holder[0]
-
-    out["ask_tell"] = _cpu_timed(run_ask_tell, repeats)
-    population_, _ = jax.jit(es.ask)(jax.random.key(2), state, es_params)
-    task_params = jax.vmap(setup.task.sample_params)(
-        jax.random.split(jax.random.key(3), n_tasks)
-    )
-    life_keys = jax.random.split(jax.random.key(4), (n_tasks, reps))
-    evaluate = jax.jit(population_evaluator(setup.model, setup.task, mesh))
-    out["evaluate"] = _cpu_timed(
-        lambda: evaluate(population_, task_params, life_keys), repeats
-    )
-    step = make_generation_step(
-        es, es_params, setup.model, setup.task, n_tasks, reps, mesh
-    )
-    holder[0] = jax.tree.map(jnp.copy, state)
-
-    def run_generation():
-        holder[0], metrics = step(holder[0], next(keys))
-        return metrics
-
-    out["generation"] = _cpu_timed(run_generation, repeats)
-    gen, ev = out["generation"]["seconds"], out["evaluate"]["seconds"]
-    out["ask_tell_share"] = out["ask_tell"]["seconds"] / gen
-    out["outside_evaluation_share"] = max(0.0, gen - ev) / gen
-    return out
-
-
-def job_asktell(args) -> dict:
-    """ask + tell alone, the evaluation alone and the whole generation, per strategy."""
-    rows = []
-    for name in args.strategies:
-        row = _asktell_case(name, ASKTELL_CASES[name], args.repeats)
-        print(json.dumps(row), file=sys.stderr, flush=True)
-        rows.append(row)
-    return dict(rows=rows, peak_rss_mb=peak_rss_mb())
-
-
 def job_limits(args) -> dict:
     """Machine ceilings and the maze models' cost models (``benchmarks/roofline.py``)."""
     sys.path.insert(0, str(_REPO))
@@ -406,7 +304,7 @@ def job_limits(args) -> dict:
 
 
 JOBS = dict(
-    asktell=job_asktell,
+    asktell=lambda args: _asktell().job_asktell(args),
     limits=job_limits,
     baseline=job_baseline,
     sweep=job_sweep,
@@ -431,7 +329,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hidden", nargs="+", type=int, default=[])
     parser.add_argument("--lifetimes", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--strategies", nargs="+", default=list(ASKTELL_CASES))
+    parser.add_argument(
+        "--strategies", nargs="+", default=None, help="asktell: default every case"
+    )
     parser.add_argument("--quick", action="store_true", help="limits: fewer passes")
     args = parser.parse_args(argv)
     if args.block == 0:

@@ -91,12 +91,19 @@ def test_same_numbers_on_one_and_two_devices():
     np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-6)
 
 
-def test_generation_step_compiles_once():
+@pytest.mark.parametrize("sharded", [False, True])
+def test_generation_step_compiles_once(sharded):
+    """On a mesh the step returns its state replicated; ``train`` starts it there
+    (``parallel.replicate_on``), so the second generation does not compile again."""
+    from hebbjax.parallel import replicate_on
+
+    mesh = local_mesh() if sharded else None
     setup = build_run(TrainConfig(**TINY))
     step = make_generation_step(
-        setup.es, setup.es_params, setup.model, setup.task, 2, 1, None
+        setup.es, setup.es_params, setup.model, setup.task, 2, 1, mesh
     )
     state = setup.es.init(jax.random.key(0), setup.init_params, setup.es_params)
+    state = replicate_on(state, mesh)
     for g in range(3):
         state, _ = step(state, jax.random.key(g))
     assert step._cache_size() == 1

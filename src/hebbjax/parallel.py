@@ -183,6 +183,16 @@ def replicated(tree: Any, mesh: Mesh | None) -> Any:
     return jax.tree.map(lambda x: jax.lax.with_sharding_constraint(x, spec), tree)
 
 
+def replicate_on(tree: Any, mesh: Mesh | None) -> Any:
+    """``tree`` placed whole on every device of ``mesh`` (one process; unchanged when
+    ``mesh`` is None or spans processes), as a jitted step over the mesh returns it."""
+    if mesh is None or is_multiprocess():
+        return tree
+    from jax.sharding import NamedSharding
+
+    return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
+
+
 def configure_precision() -> None:
     """float32 matmuls in full precision on accelerators (no TF32), so a GPU run agrees
     with the CPU to float32 rounding; a no-op on CPU."""

@@ -49,7 +49,7 @@ from hebbjax.evolution.strategies import make_strategy
 from hebbjax.models import make_model
 from hebbjax.models.base import Model, n_gene
 from hebbjax.models.genome_io import save_genome_npz
-from hebbjax.parallel import global_mesh, is_multiprocess, is_writer
+from hebbjax.parallel import global_mesh, is_multiprocess, is_writer, replicate_on
 from hebbjax.rollout import n_tasks_of
 from hebbjax.tasks import make_task
 from hebbjax.tasks.base import Task
@@ -259,6 +259,9 @@ def _train_locked(
         history = [r for r in read_metrics(out) if r["generation"] < start]
     else:
         history = []
+    # the generation returns its state replicated over the mesh: start it there, so the
+    # second generation does not compile again for another sharding
+    es_state = replicate_on(es_state, mesh)
     if writer:
         atomic_write_bytes(out / CONFIG, config.to_json().encode())
     log = MetricsLog(out, config.loggers, json.loads(config.to_json()), writer)
