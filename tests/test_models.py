@@ -253,13 +253,26 @@ def test_dnn_reads_only_the_observation_of_the_task_input():
         make_model("dnn", n_in=4, n_obs=9)
 
 
+def _layout_fitness(task, fast, plain, n_tasks, seed):
+    """Fitness of the same 4 genomes on ``n_tasks`` tasks under both models' layouts."""
+    from hebbjax.rollout import population_evaluator
+
+    k_pop, k_tasks, k_life = jax.random.split(jax.random.key(seed), 3)
+    pop = jax.vmap(fast.init_params)(jax.random.split(k_pop, 4))
+    tasks = jax.vmap(task.sample_params)(jax.random.split(k_tasks, n_tasks))
+    keys = jax.random.split(k_life, (n_tasks, 1))
+    return [
+        np.asarray(population_evaluator(m, task)(pop, tasks, keys).fitness)
+        for m in (fast, plain)
+    ]
+
+
 @pytest.mark.parametrize("name", ["meta-rnn", "meta-lstm", "meta-dnn", "dnn"])
 def test_prepared_genome_layout_gives_the_same_lifetime(name):
     """Meta-RNN/LSTM lifetimes read W stored transposed (``Model.prepare``): the genome
     is unchanged, the step agrees with the genome's own layout to float32 rounding, and
     whole maze lifetimes return the same fitness."""
     from hebbjax.models.layers import TRANSPOSED
-    from hebbjax.rollout import population_evaluator
     from hebbjax.tasks import make_task
 
     fast, plain = (
@@ -282,14 +295,7 @@ def test_prepared_genome_layout_gives_the_same_lifetime(name):
         out_a, mem_a = fast.step(prepared, memory, x)
         out_b, memory = fast.step(params, memory, x)
         np.testing.assert_allclose(out_a, out_b, rtol=1e-5, atol=1e-6)
-    task = make_task("maze9")
-    pop = jax.vmap(fast.init_params)(jax.random.split(jax.random.key(2), 4))
-    mazes = jax.vmap(task.sample_params)(jax.random.split(jax.random.key(3), 2))
-    keys = jax.random.split(jax.random.key(4), (2, 1))
-    fit = [
-        np.asarray(population_evaluator(m, task)(pop, mazes, keys).fitness)
-        for m in (fast, plain)
-    ]
+    fit = _layout_fitness(make_task("maze9"), fast, plain, n_tasks=2, seed=2)
     np.testing.assert_allclose(fit[0], fit[1], rtol=1e-6)
     with pytest.raises(ValueError, match="valid: pre-major, post-major"):
         make_model(name, layout="diagonal")
@@ -299,7 +305,6 @@ def test_prepared_genome_layout_gives_the_same_lifetime(name):
 def test_eprnn_family_prepared_layout_gives_the_same_lifetimes(name):
     """The EPRNN-family models read their feed-forward layers transposed in a lifetime:
     the same Sequence Predicting fitness as the genome's own layout."""
-    from hebbjax.rollout import population_evaluator
     from hebbjax.tasks import make_task
 
     task = make_task("seqpred-l1-k10-n20")
@@ -308,11 +313,5 @@ def test_eprnn_family_prepared_layout_gives_the_same_lifetimes(name):
         for layout in ("pre-major", "post-major")
     )
     assert n_gene(fast) == n_gene(plain)
-    pop = jax.vmap(fast.init_params)(jax.random.split(jax.random.key(0), 4))
-    seqs = jax.vmap(task.sample_params)(jax.random.split(jax.random.key(1), 3))
-    keys = jax.random.split(jax.random.key(2), (3, 1))
-    fit = [
-        np.asarray(population_evaluator(m, task)(pop, seqs, keys).fitness)
-        for m in (fast, plain)
-    ]
+    fit = _layout_fitness(task, fast, plain, n_tasks=3, seed=0)
     np.testing.assert_allclose(fit[0], fit[1], rtol=1e-5, atol=1e-6)

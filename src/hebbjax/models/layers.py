@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import jax
 import jax.numpy as jnp
 
+from hebbjax.models.base import same_params
 from hebbjax.rules.base import PlasticityRule
 
 Shapes = dict[str, tuple[int, ...]]
@@ -60,9 +61,10 @@ def transpose_dense(names: tuple[str, ...], layout: str = "pre-major"):
             f"unknown layout {layout!r}; valid: {', '.join(DENSE_LAYOUTS)}"
         )
 
+    if layout == "post-major":
+        return same_params  # lifetimes skip the preparation altogether
+
     def prepare(params):
-        if layout == "post-major":
-            return params
         out = dict(params)
         for name in names:
             out[name + TRANSPOSED] = jnp.swapaxes(out.pop(f"{name}/W"), -1, -2)
