@@ -33,7 +33,7 @@ def test_block_size_does_not_change_results():
     population = jax.tree.map(lambda x: 20 * x, population)  # some lifetimes end early
     by_population, by_task_set = [], []
     for block in (None, 4, 8):
-        task = make_task("maze9", block_lifetimes=block)
+        task = make_task("maze9", block_lifetimes=block, compact="off")
         mazes = jax.vmap(task.sample_params)(jax.random.split(jax.random.key(1), 2))
         life_keys = jax.random.split(jax.random.key(2), (2, 2))
         evaluate = jax.jit(population_evaluator(model, task, mesh))
@@ -49,3 +49,88 @@ def test_block_size_does_not_change_results():
             jax.tree.map(np.testing.assert_array_equal, got, results[0])
     with pytest.raises(ValueError, match="block_lifetimes"):
         make_task("maze", block_lifetimes=0)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+@pytest.mark.parametrize(
+    "n_slots, every, n_new, refill_at",
+    [
+        (1, 1, None, None),
+        (3, 64, None, None),
+        (4, 5, 1, 1),
+        (8, 2, 8, 3),
+        (64, 7, 2, 1),
+    ],
+)
+def test_compacted_pool_runs_every_lifetime_once(
+    shared, n_slots, every, n_new, refill_at
+):
+    """Lifetimes of known lengths (task t runs lengths[t] steps, adding genome x key each
+    step): each result says which genome, task and key its lifetime ran with, and for how
+    many steps, whatever the pool's size and refill settings."""
+    from hebbjax.rollout import compacted
+    from hebbjax.tasks.lifetime import LifetimeParts, LifetimeResult
+
+    def start(params, length, key):
+        return key, (jnp.int32(0), jnp.float32(0.0), length)
+
+    def advance(params, key, carry):
+        i, total, length = carry
+        return i + 1, total + params * key, length
+
+    def finish(params, carry):
+        i, total, _ = carry
+        return LifetimeResult(total, total[None], i[None], jnp.ones(1))
+
+    parts = LifetimeParts(start, advance, lambda c: c[0] >= c[2], finish)
+    rng = np.random.default_rng(0)
+    n_lives = 23
+    lengths = jnp.asarray(rng.integers(1, 40, 9), jnp.int32)
+    keys = jnp.asarray(rng.normal(size=11), jnp.float32)
+    genomes = jnp.asarray([1.0, 10.0, 100.0], jnp.float32)
+    genome_of = jnp.asarray(rng.integers(0, 3, n_lives))
+    task_of = jnp.asarray(rng.integers(0, 9, n_lives))
+    key_of = jnp.asarray(rng.integers(0, 11, n_lives))
+    run = jax.jit(compacted(parts, n_slots, shared, every, n_new, refill_at))
+    out = run(
+        genomes[0] if shared else genomes, lengths, keys, genome_of, task_of, key_of
+    )
+    params = jnp.full(n_lives, genomes[0]) if shared else genomes[genome_of]
+    steps = np.asarray(lengths[task_of])
+    np.testing.assert_array_equal(out.steps[:, 0], steps)
+    expected = np.asarray(params * keys[key_of]) * steps
+    np.testing.assert_allclose(out.fitness, expected, rtol=1e-5)
+    np.testing.assert_array_equal(out.success, 1.0)
+
+
+def test_compaction_gives_the_blocked_lifetimes():
+    """The maze's compacted evaluators run the same lifetimes as the blocked ones: the
+    same genome, maze and key per result (lifetimes of 20 to 600 steps)."""
+    mesh = local_mesh()
+    model = make_model("decprnn-postdn", hidden=16)
+    population = jax.vmap(model.init_params)(jax.random.split(jax.random.key(0), 5))
+    results = {}
+    for mode in ("off", "all"):
+        task = make_task("maze9", block_lifetimes=4, compact=mode)
+        mazes = jax.vmap(task.sample_params)(jax.random.split(jax.random.key(1), 3))
+        keys = jax.random.split(jax.random.key(2), (3, 2))
+        by_population = jax.jit(population_evaluator(model, task, mesh))
+        one = jax.jit(set_evaluator(model, task, mesh))
+        results[mode] = (
+            by_population(population, mazes, keys),
+            one(jax.tree.map(lambda x: x[1], population), mazes, keys),
+        )
+    blocked, pooled = results["off"], results["all"]
+    assert int(blocked[0].steps.min()) < 100 < int(blocked[0].steps.max())
+    assert blocked[0].steps.shape == pooled[0].steps.shape == (5, 3, 2, 3)
+    assert blocked[1].steps.shape == pooled[1].steps.shape == (3, 2, 3)
+    # A lifetime computed in another batch can differ in the last bit of a dot, which a
+    # sampled action can amplify: nearly all must agree exactly.
+    for got, want in zip(pooled, blocked, strict=True):
+        same = np.all(np.asarray(got.steps == want.steps), axis=-1)
+        assert same.mean() >= 0.9, same
+        np.testing.assert_allclose(
+            np.asarray(got.returns)[same], np.asarray(want.returns)[same], atol=1e-5
+        )
+    with pytest.raises(ValueError, match="compact"):
+        make_task("maze", compact="yes")

@@ -97,7 +97,18 @@ def sharded_vmap(
         raise ValueError(
             f"in_axes must be 0 or None with at least one 0, got {in_axes}"
         )
-    batched = blocked_vmap(fn, in_axes, batch_size)
+    return sharded_rows(blocked_vmap(fn, in_axes, batch_size), in_axes, mesh)
+
+
+def sharded_rows(
+    batched: Callable[..., Any],
+    in_axes: Sequence[int | None],
+    mesh: Mesh | None = None,
+) -> Callable[..., Any]:
+    """``batched`` (a function of a batch of rows, mapped along axis 0, rows in = rows
+    out) with its rows split over ``mesh``'s devices; ``None`` marks a replicated argument.
+    Each device runs ``batched`` on its share (padded by repeating the first row)."""
+    in_axes = tuple(in_axes)
     if mesh is None or mesh.size == 1:
         return batched
 

@@ -16,9 +16,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 import jax
+import numpy as np
 
 from hebbjax.models.base import Model, Params, same_params
-from hebbjax.tasks.lifetime import LifetimeResult, Probe
+from hebbjax.tasks.lifetime import LifetimeParts, LifetimeResult, Probe
 
 Lifetime = Callable[[Params, Any, jax.Array], Any]
 
@@ -77,6 +78,13 @@ class Task(NamedTuple):
         block_lifetimes: on CPU, evaluate about this many lifetimes at a time per device
             (a cache-sized block that stops when all its lifetimes have ended); None: all
             at once. Speed only: results do not depend on it.
+        compact: on CPU, the block is a pool of ``block_lifetimes`` slots and a lifetime
+            that ends early hands its slot to the next one (``rollout.compacted``), instead
+            of being stepped until the block's slowest lifetime ends: "sets" for the
+            evaluation of one genome on a set (validation, ``hebbjax eval``), "all" for the
+            population's too, "off". Speed only; needs ``lifetime_parts``.
+        lifetime_parts: ``lifetime_parts(model) -> LifetimeParts``: the lifetime cut at
+            its steps, for compaction (genome not prepared; memoised); None: not available.
         settings: the task's options, for display (``hebbjax tasks``) only.
     """
 
@@ -94,6 +102,8 @@ class Task(NamedTuple):
     eval_repeats: int = 1
     block_lifetimes: int | None = None
     settings: Mapping[str, Any] = {}
+    compact: str = "off"
+    lifetime_parts: Callable[..., LifetimeParts] | None = None
 
     def task_set(self, name: str) -> Any:
         """The stacked parameters of set ``name`` (a ValueError lists the valid sets)."""
@@ -162,6 +172,33 @@ def per_model_cache(build: Callable[..., T]) -> Callable[..., T]:
     return get
 
 
+COMPACT = ("off", "sets", "all")
+
+
+def checked_compact(compact: str) -> str:
+    """``compact`` of a task factory, or a ValueError naming the valid values."""
+    if compact not in COMPACT:
+        raise ValueError(
+            f"unknown compact {compact!r}; valid: {', '.join(COMPACT)} (which "
+            "evaluations refill a finished lifetime's slot: none, one genome on a set, "
+            "also the population)"
+        )
+    return compact
+
+
+def per_model(build: Callable[[Model], T]) -> Callable[[Model], T]:
+    """Memoise ``build(model)`` (unhashable models get a fresh build)."""
+    cached = functools.lru_cache(maxsize=64)(build)
+
+    def get(model: Model) -> T:
+        try:
+            return cached(model)
+        except TypeError:
+            return build(model)
+
+    return get
+
+
 def seeded_task_set(
     sample_params: Callable[[jax.Array], Any], seed: int, n: int
 ) -> Callable[[], Any]:
@@ -179,7 +216,7 @@ def weighted_fitness(weights: tuple[float, ...]) -> Callable[..., jax.Array]:
     """Fitness = the ``weights``-weighted mean of the rollout returns."""
     import jax.numpy as jnp
 
-    w = jnp.asarray(weights, jnp.float32)
+    w = np.asarray(weights, np.float32)  # numpy: may be built inside a trace
 
     def fitness(params, returns, steps, success):
         return jnp.sum(w * returns) / jnp.sum(w)
@@ -206,6 +243,8 @@ __all__ = [
     "TaskWords",
     "check_rollout_weights",
     "checked_block",
+    "checked_compact",
+    "per_model",
     "per_model_cache",
     "seeded_task_set",
     "weighted_fitness",

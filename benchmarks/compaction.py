@@ -1,0 +1,225 @@
+"""Compaction inside a block against the blocked evaluation, side by side (issue 19).
+
+A blocked evaluation (``Task.block_lifetimes``) steps each block of lifetimes until its
+slowest lifetime ends; ``benchmarks/block_waste.py`` counted that about half of those steps
+go to lifetimes that have already ended once a genome reaches its goals early. The
+compacted evaluation (``rollout.compacted``, the maze task's ``compact`` option) keeps a pool
+of ``block_lifetimes`` slots and gives a finished lifetime's slot to the next one. This
+script times both on the same lifetimes, interleaved, medians of ``--repeats`` calls after
+a first (compiling) call, timed separately:
+
+- one genome on the 1,024-maze validation set (``rollout.evaluate``: validation during
+  training and ``hebbjax eval``), the released DecPRNN(PostDN) genome, 15x15 and 9x9;
+- a population: 64 genomes around the released genome or around a random one (sigma 0.01),
+  8 mazes x 4 repeats each (the paper preset's 32 lifetimes per genome), 15x15 and 9x9.
+
+    python -m benchmarks.compaction [--repeats 5]
+
+Writes ``benchmarks/results/compaction.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import time
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "results"
+GENOME = (
+    Path(__file__).resolve().parents[2]
+    / "shared/fixtures/decprnn_postdn_paper_genome.npy"
+)
+
+
+def _timed(call, repeats: int) -> tuple[float, list[float], object]:
+    import jax
+
+    t0 = time.perf_counter()
+    out = jax.block_until_ready(call())
+    first = time.perf_counter() - t0
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = jax.block_until_ready(call())
+        times.append(time.perf_counter() - t0)
+    return first, times, out
+
+
+def set_rows(genome_path: Path, repeats: int) -> list[dict]:
+    import numpy as np
+
+    from hebbjax.models import load_genome, make_model
+    from hebbjax.rollout import evaluate, summarize
+    from hebbjax.tasks import make_task
+
+    model = make_model("decprnn-postdn")
+    genome = load_genome(genome_path, model)
+    rows = []
+    for name in ("maze15", "maze9"):
+        tasks = {mode: make_task(name, compact=mode) for mode in ("off", "sets")}
+        calls = {
+            mode: functools.partial(evaluate, model, task, genome, "validation")
+            for mode, task in tasks.items()
+        }
+        firsts = {mode: _timed(call, 0)[0] for mode, call in calls.items()}
+        times = {mode: [] for mode in calls}
+        outs = {}
+        for _ in range(repeats):  # interleaved, so both see the same machine
+            for mode, call in calls.items():
+                _, (t,), outs[mode] = _timed(call, 1)
+                times[mode].append(t)
+        for mode in calls:
+            s = summarize(outs[mode])
+            rows.append(
+                dict(
+                    kind="set",
+                    task=name,
+                    genome="released",
+                    compact=mode,
+                    first_call_s=firsts[mode],
+                    median_s=float(np.median(times[mode])),
+                    times_s=times[mode],
+                    score=s["score"],
+                    goal_rate=s["positive_return_rate"],
+                    env_steps=s["env_steps"],
+                )
+            )
+    return rows
+
+
+def population_rows(genome_path: Path, repeats: int) -> list[dict]:
+    import jax
+    import numpy as np
+    from jax.flatten_util import ravel_pytree
+
+    from hebbjax.models import load_genome, make_model
+    from hebbjax.parallel import local_mesh
+    from hebbjax.rollout import population_evaluator
+    from hebbjax.tasks import make_task
+
+    mesh = local_mesh()
+    model = make_model("decprnn-postdn")
+    released = ravel_pytree(load_genome(genome_path, model))[0]
+    random, unravel = ravel_pytree(model.init_params(jax.random.key(5)))
+    rows = []
+    for name in ("maze15", "maze9"):
+        for label, mean in (("released", released), ("random", random)):
+            population = jax.vmap(
+                lambda k, mean=mean: unravel(
+                    mean + 0.01 * jax.random.normal(k, mean.shape)
+                )
+            )(jax.random.split(jax.random.key(1), 64))
+            calls = {}
+            for mode in ("off", "all"):
+                task = make_task(name, compact=mode)
+                mazes = jax.vmap(task.sample_params)(
+                    jax.random.split(jax.random.key(2), 8)
+                )
+                keys = jax.random.split(jax.random.key(3), (8, 4))
+                run = jax.jit(population_evaluator(model, task, mesh))
+                calls[mode] = functools.partial(run, population, mazes, keys)
+            firsts = {mode: _timed(call, 0)[0] for mode, call in calls.items()}
+            times = {mode: [] for mode in calls}
+            outs = {}
+            for _ in range(repeats):
+                for mode, call in calls.items():
+                    _, (t,), outs[mode] = _timed(call, 1)
+                    times[mode].append(t)
+            for mode in calls:
+                result = outs[mode]
+                rows.append(
+                    dict(
+                        kind="population",
+                        task=name,
+                        genome=label,
+                        compact=mode,
+                        first_call_s=firsts[mode],
+                        median_s=float(np.median(times[mode])),
+                        times_s=times[mode],
+                        score=float(np.mean(result.fitness)),
+                        mean_lifetime_steps=float(
+                            np.asarray(result.steps).sum(-1).mean()
+                        ),
+                        env_steps=int(np.asarray(result.steps).sum()),
+                    )
+                )
+    return rows
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        "# Compaction inside a block against the blocked evaluation (issue 19)",
+        "",
+        f"Written {report['written']} by `python -m benchmarks.compaction` on "
+        f"{report['devices']} host devices, load average {report['load']:.1f} at the "
+        f"start; medians of {report['repeats']} interleaved calls after a first call "
+        "(compile + run, its own column). DecPRNN(PostDN), `block_lifetimes` 32 (the "
+        "maze default), a pool of 32 slots per device.",
+        "",
+        "| evaluation | maze | genome | blocked (s) | compacted (s) | speed-up | "
+        "first call blocked / compacted (s) | score blocked / compacted |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    rows = report["rows"]
+    for i in range(0, len(rows), 2):
+        a, b = rows[i], rows[i + 1]
+        what = (
+            "one genome, 1,024 validation mazes"
+            if a["kind"] == "set"
+            else "64 genomes x 8 mazes x 4 repeats"
+        )
+        lines.append(
+            f"| {what} | {a['task']} | {a['genome']} | {a['median_s']:.3f} | "
+            f"{b['median_s']:.3f} | {a['median_s'] / b['median_s']:.2f}x | "
+            f"{a['first_call_s']:.1f} / {b['first_call_s']:.1f} | "
+            f"{a['score']:.4f} / {b['score']:.4f} |"
+        )
+    lines += [
+        "",
+        "Scores: each lifetime is the same function of genome, maze and key either way;",
+        "a lifetime computed in another batch can differ in the last bit of a batched dot",
+        "(XLA chooses the kernel by shape), which a sampled action can amplify, so the",
+        "scores agree to sampling noise, not bit for bit.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--genome", type=Path, default=GENOME)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats must be >= 1, got {args.repeats}")
+    if not args.genome.exists():
+        parser.error(f"--genome {args.genome} does not exist")
+
+    import jax
+
+    from hebbjax.checkpoint import atomic_write_bytes
+
+    report = dict(
+        written=time.strftime("%Y-%m-%d %H:%M:%S"),
+        devices=jax.local_device_count(),
+        load=os.getloadavg()[0],
+        repeats=args.repeats,
+        rows=[],
+    )
+    report["rows"] += set_rows(args.genome, args.repeats)
+    report["rows"] += population_rows(args.genome, args.repeats)
+    args.out.mkdir(parents=True, exist_ok=True)
+    text = markdown(report)
+    atomic_write_bytes(
+        args.out / "compaction.json", json.dumps(report, indent=1).encode()
+    )
+    atomic_write_bytes(args.out / "compaction.md", text.encode())
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
