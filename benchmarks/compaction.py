@@ -199,6 +199,10 @@ def main(argv=None) -> None:
     if not args.genome.exists():
         parser.error(f"--genome {args.genome} does not exist")
 
+    from hebbjax.cli.common import use_all_cpu_cores
+
+    use_all_cpu_cores()  # one host device per core (HEBBJAX_CPU_DEVICES), before JAX starts
+
     import jax
 
     from hebbjax.checkpoint import atomic_write_bytes

@@ -241,10 +241,10 @@ def maze_task(
         compact: which evaluations give a finished lifetime's place in the block to
             the next lifetime instead of stepping it until the block's slowest one ends
             (``rollout.compacted``): "sets" (default: one genome on a set, e.g. the
-            validation; 1.4x for the released genome), "all" (the population's too:
-            1.05-1.3x once most lifetimes reach their goals early, 10-25% slower while
-            they run to the step limit), "off". Speed only: each lifetime is the same
-            function of genome, maze and key (benchmarks/compaction.py).
+            validation; 1.3x for the released genome), "all" (the population's too:
+            0.9-1.15x here, where a genome's 32 lifetimes in a block share its weights
+            and a pool's slots each read their own), "off". Speed only: each lifetime is
+            the same function of genome, maze and key (``benchmarks/compaction.py``).
     Returns:
         A ``Task`` whose ``lifetime(model)`` is ``run(params, maze, key) -> LifetimeResult``.
     """
