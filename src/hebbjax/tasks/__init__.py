@@ -14,7 +14,14 @@ from hebbjax.tasks.ant import ant_task
 from hebbjax.tasks.base import Task, TaskSet, TaskWords
 from hebbjax.tasks.car import car_task
 from hebbjax.tasks.gymnax_task import gymnax_env_ids, gymnax_task
-from hebbjax.tasks.lifetime import Episodes, LifetimeResult, Probe, episodic_lifetime
+from hebbjax.tasks.lifetime import (
+    Episodes,
+    LifetimeParts,
+    LifetimeResult,
+    Probe,
+    episodic_lifetime,
+    lifetime_parts,
+)
 from hebbjax.tasks.maze import maze_task
 from hebbjax.tasks.seqpred import seqpred_task
 from hebbjax.tasks.wrnav import wrnav_task
@@ -76,6 +83,7 @@ def task_summary(names: list[str] | None = None) -> list[dict]:
 __all__ = [
     "TASKS",
     "Episodes",
+    "LifetimeParts",
     "LifetimeResult",
     "Probe",
     "Task",
@@ -83,6 +91,7 @@ __all__ = [
     "TaskWords",
     "car_task",
     "episodic_lifetime",
+    "lifetime_parts",
     "gymnax_task",
     "make_task",
     "maze_task",
