@@ -67,17 +67,20 @@ def compacted(
     ``run(genomes, task_params, keys, genome_of, task_of, key_of) -> LifetimeResult[L]``
     runs the L lifetimes ``l``: genome ``genome_of[l]`` (``genomes`` is one genome when
     ``shared``, else stacked), task ``task_of[l]``, key ``key_of[l]`` (rows of ``keys``),
-    in that order. The slots step together and a slot whose lifetime has ended is not
-    stepped. Every ``every`` steps the ended lifetimes' results are stored and up to
-    ``n_new`` (default a quarter of the slots) of their slots start the next lifetimes:
-    only as many as ended are started (rounded up to a power of two) and written into
-    their slots in place. A block of lifetimes that stops when its slowest one ends
-    (``blocked_vmap``) steps its early finishers for nothing; here they wait at most
-    ``every - 1`` steps.
+    started in that order. The slots step together and a slot whose lifetime has ended is
+    not stepped. Once ``refill_at`` lifetimes have ended (default an eighth of the slots;
+    fewer when fewer are running), or after ``every`` steps, their results are stored and up
+    to ``n_new`` (default a quarter of the slots) of their slots take the next lifetimes, in
+    place. A refill is a few dozen small operations, about as costly as a few steps of the
+    pool, hence the wait. Every lifetime's start (noise, resets, first memory) is computed
+    up front in blocks of ``n_slots``, as a blocked evaluation would.
 
-    Each lifetime is the same function of its genome, task and key as in
-    ``episodic_lifetime``; only the batch it is computed in differs, which can change the
-    last bit of a batched dot (XLA picks its kernel by shape).
+    A block that stops when its slowest lifetime ends (``blocked_vmap``) steps its early
+    finishers for nothing; here they wait for the refill. Each lifetime is the same function
+    of its genome, task and key as in ``episodic_lifetime``; only the batch it is computed
+    in differs, which can change the last bit of a batched dot (XLA picks its kernel by
+    shape). With a genome per slot (``shared=False``) every step reads each slot's own
+    weights, where a block of one genome's lifetimes shares them.
     """
     if n_slots < 1 or every < 1:
         raise ValueError(f"n_slots and every must be >= 1, got {n_slots}, {every}")
