@@ -3,7 +3,7 @@
 A blocked evaluation (``Task.block_lifetimes``) steps each block of lifetimes until its
 slowest lifetime ends; ``benchmarks/block_waste.py`` counted that about half of those steps
 go to lifetimes that have already ended once a genome reaches its goals early. The
-compacted evaluation (``rollout.compacted``, the maze task's ``compact`` option) keeps a pool
+compacted evaluation (``compaction.compacted``, the maze task's ``compact`` option) keeps a pool
 of ``block_lifetimes`` slots and gives a finished lifetime's slot to the next one. This
 script times both on the same lifetimes, interleaved, medians of ``--repeats`` calls after
 a first (compiling) call, timed separately:

@@ -68,7 +68,7 @@ def test_compacted_pool_runs_every_lifetime_once(
     """Lifetimes of known lengths (task t runs lengths[t] steps, adding genome x key each
     step): each result says which genome, task and key its lifetime ran with, and for how
     many steps, whatever the pool's size and refill settings."""
-    from hebbjax.rollout import compacted
+    from hebbjax.compaction import compacted
     from hebbjax.tasks.lifetime import LifetimeParts, LifetimeResult
 
     def start(params, length, key):

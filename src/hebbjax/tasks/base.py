@@ -79,7 +79,7 @@ class Task(NamedTuple):
             (a cache-sized block that stops when all its lifetimes have ended); None: all
             at once. Speed only: results do not depend on it.
         compact: on CPU, the block is a pool of ``block_lifetimes`` slots and a lifetime
-            that ends early hands its slot to the next one (``rollout.compacted``), instead
+            that ends early hands its slot to the next one (``compaction.compacted``), instead
             of being stepped until the block's slowest lifetime ends: "sets" for the
             evaluation of one genome on a set (validation, ``hebbjax eval``), "all" for the
             population's too, "off". Speed only; needs ``lifetime_parts``.

@@ -38,19 +38,19 @@ from hebbjax.models.memory import (
     plastic_weights,
     zero_fraction,
 )
+from hebbjax.tasks.episodes import Episodes
+from hebbjax.tasks.probe import RESETS, TRACE_FIELDS, Probe
 
-TRACE_FIELDS = (
-    "obs",
-    "input",
-    "output",
-    "action",
-    "reward",
-    "done",
-    "position",
-    "hidden",
-    "weights",
-)
-RESETS = ("hidden", "plastic", "both")
+__all__ = [
+    "RESETS",
+    "TRACE_FIELDS",
+    "Episodes",
+    "LifetimeParts",
+    "LifetimeResult",
+    "Probe",
+    "episodic_lifetime",
+    "lifetime_parts",
+]
 
 
 class LifetimeResult(NamedTuple):
@@ -60,128 +60,6 @@ class LifetimeResult(NamedTuple):
     returns: jax.Array  # (n_rollouts,) return of each rollout
     steps: jax.Array  # (n_rollouts,) environment steps of each rollout
     success: jax.Array  # (n_rollouts,) 1.0 if the rollout succeeded (the task says how)
-
-
-class Probe(NamedTuple):
-    """What to record in a lifetime and how to intervene in it (all static, hashable).
-
-    Steps are counted from the start of the lifetime (0, 1, ...), across rollouts.
-
-    Attributes:
-        record: trace fields to record, from ``TRACE_FIELDS``.
-        every: record every k-th step (0, k, 2k, ...).
-        freeze_plasticity_at: plasticity is off from this step on.
-        zero_at, zero_fraction: at this step, before the network acts, each plastic synapse
-            is set to zero with probability ``zero_fraction`` (Najarro & Risi 2020 Fig. 4).
-        override_actions: ``(start, stop, value)``: the action of steps start..stop-1 is
-            ``value`` (a number, or a tuple for vector actions), e.g. saturated actuators.
-        reset_between_rollouts: "hidden", "plastic" or "both": that part of the memory is
-            put back to its value at the start of the lifetime whenever a rollout begins.
-    """
-
-    record: tuple[str, ...] = ()
-    every: int = 1
-    freeze_plasticity_at: int | None = None
-    zero_at: int | None = None
-    zero_fraction: float = 0.0
-    override_actions: tuple[int, int, Any] | None = None
-    reset_between_rollouts: str | None = None
-
-    def check(self) -> Probe:
-        unknown = sorted(set(self.record) - set(TRACE_FIELDS))
-        if unknown:
-            raise ValueError(
-                f"unknown trace field(s) {unknown}; valid: {', '.join(TRACE_FIELDS)}"
-            )
-        if self.every < 1:
-            raise ValueError(f"every must be >= 1, got {self.every}")
-        if not 0.0 <= self.zero_fraction <= 1.0:
-            raise ValueError(
-                f"zero_fraction must be in [0, 1], got {self.zero_fraction}"
-            )
-        if self.reset_between_rollouts not in (None, *RESETS):
-            raise ValueError(
-                f"unknown reset_between_rollouts {self.reset_between_rollouts!r}; "
-                f"valid: {', '.join(RESETS)}"
-            )
-        if self.override_actions is not None:
-            start, stop, _ = self.override_actions
-            if not 0 <= start <= stop:
-                raise ValueError(
-                    f"override_actions needs 0 <= start <= stop, got {(start, stop)}"
-                )
-        return self
-
-
-class Episodes(NamedTuple):
-    """How a task's lifetime drives its environment (all functions of one lifetime).
-
-    - ``noise(key)``: every random number of the lifetime, drawn from its key at once;
-    - ``memory_key(noise)``: the key of ``model.init_memory``;
-    - ``reset(noise, r, task_params) -> (obs, env_state, first_prev_action)``: the start of
-      rollout ``r`` (computed for every rollout before the loop);
-    - ``env_params(task_params)``: the environment parameters ``env.step_env`` gets
-      (default: the task parameters themselves);
-    - ``encode(obs, prev_action, prev_reward, t) -> x``: the network input at step ``t`` of
-      a rollout (``prev_reward`` is 0 at ``t = 0``);
-    - ``act(out, noise, i) -> action``: the action from the network output at lifetime step ``i``;
-    - ``env_key(noise, i, r, t)``: the key of ``env.step_env``;
-    - ``plastic``: per rollout, whether plasticity is on (EPRNN: the TRAIN rollout only);
-      the loop runs each run of rollouts with the same flag separately, so a frozen rollout
-      does not even compute the plastic update;
-    - ``rollout_return(total, steps, terminated)``: the return of an ended rollout (default:
-      the sum of its rewards);
-    - ``success(total, steps, terminated)``: whether an ended rollout succeeded;
-    - ``position(env_state)``: where the agent is, for trajectories (None: not recorded);
-    - ``terminates``: whether a rollout can end before ``max_steps`` (False: a scan);
-    - ``continue_env``: rollouts after the first continue the environment where the last
-      one stopped instead of resetting it (EPRNN's Sequence Predicting: TRAIN then TEST of
-      one sequence).
-
-    ``max_steps`` is the step limit of every rollout, or a tuple with one per rollout.
-    """
-
-    env: Any
-    n_rollouts: int
-    max_steps: int | tuple[int, ...]
-    noise: Callable[[jax.Array], Any]
-    memory_key: Callable[[Any], jax.Array]
-    reset: Callable[[Any, Any, Any], tuple[Any, Any, Any]]
-    encode: Callable[..., jax.Array]
-    act: Callable[[jax.Array, Any, jax.Array], Any]
-    env_key: Callable[..., jax.Array]
-    success: Callable[..., jax.Array]
-    plastic: tuple[bool, ...] | None = None
-    rollout_return: Callable[..., jax.Array] | None = None
-    position: Callable[[Any], jax.Array] | None = None
-    terminates: bool = True
-    continue_env: bool = False
-    env_params: Callable[[Any], Any] | None = None
-
-    def limits(self) -> tuple[int, ...]:
-        if isinstance(self.max_steps, int):
-            return (self.max_steps,) * self.n_rollouts
-        if len(self.max_steps) != self.n_rollouts:
-            raise ValueError(
-                f"max_steps needs one limit per rollout ({self.n_rollouts}), got "
-                f"{self.max_steps}"
-            )
-        return tuple(int(m) for m in self.max_steps)
-
-    def segments(self) -> list[tuple[int, int, bool]]:
-        """Runs of consecutive rollouts with the same plasticity: (first, end, plastic)."""
-        flags = (True,) * self.n_rollouts if self.plastic is None else self.plastic
-        if len(flags) != self.n_rollouts:
-            raise ValueError(
-                f"plastic needs one flag per rollout ({self.n_rollouts}), got {flags}"
-            )
-        out = []
-        for r, flag in enumerate(flags):
-            if out and out[-1][2] == bool(flag):
-                out[-1] = (out[-1][0], r + 1, bool(flag))
-            else:
-                out.append((r, r + 1, bool(flag)))
-        return out
 
 
 def _stack(trees: list) -> Any:

@@ -240,7 +240,7 @@ def maze_task(
             results do not depend on it.
         compact: which evaluations give a finished lifetime's place in the block to
             the next lifetime instead of stepping it until the block's slowest one ends
-            (``rollout.compacted``): "sets" (default: one genome on a set, e.g. the
+            (``compaction.compacted``): "sets" (default: one genome on a set, e.g. the
             validation; 1.3x for the released genome), "all" (the population's too:
             0.9-1.15x here, where a genome's 32 lifetimes in a block share its weights
             and a pool's slots each read their own), "off". Speed only: each lifetime is
