@@ -13,8 +13,8 @@ and (mu, lambda) follow the score-function estimator (Eq. 2) with centred-rank, 
     g = (1/P) sum_i F~_i grad log p(h_i),  log p(h) = sum_n log sum_k pi_nk N(h_n; mu_k, s^2)
     d/d lambda_n = r_n - softmax(lambda_n),   d/d mu_k = sum_n r_nk (h_n - mu_k) / s^2
 
-with r the posterior responsibilities. The closed forms are accumulated over the population in
-chunks of ``chunk_size`` individuals (a ``lax.scan``), so the largest transient is
+with r the posterior responsibilities. The closed forms are accumulated over the population one
+individual at a time in ``chunk_size`` runs side by side, so the largest transient is
 chunk x N x M rather than P x N x M: every rho runs, down to rho = 1 (M = N; [P] itself could
 not run rho < 32). Sampling uses the inverse CDF per synapse (``searchsorted``), so ``ask`` holds
 P x N integers, never P x N x M Gumbel noise. sigma decays by ``std_decay`` per generation.
@@ -37,6 +37,7 @@ and the direct genes' mean nu.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, NamedTuple
 
@@ -101,39 +102,59 @@ def mixture_gradient(
     samples: jax.Array,
     weights: jax.Array,
     std: jax.Array,
-    chunk_size: int = 8,
+    chunk_size: int = 1,
 ) -> tuple[jax.Array, jax.Array]:
-    """(1/P) sum_i w_i grad_{mu, lambda} log p(h_i), chunked over individuals.
+    """(1/P) sum_i w_i grad_{mu, lambda} log p(h_i), in ``chunk_size`` running sums.
+
+    The population is cut into ``chunk_size`` consecutive runs of individuals (the last
+    padded with zero weights); each run is summed one individual at a time, side by side
+    with the others (a ``lax.scan`` under ``vmap``), and the runs' sums are added at the
+    end. Per individual, the responsibilities r (N x M) come from one small matmul and a
+    softmax along M, and fold at once into sum_i w_i r_i (N x M) and sum_i w_i r_i^T h_i
+    (M x K); sum_{i,n} w_i r_inm is the first sum's column sum. Nothing is reduced over
+    the individuals' axis inside the loop, which XLA:CPU does slowly (5-7x slower in all,
+    ``benchmarks/gmm_speed.py``). The largest transient is ``chunk_size`` x N x M.
 
     Args:
         means: (M, K); logits: (N, M); samples: (P, N, K); weights: (P,) shaped fitness;
-        std: the mixture sigma; chunk_size: individuals per chunk.
+        std: the mixture sigma; chunk_size: runs summed side by side, each adding an
+            N x M transient (1, the default, is also the fastest on CPU: XLA already
+            spreads one individual's arrays over the cores).
     Returns:
         (grad_means (M, K), grad_logits (N, M)), ascent directions.
     """
     p = samples.shape[0]
-    c = max(1, min(chunk_size, p))
-    pad = -p % c
+    runs = max(1, min(chunk_size, p))
+    pad = -p % runs
     samples = jnp.concatenate([samples, jnp.zeros((pad,) + samples.shape[1:])])
     weights = jnp.concatenate([weights, jnp.zeros((pad,), weights.dtype)])
     log_pi = jax.nn.log_softmax(logits, axis=-1)
     inv_var = 1.0 / jnp.square(std)
-    half_norm = 0.5 * inv_var * jnp.sum(jnp.square(means), axis=-1)
+    # log pi_nk + (h_n . mu_k - |mu_k|^2 / 2) / s^2: the log-posterior up to a per-n term
+    base = log_pi - 0.5 * inv_var * jnp.sum(jnp.square(means), axis=-1)[None]
+    scaled = inv_var * means
 
-    def chunk(acc, xs):
-        h, w = xs  # (c, N, K), (c,)
-        score = log_pi[None] + inv_var * (h @ means.T) - half_norm[None, None]
-        r = jax.nn.softmax(score, axis=-1)  # (c, N, M)
-        wr = w[:, None, None] * r
-        acc_l, acc_0, acc_1 = acc
-        acc_l = acc_l + jnp.sum(wr, axis=0)
-        acc_0 = acc_0 + jnp.sum(wr, axis=(0, 1))
-        acc_1 = acc_1 + jnp.einsum("cnm,cnk->mk", wr, h)
-        return (acc_l, acc_0, acc_1), None
+    def run(base, scaled, h, w):  # sum_i w_i r_i and sum_i w_i r_i^T h_i over rows i
+        def one(acc, xs):
+            h, w = xs  # (N, K), ()
+            wr = w * jax.nn.softmax(base + h @ scaled.T, axis=-1)  # (N, M)
+            return (acc[0] + wr, acc[1] + wr.T @ h), None
 
-    zeros = (jnp.zeros_like(logits), jnp.zeros(means.shape[0]), jnp.zeros_like(means))
-    xs = (samples.reshape((-1, c) + samples.shape[1:]), weights.reshape(-1, c))
-    (acc_l, acc_0, acc_1), _ = jax.lax.scan(chunk, zeros, xs)
+        zeros = (jnp.zeros_like(base), jnp.zeros_like(scaled))
+        return jax.lax.scan(one, zeros, (h, w))[0]
+
+    if runs == 1:
+        acc_l, acc_1 = run(base, scaled, samples, weights)
+    else:
+        acc_l, acc_1 = jax.vmap(run, in_axes=(None, None, 0, 0))(
+            base,
+            scaled,
+            samples.reshape((runs, -1) + samples.shape[1:]),
+            weights.reshape(runs, -1),
+        )
+        # the runs added one by one: elementwise, not a reduction over the leading axis
+        acc_l, acc_1 = (functools.reduce(jnp.add, list(x)) for x in (acc_l, acc_1))
+    acc_0 = jnp.sum(acc_l, axis=0)  # (M,)
     grad_logits = (acc_l - jnp.sum(weights) * jnp.exp(log_pi)) / p
     grad_means = inv_var * (acc_1 - means * acc_0[:, None]) / p
     return grad_means, grad_logits
@@ -149,7 +170,7 @@ class GaussianMixtureES:
         solution: Any,
         rho: int | str | None = None,
         optimizer: optax.GradientTransformation | None = None,
-        chunk_size: int = 8,
+        chunk_size: int = 1,
         init_scale: float = 1.0,
         rule_leaves: str = "coeffs",
         direct_init: str = "genome",
@@ -357,7 +378,7 @@ def gmm_es(
     optimizer: str = "sgd",
     std_decay: float = 0.999,
     std_min: float = 0.0,
-    chunk_size: int = 8,
+    chunk_size: int = 1,
     init_scale: float = 1.0,
     rule_leaves: str = "coeffs",
     direct_init: str = "genome",
@@ -374,7 +395,8 @@ def gmm_es(
             ([P]'s rho runs: SGD 0.2 x 0.995; "best ant": adam 1.0 x 0.5^(1/100)).
         optimizer: "sgd" or "adam".
         std_decay, std_min: sigma x std_decay per generation, floored at std_min.
-        chunk_size: individuals per chunk of the gradient accumulation (memory knob).
+        chunk_size: runs of individuals summed side by side in the gradient; each
+            adds an N x M transient (``mixture_gradient``); 1 is the fastest on CPU.
         init_scale: std of the initial means.
         rule_leaves: comma-separated names; leaves whose path holds one are rules
             under the mixture (default "coeffs": the ABCD rules), the others direct
