@@ -187,6 +187,23 @@ def row_state(run_dir: Path, fields: dict) -> str:
     return "stale" if result.exists() else "pending"
 
 
+def committed_results(out: Path, rows: list[Row], budget: dict, skip) -> dict:
+    """Finished rows kept in ``ant_tables.json`` at this budget (the run directories are
+    not committed: a fresh clone resumes from the table, not from scratch)."""
+    path = out / "ant_tables.json"
+    if not path.exists():
+        return {}
+    saved = {r["key"]: r for r in json.loads(path.read_text()).get("rows", [])}
+    return {
+        r.key: saved[r.key]
+        for r in rows
+        if r.key not in skip
+        and r.key in saved
+        and saved[r.key].get("config")
+        == json.loads(json.dumps(config_fields(r, budget)))
+    }
+
+
 def queue_state(runs: Path, rows: list[Row], budget: dict) -> dict[str, str]:
     return {r.key: row_state(runs / r.key, config_fields(r, budget)) for r in rows}
 
@@ -685,12 +702,18 @@ def main(argv: list[str] | None = None) -> None:
     runs.mkdir(parents=True, exist_ok=True)
     rows = [ROW[k] for k in args.rows]
     state = queue_state(runs, rows, args.budget)
-    print("queue:", state, flush=True)
     results = {
         r.key: json.loads((runs / r.key / "result.json").read_text())
         for r in rows
         if state[r.key] == "done"
     }
+    committed = committed_results(args.out, rows, args.budget, skip=results)
+    results |= committed
+    print(
+        "queue:",
+        state | dict.fromkeys(committed, "done (in ant_tables.json)"),
+        flush=True,
+    )
     write_outputs(results, args.budget, args.out)
     if args.report_only:
         return

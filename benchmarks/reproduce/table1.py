@@ -308,13 +308,52 @@ def _merged_config(args, run_dir: Path, source_dir: Path):
     if (run_dir / "checkpoint.npz").exists():
         config = TrainConfig.load(run_dir / "config.json")
         return dataclasses.replace(config, generations=args.generations), None
-    source_test = source_dir / "test.json"
-    if not source_test.exists():
+    if not any(
+        (d / "best_genome.npz").exists()
+        for d in (source_dir, _genome_dir(args, "prnn-postdn"))
+    ):
         raise RuntimeError(
             "Evolving & Merging needs the finished prnn-postdn row first"
         )
+    if not (source_dir / "best_genome.npz").exists():
+        source_dir = _genome_dir(args, "prnn-postdn")  # committed with its row
     config, init_params = merge_run(source_dir, generations=args.generations)
     return config, init_params
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    from hebbjax.checkpoint import atomic_write_bytes as write  # imports jax
+
+    write(path, data)
+
+
+def _stem(args) -> str:
+    return "table1" if args.size == 9 else f"table1_maze{args.size}"
+
+
+def _genome_dir(args, key: str) -> Path:
+    """Where a finished row's genomes and config are committed (``hebbjax eval`` reads
+    them; Evolving & Merging starts from prnn-postdn's)."""
+    size = "" if args.size == 9 else f"maze{args.size}/"
+    return args.out / "genomes" / f"{size}{key}"
+
+
+def _keep_genomes(run_dir: Path, dest: Path) -> None:
+    from hebbjax.evolution.run_files import CONFIG, GENOMES
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in (CONFIG, *GENOMES):
+        if (run_dir / name).exists():
+            atomic_write_bytes(dest / name, (run_dir / name).read_bytes())
+
+
+def _committed_row(args, key: str, budget: dict | None = None) -> dict | None:
+    """A finished row in the committed table at this budget (run directories are not
+    committed: a fresh clone continues from the table instead of retraining)."""
+    for r in args.committed:
+        if r.get("key") == key and budget in (None, r.get("budget")):
+            return r
+    return None
 
 
 def run_row(row: Row, args: argparse.Namespace, runs: Path) -> dict | None:
@@ -340,6 +379,9 @@ def run_row(row: Row, args: argparse.Namespace, runs: Path) -> dict | None:
         done = json.loads(test_file.read_text())
         if done.get("budget") == _budget_fields(config):
             return done
+    committed = _committed_row(args, row.key, _budget_fields(config))
+    if committed is not None and not (run_dir / "checkpoint.npz").exists():
+        return committed
     if run_dir.exists() and not (run_dir / "checkpoint.npz").exists():
         shutil.rmtree(run_dir)
     resume = (run_dir / "checkpoint.npz").exists()
@@ -421,7 +463,8 @@ def run_row(row: Row, args: argparse.Namespace, runs: Path) -> dict | None:
         budget=_budget_fields(config),
         devices=len(jax.devices()),
     )
-    test_file.write_text(json.dumps(out, indent=1))
+    atomic_write_bytes(test_file, json.dumps(out, indent=1).encode())
+    _keep_genomes(run_dir, _genome_dir(args, row.key))
     print(
         f"{row.key:20s} test {test_mean['score']:+.3f} +- {test_mean['score_stderr']:.3f}"
         f" (best-val genome {test_best['score']:+.3f}; paper {paper[0]:+.3f}) "
@@ -788,7 +831,9 @@ def main(argv: list[str] | None = None) -> None:
     runs = (
         args.out / "runs" if args.size == 9 else args.out / "runs" / f"maze{args.size}"
     )
-    stem = "table1" if args.size == 9 else f"table1_maze{args.size}"
+    stem = _stem(args)
+    table = args.out / f"{stem}.json"  # read once: rewritten as the rows finish
+    args.committed = json.loads(table.read_text())["rows"] if table.exists() else []
     if args.fresh:
         for key in args.models:
             shutil.rmtree(runs / key, ignore_errors=True)
@@ -798,7 +843,7 @@ def main(argv: list[str] | None = None) -> None:
     for key in args.models:
         if args.report_only:
             f = runs / key / "test.json"
-            row = json.loads(f.read_text()) if f.exists() else None
+            row = json.loads(f.read_text()) if f.exists() else _committed_row(args, key)
         else:
             row = run_row(ROW[key], args, runs)
         if row is not None:
