@@ -114,6 +114,40 @@ def test_score(setup, params) -> tuple[float, float]:
     return float(fitness.mean()), float(fitness.std() / np.sqrt(fitness.size))
 
 
+def navigation_of(setup, params) -> dict:
+    """The wheeled robot's behaviour under one genome (``hebbjax analyze navigation``):
+    the TEST episode's statistics and the verdict, on the first 512 test tasks."""
+    import jax
+
+    from hebbjax.analysis.navigation import navigation, verdict
+    from hebbjax.analysis.sources import Subject
+
+    subject = Subject("mean", "", {}, setup.model, params, setup.task.name, {}, "test")
+    data = navigation(subject, setup.task, "test", jax.random.key(1), n_tasks=512)
+    return data["episodes"][-1] | {"verdict": verdict(data)}
+
+
+def add_navigation(rows: list[dict], prepare_fn) -> bool:
+    """Fill in ``navigation`` for finished wheeled-robot rows from their run's final mean
+    genome (rows finished before this existed); True when any row changed."""
+    from hebbjax.models.genome_io import load_genome
+
+    changed = False
+    for r in rows:
+        genome = ROOT / r.get("run_dir", "") / "mean_genome.npz"
+        if (
+            not r["task"].startswith("wrnav")
+            or "navigation" in r
+            or not genome.exists()
+        ):
+            continue
+        setup = prepare_fn(Cell(r["task"], r["model"], r["generations"]))[1]
+        params = load_genome(genome, setup.model, fmt="npz")
+        r["navigation"] = navigation_of(setup, params)
+        changed = True
+    return changed
+
+
 def do_nothing_score(setup) -> float:
     """The zero genome's test score: output 0, i.e. predict 0 / stand still."""
     import jax
@@ -244,6 +278,9 @@ def run_cell(cell: Cell, prepared, runs: Path, refresh) -> dict:
     curve, train_curve = curves_of(history)
     mean_score, mean_se = test_score(setup, result.mean_params)
     best_score, best_se = test_score(setup, result.best_params)
+    nav = {}
+    if cell.task.startswith("wrnav"):
+        nav = dict(navigation=navigation_of(setup, result.mean_params))
     walls = [r["wall_seconds"] for r in history]
     return settings | dict(
         status="done",
@@ -266,6 +303,7 @@ def run_cell(cell: Cell, prepared, runs: Path, refresh) -> dict:
         run_dir=str(
             run_dir.relative_to(ROOT) if run_dir.is_relative_to(ROOT) else run_dir
         ),
+        **nav,
     )
 
 
@@ -300,6 +338,27 @@ def results_markdown(rows: list[dict]) -> str:
             f"| {r['trivial']:.3f} | {_fmt(at_common)} "
             f"| {_fmt(r['median_generation_seconds'], '.2f')} |"
         )
+    nav = [r for r in rows if r.get("navigation")]
+    if nav:
+        lines += [
+            "",
+            "Wheeled robot, final mean genome, TEST (frozen) episode of 512 test tasks "
+            "(`hebbjax analyze navigation`): does it navigate, or stay at the do-nothing "
+            "optimum (standing still, turning on the spot or circling the start score the "
+            "same)?",
+            "",
+            "| task | model | gens | return | do nothing | goal reached | >= halfway "
+            "closer | mean approach | never 0.1 from start | verdict |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in nav:
+            n = r["navigation"]
+            lines.append(
+                f"| {r['task']} | {r['model']} | {r['generations']:,} "
+                f"| {n['return']:.2f} | {n['do_nothing_return']:.2f} "
+                f"| {n['goal_rate']:.0%} | {n['closer_fraction']:.0%} "
+                f"| {n['approach']:+.2f} | {n['near_start']:.0%} | {n['verdict']} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -436,6 +495,10 @@ def main(argv: list[str] | None = None) -> None:
         results.unlink(missing_ok=True)
     rows = json.loads(results.read_text()) if results.exists() else []
     rows = [r for r in rows if r.get("status") == "done"]
+    if add_navigation(
+        rows, lambda cell: prepare(cell, args.population, args.learning_rate)
+    ):
+        write_outputs(rows, args.out)
 
     for cell in queue:
         prepared = prepare(cell, args.population, args.learning_rate)

@@ -17,7 +17,9 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 # computations from different closures (and the CLI tests launch processes), which the
 # cache keys on their HLO and compiles once. HEBBJAX_TEST_COMPILE_CACHE=0 turns it off.
 if os.environ.get("HEBBJAX_TEST_COMPILE_CACHE", "1") != "0":
-    _root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".pytest_cache"))
+    _root = os.path.abspath(
+        os.path.join(os.path.dirname(__file__), "..", ".pytest_cache")
+    )
     os.environ.setdefault("HEBBJAX_CACHE", _root)  # the CLI's cache: $HEBBJAX_CACHE/jax
     jax.config.update("jax_compilation_cache_dir", os.path.join(_root, "jax"))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)

@@ -392,3 +392,35 @@ def test_every_ant_analysis_writes_a_png_and_its_json(tmp_path, ant, argv):
     assert (run / f"{argv[0]}.png").read_bytes()[:4] == b"\x89PNG"
     data = json.loads((run / f"{argv[0]}.json").read_text())
     assert "variant:default" in json.dumps(data)
+
+
+def _wheels(left: float, right: float) -> Model:
+    """A genome-free 'network' that always sets the wheels to (left, right)."""
+
+    def step(params, memory, x, plastic=True):
+        return jax.numpy.array([left, right], jax.numpy.float32) + 0 * x[:2], memory
+
+    return Model(lambda key: {"b": jax.numpy.zeros(1)}, lambda p, k=None: (), step,
+                 3, 2, 0)  # fmt: skip
+
+
+def test_navigation_tells_spinning_from_driving():
+    from hebbjax.analysis.navigation import navigation, verdict
+
+    task = make_task("wrnav-noise0.01")
+    out = {}
+    for name, wheels in (("spin", (1.0, -1.0)), ("straight", (1.0, 1.0))):
+        model = _wheels(*wheels)
+        subject = Subject(name, name, {}, model, model.init_params(None),
+                          task.name, {}, "test")  # fmt: skip
+        out[name] = navigation(subject, task, n_tasks=32)
+    spin, straight = out["spin"]["episodes"][-1], out["straight"]["episodes"][-1]
+    # turning on the spot moves nowhere: exactly the do-nothing return
+    assert spin["near_start"] == 1.0 and spin["travelled"] < 1e-5
+    assert spin["return"] == pytest.approx(spin["do_nothing_return"], rel=1e-5)
+    assert "do-nothing" in verdict(out["spin"])
+    # full speed ahead: 0.05 per step along +x, far past every goal
+    assert straight["reach"] == pytest.approx(0.05 * 101, rel=0.05)
+    assert straight["near_start"] == 0.0
+    with pytest.raises(ValueError, match="wheeled robot"):
+        navigation(subject, make_task("maze9"), n_tasks=2)

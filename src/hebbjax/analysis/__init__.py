@@ -13,7 +13,9 @@ Wang et al. 2022 (decomposed plasticity, mazes) and EPRNN:
 - ``ood``: out-of-distribution tests, one table and one figure (sec. 4.3, Fig. 2c-f);
 - ``trajectories``: the agent's path in each rollout on the maze (Fig. 4);
 - ``memory_map``: t-SNE (or PCA) of W_t and h_t over lifetimes (Fig. 7; EPRNN Fig. 5);
-- ``memory_reset``: hidden state or plastic weights reset between rollouts (appendix A.4).
+- ``memory_reset``: hidden state or plastic weights reset between rollouts (appendix A.4);
+- ``navigation``: the wheeled robot's paths, approach and goal rate against standing still
+  (EPRNN sec. 4.1, Table 3).
 
 Najarro & Risi 2020 and Palm et al. 2021 (ant):
 
@@ -65,6 +67,11 @@ ANALYSES: dict[str, Analysis] = {
         "memory_reset", "memory_resets", "draw_memory_resets",
         "what plasticity stores: reset hidden state or plastic weights between rollouts",
         "Wang et al. 2022 appendix A.4",
+    ),
+    "navigation": Analysis(
+        "navigation", "navigation", "draw_navigation",
+        "wheeled robot: paths, approach and goal rate against standing still / spinning",
+        "EPRNN sec. 4.1, Table 3",
     ),
     "freeze": Analysis(
         "freeze", "freeze_plasticity", "draw_freeze_plasticity",

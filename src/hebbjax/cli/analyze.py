@@ -235,6 +235,12 @@ def _compute(args, subjects) -> tuple[dict, str | None]:
                        n_tasks=args.n_tasks or 6, every=args.every or 4,
                        method=args.method or "tsne", seed=args.seed)  # fmt: skip
         return data, None
+    if name == "navigation":
+        from hebbjax.analysis.navigation import verdict
+
+        data = compute(first, _one_task(args, first), _set(args), key,
+                       n_tasks=args.n_tasks or 512)  # fmt: skip
+        return data, verdict(data)
     if name == "reset":
         return compute(first, _one_task(args, first), _set(args), key,
                        n_tasks=args.n_tasks, repeats=args.repeats or 1), None  # fmt: skip
