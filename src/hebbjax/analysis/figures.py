@@ -111,6 +111,23 @@ def flat_lifetimes(trace: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def traced(subject: Any, task: Any, task_params: Any, key: Any, *record: str):
+    """``(LifetimeResult, flat trace)`` of one lifetime per task of ``task_params``,
+    recording the trace fields ``record`` (``flat_lifetimes``)."""
+    from hebbjax.rollout import evaluate
+    from hebbjax.tasks import Probe
+
+    result, trace = evaluate(
+        subject.model,
+        task,
+        subject.params,
+        task_params,
+        key,
+        probe=Probe(record=record),
+    )
+    return result, flat_lifetimes(trace)
+
+
 def cumulative(rewards: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Running sum of the valid steps' rewards, held after a lifetime ends."""
     return np.cumsum(np.where(valid, rewards, 0.0), axis=-1)

@@ -18,7 +18,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from hebbjax.analysis.figures import flat_lifetimes, new_figure, suptitle
+from hebbjax.analysis.figures import new_figure, suptitle, traced
 from hebbjax.analysis.sources import ready
 
 EPISODES = ("TRAIN (plastic)", "TEST (frozen)")
@@ -48,8 +48,7 @@ def navigation(
         ``closer_fraction``: episodes ending at least halfway closer; ``paths``: the first
         ``n_paths`` tasks' goal and TRAIN / TEST paths.
     """
-    from hebbjax.rollout import evaluate, resolve_set
-    from hebbjax.tasks import Probe
+    from hebbjax.rollout import resolve_set
 
     ready(task)
     tasks = resolve_set(task, task_set)
@@ -58,15 +57,7 @@ def navigation(
             f"navigation analyses the wheeled robot (wrnav-* tasks); got {task.name}"
         )
     tasks = jax.tree.map(lambda x: x[:n_tasks], tasks)
-    result, trace = evaluate(
-        subject.model,
-        task,
-        subject.params,
-        tasks,
-        key,
-        probe=Probe(record=("position",)),
-    )
-    trace = flat_lifetimes(trace)
+    result, trace = traced(subject, task, tasks, key, "position")
     goals = np.asarray(tasks.goal, np.float64)
     d0 = np.linalg.norm(goals, axis=-1)
     n = len(goals)

@@ -14,7 +14,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from hebbjax.analysis.figures import flat_lifetimes, label_of, new_figure, suptitle
+from hebbjax.analysis.figures import label_of, new_figure, suptitle, traced
 from hebbjax.analysis.sources import ready
 
 
@@ -33,8 +33,7 @@ def maze_paths(
         "rollouts": [{"path": [[x, y], ...] (start first), "return", "success",
         "steps"}]}]}``.
     """
-    from hebbjax.rollout import evaluate, resolve_set
-    from hebbjax.tasks import Probe
+    from hebbjax.rollout import resolve_set
 
     ready(task)
     mazes = resolve_set(task, task_set)
@@ -43,15 +42,7 @@ def maze_paths(
             f"trajectories are drawn on mazes; {task.name} is not a maze task"
         )
     mazes = jax.tree.map(lambda x: x[:n_tasks], mazes)
-    result, trace = evaluate(
-        subject.model,
-        task,
-        subject.params,
-        mazes,
-        key,
-        probe=Probe(record=("position",)),
-    )
-    trace = flat_lifetimes(trace)
+    result, trace = traced(subject, task, mazes, key, "position")
     out = []
     for i in range(n_tasks):
         walls = np.asarray(mazes.walls[i])
