@@ -113,6 +113,19 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         schedule_after=((0, 8),),
         strategy_kwargs={"std_min": 0.1},
     ),
+    # fitness_noise_maze9.md: at the plateau a ranking is half signal only at ~200 mazes per
+    # genome (sigma 0.02) and the step-size decay makes it worse; a floor from the start
+    "maze9-paper-cmaes-p128-n8-smin0.02": _exp(
+        strategy_kwargs={"std_min": 0.02}, note="step size kept >= 0.02 from g0"
+    ),
+    # a fixed step size (no decay) with Adam on the mean, more genomes per update
+    "maze9-openai-es-p256-n4-s0.03": _exp(
+        strategy="openai-es",
+        population=256,
+        mazes=4,
+        sigma0=0.03,
+        strategy_kwargs={"learning_rate": 0.01},
+    ),
     # other outer loops
     "maze9-sep-cma-es-p128-n8": _exp(strategy="sep-cma-es"),
     "maze9-snes-p128-n8": _exp(strategy="snes", sigma0=0.05),
