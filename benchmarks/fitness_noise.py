@@ -19,6 +19,9 @@ is the correlation of two n-maze rankings of the same population (Spearman-Brown
 genome states: the initial mean of ``hebbjax train`` (seed 0), the paper's released genome
 (trained on 15x15, 0.82 goal rate on 9x9), and any ``mean_genome.npz`` of a run (the plateau).
 
+``time_to_quality --diagnose`` asks the same of a run's own population (its diagonal step
+sizes, two maze draws); this script separates signal from noise and sweeps sigma.
+
     python -m benchmarks.fitness_noise [--genomes init paper RUN_DIR ...] \
         [--sigmas 0.01 0.02 0.05 0.1] [--population 128] [--mazes 256]
 

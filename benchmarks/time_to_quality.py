@@ -627,10 +627,17 @@ def main(argv=None) -> None:
     (args.out / "runs").mkdir(parents=True, exist_ok=True)
     notes = args.notes.read_text() if args.notes else ""
 
+    # the committed table, read once: the run directories are not committed, so a fresh
+    # clone keeps the experiments it finished earlier
+    table = args.out / "results.json"
+    committed = json.loads(table.read_text()) if table.exists() else []
+
     def collected() -> list[dict]:
         # every finished experiment on disk (several processes may run experiments at once)
         finals = sorted((args.out / "runs").glob("*/final.json"))
-        return [json.loads(f.read_text()) for f in finals]
+        found = [json.loads(f.read_text()) for f in finals]
+        names = {r["name"] for r in found}
+        return [r for r in committed if r["name"] not in names] + found
 
     if args.diagnose or args.calibrate:
         for name in args.experiments:
