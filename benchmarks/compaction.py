@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import os
 import time
 from pathlib import Path
 
@@ -199,21 +198,12 @@ def main(argv=None) -> None:
     if not args.genome.exists():
         parser.error(f"--genome {args.genome} does not exist")
 
-    from hebbjax.cli.common import use_all_cpu_cores
+    from benchmarks import start_report
 
-    use_all_cpu_cores()  # one host device per core (HEBBJAX_CPU_DEVICES), before JAX starts
-
-    import jax
+    report = start_report(args.repeats)
 
     from hebbjax.checkpoint import atomic_write_bytes
 
-    report = dict(
-        written=time.strftime("%Y-%m-%d %H:%M:%S"),
-        devices=jax.local_device_count(),
-        load=os.getloadavg()[0],
-        repeats=args.repeats,
-        rows=[],
-    )
     report["rows"] += set_rows(args.genome, args.repeats)
     report["rows"] += population_rows(args.genome, args.repeats)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,6 @@ import argparse
 import contextlib
 import functools
 import json
-import os
 import statistics
 import time
 from pathlib import Path
@@ -276,21 +275,13 @@ def main(argv=None) -> None:
     if any(not 1 <= r <= N_SYNAPSES for r in args.rhos):
         parser.error(f"--rhos must lie in [1, {N_SYNAPSES}], got {args.rhos}")
 
-    from hebbjax.cli.common import use_all_cpu_cores
+    from benchmarks import start_report
 
-    use_all_cpu_cores()  # one host device per core (HEBBJAX_CPU_DEVICES), before JAX starts
-
-    import jax
+    report = start_report(args.repeats)
 
     from hebbjax.checkpoint import atomic_write_bytes
 
-    report = dict(
-        written=time.strftime("%Y-%m-%d %H:%M:%S"),
-        devices=jax.local_device_count(),
-        load=os.getloadavg()[0],
-        repeats=args.repeats,
-        rows=gradient_rows(args.rhos, args.population, args.repeats),
-    )
+    report["rows"] += gradient_rows(args.rhos, args.population, args.repeats)
     if not args.skip_generation:
         report["rows"] += generation_rows(200, 64, args.repeats)
     args.out.mkdir(parents=True, exist_ok=True)
