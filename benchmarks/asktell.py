@@ -5,7 +5,9 @@ For each strategy at its paper's population size and genome (issue 19): ``es.ask
 (``rollout.population_evaluator``) and the whole generation
 (``evolution.loop.make_generation_step``), each the median wall and process-CPU seconds of
 ``repeats`` calls after a warm-up. ``ask_tell_share`` = ask + tell / generation;
-``outside_evaluation_share`` = (generation - evaluation) / generation.
+``outside_evaluation_share`` = (generation - evaluation) / generation. ``gmm-es/unsplit``
+is ``gmm-es`` with its update summed whole on every device, as before the update was split
+over the devices (``parallel.sharded_sum``): the before/after of issue 19 in one run.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ ASKTELL_CASES = {
     "openai-es": ("seqpred-l1-k10-n20", "eprnn", 398, 16, 1, {}, {}),
     "najarro-es": ("ant", "hebbian-ffn", 200, 1, 1, ANT_SHORT, {}),
     "gmm-es": ("ant", "hebbian-ffn", 200, 1, 1, ANT_SHORT, {"rho": 64}),
+    # the same with the update summed whole on every device (before issue 19's split)
+    "gmm-es/unsplit": ("ant", "hebbian-ffn", 200, 1, 1, ANT_SHORT, {"rho": 64}),
 }
 
 
@@ -45,6 +49,19 @@ def _cpu_timed(fn, repeats: int) -> dict:
 
 
 def _asktell_case(name: str, case: tuple, repeats: int) -> dict:
+    if not name.endswith("/unsplit"):
+        return _measure_case(name, case, repeats)
+    from hebbjax.evolution import gmm_gradient
+
+    split = gmm_gradient.context_mesh
+    gmm_gradient.context_mesh = lambda: None  # every device sums the whole population
+    try:
+        return _measure_case(name, case, repeats)
+    finally:
+        gmm_gradient.context_mesh = split
+
+
+def _measure_case(name: str, case: tuple, repeats: int) -> dict:
     import jax
     import jax.numpy as jnp
 
@@ -52,14 +69,14 @@ def _asktell_case(name: str, case: tuple, repeats: int) -> dict:
     from hebbjax.evolution.loop import make_generation_step
     from hebbjax.evolution.train import build_run
     from hebbjax.models.base import n_gene
-    from hebbjax.parallel import local_mesh
+    from hebbjax.parallel import local_mesh, population_mesh
     from hebbjax.rollout import population_evaluator
 
     task_name, model_name, population, n_tasks, reps, task_kw, es_kw = case
     config = TrainConfig(
         task=task_name,
         model=model_name,
-        strategy=name,
+        strategy=name.split("/")[0],
         population=population,
         schedule=((0, n_tasks),),
         repeats=reps,
@@ -74,7 +91,8 @@ def _asktell_case(name: str, case: tuple, repeats: int) -> dict:
         k_ask, k_fit, k_tell = jax.random.split(key, 3)
         population_, state = es.ask(k_ask, state, es_params)
         fitness = jax.random.normal(k_fit, (population,))
-        state, _ = es.tell(k_tell, population_, fitness, state, es_params)
+        with population_mesh(mesh):  # as in the generation
+            state, _ = es.tell(k_tell, population_, fitness, state, es_params)
         return state
 
     ask_tell = jax.jit(ask_tell)

@@ -13,6 +13,7 @@ from hebbjax.evolution.gmm_es import (
     mixture_gradient,
 )
 from hebbjax.evolution.strategies import make_strategy
+from hebbjax.parallel import local_mesh, population_mesh
 
 N, M, K, P = 6, 3, 5, 7
 
@@ -48,11 +49,22 @@ def _problem(seed=0):
     return means, logits, samples, weights
 
 
-@pytest.mark.parametrize("chunk", [1, 3])
-def test_chunked_gradient_matches_numpy_and_autodiff(chunk):
+@pytest.mark.parametrize(
+    ("chunk", "split"), [(1, False), (3, False), (1, True), (3, True)]
+)
+def test_chunked_gradient_matches_numpy_and_autodiff(chunk, split):
+    """``split``: traced under a generation's population mesh (2 host devices), each
+    device sums its share of the 7 individuals (padded to 8) and the sums are added."""
     means, logits, samples, weights = _problem()
     std = jnp.float32(0.4)
-    g_means, g_logits = mixture_gradient(means, logits, samples, weights, std, chunk)
+
+    def gradient(*args):
+        with population_mesh(local_mesh() if split else None):
+            return mixture_gradient(*args, std, chunk)
+
+    lowered = jax.jit(gradient).lower(means, logits, samples, weights).as_text()
+    assert ("all_reduce" in lowered) == (split and jax.device_count() > 1)
+    g_means, g_logits = jax.jit(gradient)(means, logits, samples, weights)
     n_means, n_logits = numpy_gradient(means, logits, samples, weights, 0.4)
     np.testing.assert_allclose(g_means, n_means, rtol=2e-4, atol=2e-4)
     np.testing.assert_allclose(g_logits, n_logits, rtol=2e-4, atol=1e-5)

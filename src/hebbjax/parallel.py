@@ -13,6 +13,8 @@ lifetime of the whole batch.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
@@ -133,6 +135,49 @@ def sharded_rows(
         return jax.tree.map(lambda x: x[:size], out)
 
     return run
+
+
+_POPULATION_MESH: contextvars.ContextVar[Mesh | None] = contextvars.ContextVar(
+    "population_mesh", default=None
+)
+
+
+@contextlib.contextmanager
+def population_mesh(mesh: Mesh | None):
+    """While tracing a generation: ``mesh`` is where its population is evaluated, so code
+    that reduces over the population (a strategy's update) can split that reduction over
+    the same devices (``sharded_sum``). Read at trace time only; no effect on jit."""
+    token = _POPULATION_MESH.set(mesh)
+    try:
+        yield
+    finally:
+        _POPULATION_MESH.reset(token)
+
+
+def context_mesh() -> Mesh | None:
+    """The mesh set by ``population_mesh`` when it has more than one device, else None."""
+    mesh = _POPULATION_MESH.get()
+    return mesh if mesh is not None and mesh.size > 1 else None
+
+
+def sharded_sum(
+    fn: Callable[..., Any], in_axes: Sequence[int | None], rows: int
+) -> Callable[..., Any]:
+    """``fn`` (a sum over the rows of its mapped arguments, whose zero-weight padding
+    rows add nothing) split over the context mesh's devices: each device sums its share
+    of the ``rows`` (padded to a multiple of the device count by the caller) and the
+    partial sums are added (``psum``). Outside a mesh context: ``fn`` itself."""
+    mesh = context_mesh()
+    if mesh is None or rows % mesh.size:
+        return fn
+    specs = tuple(PartitionSpec(AXIS) if a == 0 else PartitionSpec() for a in in_axes)
+
+    def part(*args):
+        return jax.lax.psum(fn(*args), AXIS)
+
+    return jax.shard_map(
+        part, mesh=mesh, in_specs=specs, out_specs=PartitionSpec(), check_vma=False
+    )
 
 
 # ---------------------------------------------------------------- many processes

@@ -16,6 +16,8 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from hebbjax.parallel import context_mesh, sharded_sum
+
 
 def direct_gradient(
     mean: jax.Array, samples: jax.Array, weights: jax.Array, std: jax.Array
@@ -62,7 +64,9 @@ def mixture_gradient(
     """
     p = samples.shape[0]
     runs = max(1, min(chunk_size, p))
-    pad = -p % runs
+    mesh = context_mesh()  # under a generation's mesh: each device sums its individuals
+    devices = 1 if mesh is None else mesh.size
+    pad = -p % (runs * devices)
     samples = jnp.concatenate([samples, jnp.zeros((pad,) + samples.shape[1:])])
     weights = jnp.concatenate([weights, jnp.zeros((pad,), weights.dtype)])
     log_pi = jax.nn.log_softmax(logits, axis=-1)
@@ -80,9 +84,9 @@ def mixture_gradient(
         zeros = (jnp.zeros_like(base), jnp.zeros_like(scaled))
         return jax.lax.scan(one, zeros, (h, w))[0]
 
-    if runs == 1:
-        acc_l, acc_1 = run(base, scaled, samples, weights)
-    else:
+    def runs_sum(base, scaled, samples, weights):
+        if runs == 1:
+            return run(base, scaled, samples, weights)
         acc_l, acc_1 = jax.vmap(run, in_axes=(None, None, 0, 0))(
             base,
             scaled,
@@ -90,7 +94,10 @@ def mixture_gradient(
             weights.reshape(runs, -1),
         )
         # the runs added one by one: elementwise, not a reduction over the leading axis
-        acc_l, acc_1 = (functools.reduce(jnp.add, list(x)) for x in (acc_l, acc_1))
+        return tuple(functools.reduce(jnp.add, list(x)) for x in (acc_l, acc_1))
+
+    total = sharded_sum(runs_sum, (None, None, 0, 0), samples.shape[0])
+    acc_l, acc_1 = total(base, scaled, samples, weights)
     acc_0 = jnp.sum(acc_l, axis=0)  # (M,)
     grad_logits = (acc_l - jnp.sum(weights) * jnp.exp(log_pi)) / p
     grad_means = inv_var * (acc_1 - means * acc_0[:, None]) / p

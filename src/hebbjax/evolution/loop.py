@@ -19,6 +19,7 @@ import jax.numpy as jnp
 from jax.sharding import Mesh
 
 from hebbjax.models.base import Model, Params
+from hebbjax.parallel import population_mesh
 from hebbjax.rollout import (
     batch_metrics,
     n_tasks_of,
@@ -64,7 +65,8 @@ def make_generation_step(
         life_keys = jax.random.split(k_life, (n_tasks, repeats))
         result = evaluate(population, task_params, life_keys)
         fitness, n_nonfinite = sanitize_fitness(jnp.mean(result.fitness, axis=(1, 2)))
-        es_state, _ = es.tell(k_tell, population, -fitness, es_state, es_params)
+        with population_mesh(mesh):  # an update may sum over the population per device
+            es_state, _ = es.tell(k_tell, population, -fitness, es_state, es_params)
         metrics = dict(
             fitness_mean=jnp.mean(fitness),
             fitness_max=jnp.max(fitness),
