@@ -44,3 +44,45 @@ def test_ant_tables_keeps_committed_rows(tmp_path):
     kept = at.committed_results(tmp_path, rows, budget, skip={})
     assert list(kept) == ["a-static"]  # b-static: another budget; a-hebbian: absent
     assert at.committed_results(tmp_path, rows, budget, skip={"a-static": 1}) == {}
+
+
+def _table1_main(tmp_path, monkeypatch, argv, trained):
+    """table1.main on a committed table of two rows, training replaced by ``trained``."""
+    from benchmarks.reproduce import table1 as t1
+
+    import hebbjax.cli
+
+    rows = [dict(key="meta-dnn", v="committed"), dict(key="dnn", v="committed")]
+    (tmp_path / "table1.json").write_text(json.dumps({"rows": rows}))
+    written = []
+    monkeypatch.setattr(hebbjax.cli, "use_all_cpu_cores", lambda: None)
+    monkeypatch.setattr(t1, "_preload", lambda: None)
+    monkeypatch.setattr(t1, "baselines", lambda size: {})
+    monkeypatch.setattr(t1, "write_outputs", lambda rows, *a: written.append(rows))
+    monkeypatch.setattr(
+        t1,
+        "run_row",
+        lambda row, args, runs: (
+            trained.get(row.key) or t1._committed_row(args, row.key)
+        ),
+    )
+    t1.main([*argv, "--out", str(tmp_path)])
+    return written[-1]
+
+
+def test_table1_one_row_keeps_the_others(tmp_path, monkeypatch):
+    """Running or reporting one row rewrites the table with every other committed row
+    still in it, in the table's order; ``--fresh`` trains the selected row again."""
+    out = _table1_main(tmp_path, monkeypatch, ["--report-only", "--models", "dnn"], {})
+    assert [(r["key"], r["v"]) for r in out] == [
+        ("dnn", "committed"),
+        ("meta-dnn", "committed"),
+    ]
+    new = {"dnn": dict(key="dnn", v="trained")}
+    out = _table1_main(tmp_path, monkeypatch, ["--models", "dnn"], new)
+    assert [r["v"] for r in out] == ["trained", "committed"]
+    # without --fresh the committed row stands (run_row returns it when no run exists)
+    out = _table1_main(tmp_path, monkeypatch, ["--models", "dnn"], {})
+    assert [r["v"] for r in out] == ["committed", "committed"]
+    out = _table1_main(tmp_path, monkeypatch, ["--fresh", "--models", "dnn"], {})
+    assert [r["key"] for r in out] == ["meta-dnn"]  # dnn dropped: it must train again

@@ -313,7 +313,9 @@ def _merged_config(args, run_dir: Path, source_dir: Path):
         for d in (source_dir, _genome_dir(args, "prnn-postdn"))
     ):
         raise RuntimeError(
-            "Evolving & Merging needs the finished prnn-postdn row first"
+            "Evolving & Merging needs the finished prnn-postdn row's genome first; "
+            "train it with `python -m benchmarks.reproduce.table1 --models prnn-postdn "
+            "--fresh`"
         )
     if not (source_dir / "best_genome.npz").exists():
         source_dir = _genome_dir(args, "prnn-postdn")  # committed with its row
@@ -805,7 +807,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--report-only", action="store_true", help="only rewrite the outputs"
     )
     p.add_argument(
-        "--fresh", action="store_true", help="delete the runs and start over"
+        "--fresh",
+        action="store_true",
+        help="delete the selected rows' runs and committed results and train them again "
+        "(the other rows of the table are kept)",
     )
     args = p.parse_args(argv)
     args.strategy_opt = _strategy_opt(args.strategy_opt)
@@ -834,11 +839,14 @@ def main(argv: list[str] | None = None) -> None:
     stem = _stem(args)
     table = args.out / f"{stem}.json"  # read once: rewritten as the rows finish
     args.committed = json.loads(table.read_text())["rows"] if table.exists() else []
-    if args.fresh:
+    if args.fresh:  # the selected rows train again: neither run nor committed row kept
         for key in args.models:
             shutil.rmtree(runs / key, ignore_errors=True)
+        args.committed = [r for r in args.committed if r.get("key") not in args.models]
     runs.mkdir(parents=True, exist_ok=True)
     base = baselines(args.size)
+    # rows of the committed table that this call does not select stay in it
+    others = [r for r in args.committed if r.get("key") not in args.models]
     rows = []
     for key in args.models:
         if args.report_only:
@@ -848,9 +856,15 @@ def main(argv: list[str] | None = None) -> None:
             row = run_row(ROW[key], args, runs)
         if row is not None:
             rows.append(row)
-            write_outputs(rows, base, args, stem)
-    if rows:
-        write_outputs(rows, base, args, stem)
+            write_outputs(_in_table_order(others + rows), base, args, stem)
+    if rows or others:
+        write_outputs(_in_table_order(others + rows), base, args, stem)
+
+
+def _in_table_order(rows: list[dict]) -> list[dict]:
+    """One row per key (the later wins), in the order of ``ROWS``."""
+    by_key = {r["key"]: r for r in rows}
+    return [by_key[k] for k in ROW if k in by_key]
 
 
 if __name__ == "__main__":
