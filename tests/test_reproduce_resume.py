@@ -86,3 +86,35 @@ def test_table1_one_row_keeps_the_others(tmp_path, monkeypatch):
     assert [r["v"] for r in out] == ["committed", "committed"]
     out = _table1_main(tmp_path, monkeypatch, ["--fresh", "--models", "dnn"], {})
     assert [r["key"] for r in out] == ["meta-dnn"]  # dnn dropped: it must train again
+
+
+def test_ant_tables_one_row_keeps_the_others(tmp_path, monkeypatch):
+    """As for table1: ``--rows`` rewrites the table with the other committed rows kept,
+    and ``--fresh`` trains the selected row again instead of reading it back."""
+    import hebbjax.cli
+
+    budget = at.BUDGET
+    saved = [
+        dict(key=k, config=at.config_fields(at.ROW[k], budget), v="committed")
+        for k in ("b-static", "a-static")
+    ]
+    (tmp_path / "ant_tables.json").write_text(json.dumps({"rows": saved}))
+    written, trained = [], []
+    monkeypatch.setattr(hebbjax.cli, "use_all_cpu_cores", lambda: None)
+    monkeypatch.setattr(
+        at, "write_outputs", lambda results, *a: written.append(results)
+    )
+
+    def run_row(row, budget, runs):
+        trained.append(row.key)
+        return dict(key=row.key, v="trained")
+
+    monkeypatch.setattr(at, "run_row", run_row)
+    at.main(["--rows", "a-static", "--out", str(tmp_path)])
+    assert trained == [] and list(written[-1]) == ["a-static", "b-static"]
+    at.main(["--fresh", "--rows", "a-static", "--out", str(tmp_path)])
+    assert trained == ["a-static"]
+    assert [(k, r["v"]) for k, r in written[-1].items()] == [
+        ("a-static", "trained"),
+        ("b-static", "committed"),
+    ]

@@ -674,7 +674,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=BUDGET["seconds"])
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--report-only", action="store_true")
-    p.add_argument("--fresh", action="store_true", help="delete the runs first")
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="delete the selected rows' runs and committed results and train them "
+        "again (the other rows of the table are kept)",
+    )
     args = p.parse_args(argv)
     args.rows = args.rows or [r.key for r in ROWS]
     unknown = sorted(set(args.rows) - set(ROW))
@@ -707,14 +712,19 @@ def main(argv: list[str] | None = None) -> None:
         for r in rows
         if state[r.key] == "done"
     }
-    committed = committed_results(args.out, rows, args.budget, skip=results)
+    # --fresh: the selected rows train again, their committed results are not kept
+    fresh = dict.fromkeys(args.rows) if args.fresh else {}
+    committed = committed_results(args.out, rows, args.budget, skip=results | fresh)
     results |= committed
     print(
         "queue:",
         state | dict.fromkeys(committed, "done (in ant_tables.json)"),
         flush=True,
     )
-    write_outputs(results, args.budget, args.out)
+    # rows of the committed table that this call does not select stay in it
+    others = [r for r in ROWS if r.key not in args.rows]
+    results = committed_results(args.out, others, args.budget, skip={}) | results
+    write_outputs(_in_table_order(results), args.budget, args.out)
     if args.report_only:
         return
     for row in rows:
@@ -725,7 +735,11 @@ def main(argv: list[str] | None = None) -> None:
         except Exception as err:  # one failing row must not stop the queue
             print(f"{row.key}: FAILED {type(err).__name__}: {err}", flush=True)
             continue
-        write_outputs(results, args.budget, args.out)
+        write_outputs(_in_table_order(results), args.budget, args.out)
+
+
+def _in_table_order(results: dict[str, dict]) -> dict[str, dict]:
+    return {r.key: results[r.key] for r in ROWS if r.key in results}
 
 
 if __name__ == "__main__":
