@@ -462,6 +462,17 @@ def markdown(s: dict) -> str:
                 f"| {at['seconds']:.3f} ({at['cpu_seconds']:.3f}) | {ev['seconds']:.3f} "
                 f"| {gen['seconds']:.3f} | {r['ask_tell_share']:.0%} |"
             )
+        for r in j["ask_tell"]["rows"]:
+            if "generation_whole_update" in r:
+                split, whole = r["generation"], r["generation_whole_update"]
+                lines += [
+                    "",
+                    f"{r['strategy']}: the generation with its update split over the "
+                    f"devices {split['seconds']:.3f} s ({split['cpu_seconds']:.3f} CPU s), "
+                    f"with the update summed whole on every device {whole['seconds']:.3f} s "
+                    f"({whole['cpu_seconds']:.3f} CPU s): "
+                    f"{whole['seconds'] / split['seconds']:.2f}x (timed interleaved).",
+                ]
     lines += ["", "## Peak memory (RSS, MiB)", "", "| part | MiB |", "|---|---|"]
     lines += [f"| {k} | {v:,.0f} |" for k, v in s["peak_rss_mb"].items()]
     return "\n".join(lines) + "\n"

@@ -5,9 +5,9 @@ For each strategy at its paper's population size and genome (issue 19): ``es.ask
 (``rollout.population_evaluator``) and the whole generation
 (``evolution.loop.make_generation_step``), each the median wall and process-CPU seconds of
 ``repeats`` calls after a warm-up. ``ask_tell_share`` = ask + tell / generation;
-``outside_evaluation_share`` = (generation - evaluation) / generation. ``gmm-es/unsplit``
-is ``gmm-es`` with its update summed whole on every device, as before the update was split
-over the devices (``parallel.sharded_sum``): the before/after of issue 19 in one run.
+``outside_evaluation_share`` = (generation - evaluation) / generation. ``gmm-es``'s
+generation is timed twice, interleaved: as it runs (its update split over the devices,
+``parallel.sharded_sum``) and with the update summed whole on every device, as before.
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ ASKTELL_CASES = {
     "openai-es": ("seqpred-l1-k10-n20", "eprnn", 398, 16, 1, {}, {}),
     "najarro-es": ("ant", "hebbian-ffn", 200, 1, 1, ANT_SHORT, {}),
     "gmm-es": ("ant", "hebbian-ffn", 200, 1, 1, ANT_SHORT, {"rho": 64}),
-    # the same with the update summed whole on every device (before issue 19's split)
-    "gmm-es/unsplit": ("ant", "hebbian-ffn", 200, 1, 1, ANT_SHORT, {"rho": 64}),
 }
+#: strategies whose update sums over the population per device (``parallel.sharded_sum``):
+#: their generation is also timed, interleaved, with the update summed whole on every device
+SPLIT_UPDATE = ("gmm-es",)
 
 
 def _cpu_timed(fn, repeats: int) -> dict:
@@ -48,20 +49,48 @@ def _cpu_timed(fn, repeats: int) -> dict:
     return dict(seconds=statistics.median(wall), cpu_seconds=statistics.median(cpu))
 
 
-def _asktell_case(name: str, case: tuple, repeats: int) -> dict:
-    if not name.endswith("/unsplit"):
-        return _measure_case(name, case, repeats)
+def _whole_update():
+    """A context in which traces sum gmm-es's update whole on every device (as before
+    the update was split over the devices)."""
+    import contextlib
+
     from hebbjax.evolution import gmm_gradient
 
-    split = gmm_gradient.context_mesh
-    gmm_gradient.context_mesh = lambda: None  # every device sums the whole population
-    try:
-        return _measure_case(name, case, repeats)
-    finally:
-        gmm_gradient.context_mesh = split
+    @contextlib.contextmanager
+    def patched():
+        split = gmm_gradient.context_mesh
+        gmm_gradient.context_mesh = lambda: None
+        try:
+            yield
+        finally:
+            gmm_gradient.context_mesh = split
+
+    return patched()
 
 
-def _measure_case(name: str, case: tuple, repeats: int) -> dict:
+def _interleaved(fns: dict, repeats: int) -> dict:
+    """Median wall and CPU seconds of each of ``fns``, called in turn ``repeats`` times
+    after one warm-up call each (side by side in one run: the machine's drift cancels)."""
+    import jax
+
+    wall = {k: [] for k in fns}
+    cpu = {k: [] for k in fns}
+    for i in range(repeats + 1):
+        for k, fn in fns.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            jax.block_until_ready(fn())
+            if i:
+                wall[k].append(time.perf_counter() - t0)
+                cpu[k].append(time.process_time() - c0)
+    return {
+        k: dict(
+            seconds=statistics.median(wall[k]), cpu_seconds=statistics.median(cpu[k])
+        )
+        for k in fns
+    }
+
+
+def _asktell_case(name: str, case: tuple, repeats: int) -> dict:
     import jax
     import jax.numpy as jnp
 
@@ -76,7 +105,7 @@ def _measure_case(name: str, case: tuple, repeats: int) -> dict:
     config = TrainConfig(
         task=task_name,
         model=model_name,
-        strategy=name.split("/")[0],
+        strategy=name,
         population=population,
         schedule=((0, n_tasks),),
         repeats=reps,
@@ -121,16 +150,26 @@ def _measure_case(name: str, case: tuple, repeats: int) -> dict:
     out["evaluate"] = _cpu_timed(
         lambda: evaluate(population_, task_params, life_keys), repeats
     )
-    step = make_generation_step(
-        es, es_params, setup.model, setup.task, n_tasks, reps, mesh
-    )
-    holder[0] = jax.tree.map(jnp.copy, state)
 
-    def run_generation():
-        holder[0], metrics = step(holder[0], next(keys))
-        return metrics
+    def generation_runner(whole: bool):
+        step = make_generation_step(
+            es, es_params, setup.model, setup.task, n_tasks, reps, mesh
+        )
+        held = [jax.tree.map(jnp.copy, state)]
 
-    out["generation"] = _cpu_timed(run_generation, repeats)
+        def run():
+            held[0], metrics = step(held[0], next(keys))
+            return metrics
+
+        if whole:  # traced (first call) with the update summed whole on every device
+            with _whole_update():
+                jax.block_until_ready(run())
+        return run
+
+    runners = {"generation": generation_runner(False)}
+    if name in SPLIT_UPDATE:
+        runners["generation_whole_update"] = generation_runner(True)
+    out |= _interleaved(runners, repeats)
     gen, ev = out["generation"]["seconds"], out["evaluate"]["seconds"]
     out["ask_tell_share"] = out["ask_tell"]["seconds"] / gen
     out["outside_evaluation_share"] = max(0.0, gen - ev) / gen
