@@ -132,6 +132,21 @@ def test_roofline_is_the_lower_ceiling_of_the_level_holding_the_block():
     assert roofline.lifetimes_in_flight(5, 32, 2) == 3
 
 
+def test_a_faster_level_is_never_given_a_lower_ceiling_than_a_slower_one():
+    """An L2 pass measured below the L3 pass (loop overhead on a short pass) takes the L3
+    rate: a block held in L2 cannot be bound tighter than one spilling to L3."""
+    inverted = dict(
+        LIMITS,
+        bandwidth=dict(LIMITS["bandwidth"], l2={"gb_per_s": 100.0}),
+    )
+    assert roofline.level_bandwidth(inverted, "l2") == 150.0
+    assert roofline.level_bandwidth(inverted, "llc") == 150.0
+    assert roofline.level_bandwidth(inverted, "dram") == 20.0
+    r = roofline.roofline(COST, inverted, population=1024, block=16)
+    assert r["level"] == "l2" and r["roofline"] == pytest.approx(150e9 / 60_000)
+    assert roofline.level_bandwidth(LIMITS, "l2") == 300.0  # in order: unchanged
+
+
 def test_fraction_is_measured_over_roofline_of_the_best_row():
     rows = [
         dict(model="m", form="direct", population=p, block_lifetimes=32, steps_per_s=s)
