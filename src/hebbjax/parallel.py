@@ -9,6 +9,10 @@ With ``batch_size`` each device walks its share in blocks (``lax.map`` over bloc
 inside): a block's working set (e.g. 32 lifetimes of plastic weights) stays in cache, and a
 block of lifetimes whose loops all ended stops early instead of waiting for the slowest
 lifetime of the whole batch.
+
+A strategy's update that sums over the population (``gmm-es``'s mixture gradient) is split
+the same way: the generation traces ``tell`` under ``population_mesh(mesh)`` and the sum runs
+through ``sharded_sum`` (each device its individuals, then a ``psum``).
 """
 
 from __future__ import annotations
