@@ -35,37 +35,14 @@ ASKTELL_CASES = {
 SPLIT_UPDATE = ("gmm-es",)
 
 
-def _cpu_timed(fn, repeats: int) -> dict:
-    """Median wall and process-CPU seconds of ``fn()`` over ``repeats`` calls."""
-    import jax
-
-    jax.block_until_ready(fn())
-    wall, cpu = [], []
-    for _ in range(repeats):
-        t0, c0 = time.perf_counter(), time.process_time()
-        jax.block_until_ready(fn())
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return dict(seconds=statistics.median(wall), cpu_seconds=statistics.median(cpu))
-
-
 def _whole_update():
     """A context in which traces sum gmm-es's update whole on every device (as before
     the update was split over the devices)."""
-    import contextlib
+    from unittest import mock
 
     from hebbjax.evolution import gmm_gradient
 
-    @contextlib.contextmanager
-    def patched():
-        split = gmm_gradient.context_mesh
-        gmm_gradient.context_mesh = lambda: None
-        try:
-            yield
-        finally:
-            gmm_gradient.context_mesh = split
-
-    return patched()
+    return mock.patch.object(gmm_gradient, "context_mesh", lambda: None)
 
 
 def _interleaved(fns: dict, repeats: int) -> dict:
@@ -88,6 +65,11 @@ def _interleaved(fns: dict, repeats: int) -> dict:
         )
         for k in fns
     }
+
+
+def _cpu_timed(fn, repeats: int) -> dict:
+    """Median wall and process-CPU seconds of ``fn()`` over ``repeats`` calls."""
+    return _interleaved({"fn": fn}, repeats)["fn"]
 
 
 def _asktell_case(name: str, case: tuple, repeats: int) -> dict:

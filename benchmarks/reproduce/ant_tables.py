@@ -712,18 +712,17 @@ def main(argv: list[str] | None = None) -> None:
         for r in rows
         if state[r.key] == "done"
     }
-    # --fresh: the selected rows train again, their committed results are not kept
+    # every committed row stays in the table, except those this call trains: run
+    # results here, or all selected rows with --fresh
     fresh = dict.fromkeys(args.rows) if args.fresh else {}
-    committed = committed_results(args.out, rows, args.budget, skip=results | fresh)
-    results |= committed
+    kept = committed_results(args.out, list(ROWS), args.budget, skip=results | fresh)
+    committed = {k: v for k, v in kept.items() if k in args.rows}
     print(
         "queue:",
         state | dict.fromkeys(committed, "done (in ant_tables.json)"),
         flush=True,
     )
-    # rows of the committed table that this call does not select stay in it
-    others = [r for r in ROWS if r.key not in args.rows]
-    results = committed_results(args.out, others, args.budget, skip={}) | results
+    results = kept | results
     write_outputs(_in_table_order(results), args.budget, args.out)
     if args.report_only:
         return

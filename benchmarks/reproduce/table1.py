@@ -857,8 +857,8 @@ def main(argv: list[str] | None = None) -> None:
         if row is not None:
             rows.append(row)
             write_outputs(_in_table_order(others + rows), base, args, stem)
-    if rows or others:
-        write_outputs(_in_table_order(others + rows), base, args, stem)
+    if others and not rows:  # nothing written above: the table is rewritten as it was
+        write_outputs(_in_table_order(others), base, args, stem)
 
 
 def _in_table_order(rows: list[dict]) -> list[dict]:

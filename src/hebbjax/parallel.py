@@ -106,6 +106,11 @@ def sharded_vmap(
     return sharded_rows(blocked_vmap(fn, in_axes, batch_size), in_axes, mesh)
 
 
+def _row_specs(in_axes: Sequence[int | None]) -> tuple[PartitionSpec, ...]:
+    """Split along axis 0 over the mesh for mapped (0) arguments, replicated for None."""
+    return tuple(PartitionSpec(AXIS) if a == 0 else PartitionSpec() for a in in_axes)
+
+
 def sharded_rows(
     batched: Callable[..., Any],
     in_axes: Sequence[int | None],
@@ -118,11 +123,10 @@ def sharded_rows(
     if mesh is None or mesh.size == 1:
         return batched
 
-    specs = tuple(PartitionSpec(AXIS) if a == 0 else PartitionSpec() for a in in_axes)
     inner = jax.shard_map(
         batched,
         mesh=mesh,
-        in_specs=specs,
+        in_specs=_row_specs(in_axes),
         out_specs=PartitionSpec(AXIS),
         check_vma=False,  # per-device code is plain vmap; no collectives to check
     )
@@ -172,15 +176,23 @@ def sharded_sum(
     of the ``rows`` (padded to a multiple of the device count by the caller) and the
     partial sums are added (``psum``). Outside a mesh context: ``fn`` itself."""
     mesh = context_mesh()
-    if mesh is None or rows % mesh.size:
+    if mesh is None:
         return fn
-    specs = tuple(PartitionSpec(AXIS) if a == 0 else PartitionSpec() for a in in_axes)
+    if rows % mesh.size:
+        raise ValueError(
+            f"sharded_sum needs the rows padded to a multiple of the {mesh.size} "
+            f"devices, got {rows}"
+        )
 
     def part(*args):
         return jax.lax.psum(fn(*args), AXIS)
 
     return jax.shard_map(
-        part, mesh=mesh, in_specs=specs, out_specs=PartitionSpec(), check_vma=False
+        part,
+        mesh=mesh,
+        in_specs=_row_specs(in_axes),
+        out_specs=PartitionSpec(),
+        check_vma=False,
     )
 
 
