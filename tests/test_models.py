@@ -315,3 +315,47 @@ def test_eprnn_family_prepared_layout_gives_the_same_lifetimes(name):
     assert n_gene(fast) == n_gene(plain)
     fit = _layout_fitness(task, fast, plain, n_tasks=3, seed=0)
     np.testing.assert_allclose(fit[0], fit[1], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["prnn-postdn", "merged-prnn-postdn"])
+def test_prepared_rule_coefficients_give_the_same_lifetime_bit_for_bit(name):
+    """The ABCD rule of the pre-major W_x reads its coefficients transposed, and the
+    cluster rule its table expanded, from ``Model.prepare`` (once per lifetime): the
+    genome is unchanged and steps and whole maze lifetimes agree bit for bit."""
+    from hebbjax.rules.abcd import TRANSPOSED
+    from hebbjax.tasks import make_task
+
+    model = make_model(name)
+    params = model.init_params(jax.random.key(0))
+    prepared = model.prepare(params)
+    assert all(f"PRNN_1/hebbian_x/{k}{TRANSPOSED}" in prepared for k in "ABCD")
+    if name == "prnn-postdn":
+        np.testing.assert_array_equal(
+            prepared["PRNN_1/hebbian_x/A" + TRANSPOSED].T, params["PRNN_1/hebbian_x/A"]
+        )
+    else:  # the table is gone, the expanded coefficients replace it
+        assert not any(k.endswith("/Cluster") for k in prepared)
+    memory_a = memory_b = model.init_memory(params)
+    for t in range(4):
+        x = jax.random.normal(jax.random.key(t), (model.n_in,))
+        out_a, memory_a = model.step(prepared, memory_a, x)
+        out_b, memory_b = model.step(params, memory_b, x)
+        for a, b in zip(
+            jax.tree.leaves((out_a, memory_a)),
+            jax.tree.leaves((out_b, memory_b)),
+            strict=True,
+        ):
+            np.testing.assert_array_equal(a, b)
+
+    from hebbjax.rollout import population_evaluator
+
+    task = make_task("maze9")
+    pop = jax.vmap(model.init_params)(jax.random.split(jax.random.key(1), 2))
+    mazes = jax.vmap(task.sample_params)(jax.random.split(jax.random.key(2), 2))
+    keys = jax.random.split(jax.random.key(3), (2, 1))
+    plain = model._replace(prepare=lambda p: p)
+    fits = [
+        np.asarray(population_evaluator(m, task)(pop, mazes, keys).fitness)
+        for m in (model, plain)
+    ]
+    np.testing.assert_array_equal(fits[0], fits[1])

@@ -29,8 +29,36 @@ def rule_shapes(prefix: str, rule: PlasticityRule) -> Shapes:
 
 
 def rule_params(params: Mapping[str, jax.Array], prefix: str, rule: PlasticityRule):
-    """The sub-dict a rule expects (local names), read from the model's genome."""
-    return {k: params[prefix + rule.ref_sep + k] for k in rule.shapes}
+    """The sub-dict a rule expects (local names), read from the model's genome, or from
+    the genome as ``prepare_rules`` left it (then the names are the rule's ``prepare``'s)."""
+    head = prefix + rule.ref_sep
+    if rule.prepare is None or all(head + k in params for k in rule.shapes):
+        return {k: params[head + k] for k in rule.shapes}
+    return {
+        k[len(head) :]: v
+        for k, v in params.items()
+        if k.startswith(head) and "/" not in k[len(head) :]
+    }
+
+
+def prepare_rules(rules: Mapping[str, PlasticityRule]):
+    """A ``Model.prepare`` applying each rule's ``prepare`` to its tensors once per
+    lifetime (``rules``: prefix -> rule); ``same_params`` when no rule has one."""
+    rules = {p: r for p, r in rules.items() if r.prepare is not None}
+    if not rules:
+        return same_params
+
+    def prepare(params):
+        out = dict(params)
+        for prefix, rule in rules.items():
+            head = prefix + rule.ref_sep
+            local = rule_params(out, prefix, rule)
+            for k in local:
+                del out[head + k]
+            out.update({head + k: v for k, v in rule.prepare(local).items()})
+        return out
+
+    return prepare
 
 
 #: suffix of an FC layer's weight stored transposed by ``transpose_dense``

@@ -38,6 +38,7 @@ from hebbjax.models.layers import (
     dense,
     dense_shapes,
     normal_init,
+    prepare_rules,
     rule_params,
     rule_shapes,
     scalar_sigmoid,
@@ -162,7 +163,10 @@ def plastic_rnn(
         return out, PlasticRNNMemory(h, new_h, new_x)
 
     n_mem = hidden * hidden + hidden if static_x else hidden * (hidden + n_in + 1)
-    return Model(normal_init(shapes, init_scale), init_memory, step, n_in, n_out, n_mem)
+    prepare = prepare_rules({PREFIX_H: rule_h, PREFIX_X: rule_x})
+    return Model(
+        normal_init(shapes, init_scale), init_memory, step, n_in, n_out, n_mem, prepare
+    )
 
 
 def decomposed(

@@ -12,6 +12,13 @@ W (n_out x n_in: rows are post-synaptic, columns pre-synaptic) and returns a
   ``None`` for the unmodulated path (a static choice). ``plastic`` may be a
   traced boolean; when false the returned state equals the input state exactly.
 
+``prepare(params) -> params`` (optional): the rule's tensors in the form its ``update``
+reads fastest, computed once per lifetime outside the time loop by the model's
+``Model.prepare`` (e.g. the ABCD rule of a pre-synaptic-major W_x reads ``A^T``, the
+coefficients transposed, instead of transposing ``A`` at every step); the names it
+returns replace the genome's. ``init`` and ``update`` accept either form and give the
+same numbers bit for bit.
+
 ``ref_sep`` is the separator the reference code puts between a layer's prefix
 and the rule's tensor names: "/" for most rules, "//" for type 3, giving e.g.
 ``PRNN_1/hebbian_h//W_Ax``; models use it to build reference tensor names.
@@ -110,6 +117,7 @@ class PlasticityRule(NamedTuple):
     ref_sep: str = "/"
     apply: Callable[..., jax.Array] | None = None
     weight: Callable[..., jax.Array] | None = None
+    prepare: Callable[[RuleParams], RuleParams] | None = None
 
 
 def apply_weight(

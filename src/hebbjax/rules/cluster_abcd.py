@@ -74,11 +74,23 @@ def cluster_abcd_rule(
         coeffs = params[CLUSTER_NAME][index]  # (n_out, n_in, 4)
         return {name: coeffs[..., i] for i, name in enumerate("ABCD")}
 
+    def prepare(params):
+        """The table expanded to per-connection coefficients (and laid out as the full
+        rule reads them), once per lifetime instead of a gather every step."""
+        coeffs = expand(params)
+        return coeffs if full.prepare is None else full.prepare(coeffs)
+
     def update(params, state, pre, post, mu=None, plastic=True):
-        return full.update(expand(params), state, pre, post, mu, plastic)
+        coeffs = expand(params) if CLUSTER_NAME in params else params
+        return full.update(coeffs, state, pre, post, mu, plastic)
 
     return PlasticityRule(
-        {CLUSTER_NAME: (n_clusters, 4)}, full.init, update, n_out, n_in
+        {CLUSTER_NAME: (n_clusters, 4)},
+        full.init,
+        update,
+        n_out,
+        n_in,
+        prepare=prepare,
     )
 
 
