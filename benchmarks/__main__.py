@@ -69,7 +69,7 @@ PLANS = {
     "quick": dict(
         limits=["--quick"],
         baseline=["--lifetimes", "2", "--repeats", "1"],
-        sweep2=["--populations", "1", "16", "64"],
+        sweep2=["--populations", "1", "16", "64", "--train-populations", "8"],
         sweep1=["--populations", "64", "--forms", "direct"],
         blocks=["--populations", "64", "--blocks", "16", "0", "--forms", "direct"],
         generation2=["--populations", "16", "--n-tasks", "2", "--task-repeats", "2"],
@@ -82,8 +82,10 @@ PLANS = {
     "full": dict(
         limits=[],
         baseline=["--lifetimes", "30", "--repeats", "3"],
-        sweep2=["--populations", "1", "4", "16", "64", "256", "1024", "4096"],
-        sweep2_other=["--populations", "1", "16", "256", "1024", "4096"],
+        sweep2=["--populations", "1", "4", "16", "64", "256", "1024", "4096"]
+        + ["--train-populations", "512"],
+        sweep2_other=["--populations", "1", "16", "256", "1024", "4096"]
+        + ["--train-populations", "512"],
         sweep1=["--populations", "64", "1024", "--forms", "direct", "factored"],
         blocks=["--populations", "1024", "--blocks", "8", "16", "32", "128", "0"]
         + ["--forms", "direct", "factored"],
@@ -96,6 +98,21 @@ PLANS = {
         repeats="5",
     ),
 }
+
+
+def _one_lifetime(rows: list[dict]) -> list[dict]:
+    """Sweep rows with one lifetime per individual (not the training configuration)."""
+    return [r for r in rows if r.get("lifetimes_per_genome", 1) == 1]
+
+
+def _sweep_line(r: dict) -> str:
+    share = f"{r['cpu_share']:.2f}" if "cpu_share" in r else "-"
+    k = r.get("lifetimes_per_genome", 1)
+    population = r["population"] if k == 1 else f"{r['population']} x {k}"
+    return (
+        f"| {r['model']} | {r['form']} | {population} | {_fmt(r['steps_per_s'])} "
+        f"| {r['run_seconds']:.3f} | {r['compile_seconds']:.1f} | {share} |"
+    )
 
 
 def run_job(job: str, devices: int | None, extra: list[str], log) -> dict:
@@ -218,7 +235,7 @@ def summarize(jobs: dict, mode: str) -> dict:
             load_average_at_end=os.getloadavg(),
         ),
     )
-    rows2 = jobs.get("sweep_2_devices", {}).get("rows", [])
+    rows2 = _one_lifetime(jobs.get("sweep_2_devices", {}).get("rows", []))
     dec = [r for r in rows2 if r["model"] == "decprnn-postdn"]
     if dec:
         best = max(dec, key=lambda r: r["steps_per_s"])
@@ -278,7 +295,9 @@ def summarize(jobs: dict, mode: str) -> dict:
         )
     if "limits" in jobs and rows2:
         s["roofline"] = roofline_rows(
-            jobs["limits"]["costs"], jobs["limits"]["limits"], rows2
+            jobs["limits"]["costs"],
+            jobs["limits"]["limits"],
+            jobs["sweep_2_devices"]["rows"],  # one lifetime per genome, and as trained
         )
     s["jobs"] = jobs
     return s
@@ -382,12 +401,22 @@ def markdown(s: dict) -> str:
             "| model | form | population | agent-steps/s | run s | compile s | CPU share |",
             "|---|---|---|---|---|---|---|",
         ]
-        for r in j["sweep_2_devices"]["rows"]:
-            share = f"{r['cpu_share']:.2f}" if "cpu_share" in r else "-"
-            lines.append(
-                f"| {r['model']} | {r['form']} | {r['population']} | {_fmt(r['steps_per_s'])} "
-                f"| {r['run_seconds']:.3f} | {r['compile_seconds']:.1f} | {share} |"
-            )
+        sweep = j["sweep_2_devices"]["rows"]
+        for r in _one_lifetime(sweep):
+            lines.append(_sweep_line(r))
+        trained = [r for r in sweep if r.get("lifetimes_per_genome", 1) > 1]
+        if trained:
+            lines += [
+                "",
+                "As trained: each individual on "
+                f"{trained[0]['lifetimes_per_genome']} mazes, its lifetimes evaluated "
+                "together in a block (the genome is read once for all of them):",
+                "",
+                "| model | form | population x mazes | agent-steps/s | run s | compile s "
+                "| CPU share |",
+                "|---|---|---|---|---|---|---|",
+            ]
+            lines += [_sweep_line(r) for r in trained]
     if "devices_comparison" in s:
         lines += [
             "",
@@ -485,7 +514,7 @@ def plot(s: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    rows = s["jobs"]["sweep_2_devices"]["rows"]
+    rows = _one_lifetime(s["jobs"]["sweep_2_devices"]["rows"])
     for model in dict.fromkeys(r["model"] for r in rows):
         for form in ("direct", "factored"):
             pts = sorted(

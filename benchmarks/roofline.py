@@ -14,6 +14,11 @@ bandwidth applies, else if the devices' blocks together fit in the last-level ca
 bandwidth, else main memory's. ``roofline_l2`` is the ceiling the same step would have with
 its block in L2 (a smaller block), the best this machine allows for it.
 
+Lifetimes per genome: the sweep measures one lifetime per individual (every lifetime reads
+its own genome each step, the hardest case) and the training configuration, an
+individual's 8 mazes evaluated together in a block (``shared_genome``: the genome's bytes
+count once for the 8). Each is read against its own roofline.
+
 ``fraction = measured / roofline``, with ``measured`` the best agent-steps/s of the full inner
 loop (maze env + model + action sampling) over the populations swept; the env's own work is
 not in F or B, so it counts against the fraction.
@@ -60,20 +65,46 @@ def memory_level(working_set: int, caches: dict[str, int], devices: int) -> str:
     return "dram"
 
 
+def shared_genome(cost: dict, per_genome: int) -> dict:
+    """``cost`` for lifetimes evaluated ``per_genome`` at a time on one genome.
+
+    Training evaluates every individual on several tasks (the maze: 8 mazes per
+    generation), and a block holds an individual's lifetimes together, so the genome
+    (``4 N_Gene`` bytes, read every step) is read once for ``per_genome`` lifetimes: its
+    share of the bytes and of the working set is divided by ``per_genome``."""
+    if per_genome < 1:
+        raise ValueError(f"per_genome must be >= 1, got {per_genome}")
+    if per_genome == 1:
+        return cost
+    genome = 4 * cost["n_gene"]
+    own = genome - genome / per_genome
+    return dict(
+        cost,
+        bytes=cost["bytes"] - own,
+        working_set_bytes=cost["working_set_bytes"] - own,
+    )
+
+
 def roofline(
-    cost: dict, limits: dict, population: int, block: int | None
+    cost: dict,
+    limits: dict,
+    population: int,
+    block: int | None,
+    per_genome: int = 1,
 ) -> dict[str, float | str | int]:
     """The ceiling of one model variant (see the module docstring).
 
     Args:
         cost: a ``cost_model.StepCost`` as a dict (``flop``, ``bytes``,
-            ``working_set_bytes``).
+            ``working_set_bytes``, ``n_gene``).
         limits: ``machine_limits.measure_limits()``.
         population, block: the measured sweep row's population and ``block_lifetimes``.
+        per_genome: lifetimes that share a genome in a block (``shared_genome``).
     """
+    cost = shared_genome(cost, per_genome)
     devices = limits["devices"]
-    in_flight = lifetimes_in_flight(population, block, devices)
-    working_set = in_flight * cost["working_set_bytes"]
+    in_flight = lifetimes_in_flight(population * per_genome, block, devices)
+    working_set = int(in_flight * cost["working_set_bytes"])
     level = memory_level(working_set, limits["caches"], devices)
     peak = limits["matmul"]["gflop_per_s"] * 1e9
     compute_bound = peak / cost["flop"]
@@ -83,6 +114,7 @@ def roofline(
 
     ceiling = min(compute_bound, memory_bound(level))
     return dict(
+        bytes=cost["bytes"],
         lifetimes_in_flight=in_flight,
         working_set_bytes=working_set,
         level=level,
@@ -105,30 +137,37 @@ def roofline_rows(costs: dict, limits: dict, sweep_rows: list[dict]) -> list[dic
     rows = []
     for variant, cost in costs.items():
         model, form = variant.split("/")
-        measured = [r for r in sweep_rows if (r["model"], r["form"]) == (model, form)]
-        if not measured:
-            continue
-        best = max(measured, key=lambda r: r["steps_per_s"])
-        roof = roofline(cost, limits, best["population"], best["block_lifetimes"])
-        full = at_full_share(limits)
-        roof_full = roofline(cost, full, best["population"], best["block_lifetimes"])
-        measured_full = best["steps_per_s"] / best.get("cpu_share", 1.0)
-        rows.append(
-            dict(
-                model=model,
-                form=form,
-                flop=cost["flop"],
-                bytes=cost["bytes"],
-                population=best["population"],
-                measured=best["steps_per_s"],
-                **roof,
-                fraction=fraction(best["steps_per_s"], roof["roofline"]),
-                fraction_l2=fraction(best["steps_per_s"], roof["roofline_l2"]),
-                cpu_share=best.get("cpu_share"),
-                fraction_per_cpu=fraction(measured_full, roof_full["roofline"]),
-            )
-        )
+        for k in sorted({r.get("lifetimes_per_genome", 1) for r in sweep_rows}):
+            measured = [
+                r
+                for r in sweep_rows
+                if (r["model"], r["form"]) == (model, form)
+                and r.get("lifetimes_per_genome", 1) == k
+            ]
+            if measured:
+                rows.append(_roofline_row(model, form, cost, limits, measured, k))
     return rows
+
+
+def _roofline_row(model, form, cost, limits, measured, per_genome) -> dict:
+    best = max(measured, key=lambda r: r["steps_per_s"])
+    where = best["population"], best["block_lifetimes"], per_genome
+    roof = roofline(cost, limits, *where)
+    roof_full = roofline(cost, at_full_share(limits), *where)
+    measured_full = best["steps_per_s"] / best.get("cpu_share", 1.0)
+    return dict(
+        model=model,
+        form=form,
+        flop=cost["flop"],
+        lifetimes_per_genome=per_genome,
+        population=best["population"],
+        measured=best["steps_per_s"],
+        **roof,
+        fraction=fraction(best["steps_per_s"], roof["roofline"]),
+        fraction_l2=fraction(best["steps_per_s"], roof["roofline_l2"]),
+        cpu_share=best.get("cpu_share"),
+        fraction_per_cpu=fraction(measured_full, roof_full["roofline"]),
+    )
 
 
 def at_full_share(limits: dict) -> dict:
@@ -173,14 +212,16 @@ def limits_markdown(limits: dict) -> list[str]:
 def rows_markdown(rows: list[dict]) -> list[str]:
     """The per-model cost model, roofline and fraction table."""
     lines = [
-        "| model | form | kFLOP / step | KB / step | working set / device | level "
+        "| model | form | lifetimes / genome | kFLOP / step | KB / step "
+        "| working set / device | level "
         "| roofline (bound) | measured (population) | fraction | roofline in L2 "
         "| fraction of it | CPU share | fraction per CPU-second |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['model']} | {r['form']} | {r['flop'] / 1e3:.1f} | "
+            f"| {r['model']} | {r['form']} | {r.get('lifetimes_per_genome', 1)} | "
+            f"{r['flop'] / 1e3:.1f} | "
             f"{r['bytes'] / 1e3:.1f} | {r['working_set_bytes'] / 1024:,.0f} KiB "
             f"({r['lifetimes_in_flight']} lifetimes) | {LEVEL_NAMES[r['level']]} | "
             f"{r['roofline'] / 1e6:.2f} M ({r['bound']}) | "
@@ -195,7 +236,8 @@ def rows_markdown(rows: list[dict]) -> list[str]:
 def rows_text(rows: list[dict]) -> str:
     """One line per variant for the console."""
     return "\n".join(
-        f"  {r['model']:>15} {r['form']:>8}: {r['flop'] / 1e3:5.1f} kFLOP "
+        f"  {r['model']:>15} {r['form']:>8} x{r.get('lifetimes_per_genome', 1)}: "
+        f"{r['flop'] / 1e3:5.1f} kFLOP "
         f"{r['bytes'] / 1e3:6.1f} KB/step, roofline {r['roofline'] / 1e6:5.2f} M/s "
         f"({LEVEL_NAMES[r['level']]}, {r['bound']}), measured {r['measured'] / 1e6:5.2f} M/s"
         f" = {100 * r['fraction']:3.0f}% ({100 * r['fraction_per_cpu']:3.0f}% per CPU-s)"

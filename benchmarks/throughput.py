@@ -85,7 +85,9 @@ def job_baseline(args) -> dict:
     return dict(models=out, peak_rss_mb=peak_rss_mb())
 
 
-def _population_runner(model_name, population, block, form, hidden=64, **task_kw):
+def _population_runner(
+    model_name, population, block, form, hidden=64, n_tasks=1, **task_kw
+):
     import jax
 
     from hebbjax.models import make_model
@@ -102,8 +104,8 @@ def _population_runner(model_name, population, block, form, hidden=64, **task_kw
     model = make_model(model_name, **kw)
     keys = jax.random.split(jax.random.key(0), population)
     params = jax.vmap(model.init_params)(keys)
-    mazes = jax.vmap(task.sample_params)(jax.random.split(jax.random.key(1), 1))
-    life_keys = jax.random.split(jax.random.key(2), (1, 1))
+    mazes = jax.vmap(task.sample_params)(jax.random.split(jax.random.key(1), n_tasks))
+    life_keys = jax.random.split(jax.random.key(2), (n_tasks, 1))
     evaluate = jax.jit(population_evaluator(model, task, local_mesh()))
     t0 = time.perf_counter()
     compiled = evaluate.lower(params, mazes, life_keys).compile()
@@ -111,9 +113,13 @@ def _population_runner(model_name, population, block, form, hidden=64, **task_kw
     return compiled, (params, mazes, life_keys), compile_s
 
 
-def _measure_population(model_name, population, block, form, repeats) -> dict:
+def _measure_population(
+    model_name, population, block, form, repeats, n_tasks=1
+) -> dict:
+    """Agent-steps/s of ``population`` individuals, each on ``n_tasks`` mazes (the
+    individual's lifetimes share its genome in a block: ``lifetimes_per_genome``)."""
     compiled, inputs, compile_s = _population_runner(
-        model_name, population, block, form
+        model_name, population, block, form, n_tasks=n_tasks
     )
     seconds, times, result, share = _timed(lambda: compiled(*inputs), repeats)
     steps = int(result.steps.sum())
@@ -121,6 +127,7 @@ def _measure_population(model_name, population, block, form, repeats) -> dict:
         model=model_name,
         form=form,
         population=population,
+        lifetimes_per_genome=n_tasks,
         block_lifetimes=block,
         compile_seconds=compile_s,
         run_seconds=seconds,
@@ -153,9 +160,11 @@ def job_sweep(args) -> dict:
         for form in args.forms:
             if not _has_form(model, form):
                 continue
-            for population in args.populations:
+            plan = [(p, 1) for p in args.populations]
+            plan += [(p, args.train_tasks) for p in args.train_populations]
+            for population, n_tasks in plan:
                 row = _measure_population(
-                    model, population, args.block, form, args.repeats
+                    model, population, args.block, form, args.repeats, n_tasks
                 )
                 print(json.dumps(row), file=sys.stderr, flush=True)
                 rows.append(row)
@@ -320,6 +329,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", default=["decprnn-postdn"])
     parser.add_argument("--forms", nargs="+", default=["direct"])
     parser.add_argument("--populations", nargs="+", type=int, default=[64])
+    parser.add_argument(
+        "--train-populations",
+        nargs="+",
+        type=int,
+        default=[],
+        help="sweep: also these populations on --train-tasks mazes each (training)",
+    )
+    parser.add_argument("--train-tasks", type=int, default=8)
     parser.add_argument("--blocks", nargs="+", type=int, default=[32])
     parser.add_argument("--block", type=int, default=32)
     parser.add_argument("--means", nargs="+", default=["init"])

@@ -181,3 +181,33 @@ def test_fraction_per_cpu_divides_each_rate_by_its_share():
     # ceilings at full share: 300 GB/s in L3 -> 5e6; measured at full share 2.5e6
     assert row["fraction"] == pytest.approx(2.0e6 / 2.5e6)
     assert row["fraction_per_cpu"] == pytest.approx((2.0e6 / 0.8) / 5e6)
+
+
+def test_lifetimes_sharing_a_genome_read_it_once():
+    """The training configuration (an individual's 8 mazes in one block) counts the
+    genome's bytes once for the 8 lifetimes, in the traffic and in the block's working
+    set, and gets its own row beside the one-lifetime row."""
+    cost = dict(COST, n_gene=5_000)  # a 20-KB genome in the 60 KB / 25 KB above
+    assert roofline.shared_genome(cost, 1) is cost
+    shared = roofline.shared_genome(cost, 8)
+    assert shared["bytes"] == pytest.approx(60_000 - 20_000 * 7 / 8)
+    assert shared["working_set_bytes"] == pytest.approx(25_000 - 20_000 * 7 / 8)
+    # 32 lifetimes x 25 KB = 800 KB: L3 alone; shared: 32 x 7.5 KB = 240 KB, in L2
+    assert roofline.roofline(cost, LIMITS, 1024, 32)["level"] == "llc"
+    r = roofline.roofline(cost, LIMITS, 128, 32, per_genome=8)
+    assert r["lifetimes_in_flight"] == 32 and r["level"] == "l2"
+    assert r["bytes"] == pytest.approx(shared["bytes"])
+    with pytest.raises(ValueError, match="per_genome"):
+        roofline.shared_genome(cost, 0)
+    rows = [
+        dict(model="m", form="direct", population=1024, block_lifetimes=32,
+             steps_per_s=2.0e6),
+        dict(model="m", form="direct", population=128, block_lifetimes=32,
+             steps_per_s=3.0e6, lifetimes_per_genome=8),
+    ]  # fmt: skip
+    one, trained = roofline.roofline_rows({"m/direct": cost}, LIMITS, rows)
+    assert (one["lifetimes_per_genome"], trained["lifetimes_per_genome"]) == (1, 8)
+    assert trained["measured"] == 3.0e6 and trained["fraction"] == pytest.approx(
+        3.0e6 / trained["roofline"]
+    )
+    assert "| m | direct | 8 |" in "\n".join(roofline.rows_markdown([one, trained]))
