@@ -118,3 +118,16 @@ def test_ant_tables_one_row_keeps_the_others(tmp_path, monkeypatch):
         ("a-static", "trained"),
         ("b-static", "committed"),
     ]
+
+
+def test_eprnn_queue_runs_the_cells_with_a_paper_value_first():
+    """The headline column at the paper's budget first, then every cell the paper gives a
+    value for, and the illegible High-Noise cells last."""
+    from benchmarks import eprnn_compare as ec
+
+    queue = ec.tables_queue(2000, 1000)
+    assert [c.generations for c in queue[:3]] == [ec.PAPER_GENERATIONS] * 3
+    assert len(set(queue)) == len(queue) == len(ec.PAPER) * 7
+    known = [c.model in ec.PAPER[c.task] for c in queue]
+    assert known == sorted(known, reverse=True)  # no known cell after an unknown one
+    assert queue[-1].task == "wrnav-noise0.2" and not known[-1]
