@@ -8,6 +8,7 @@ literal 0 in the direct decomposed update (``0 + term``), which the cost model d
 (XLA removes it).
 """
 
+import json
 import math
 import sys
 from pathlib import Path
@@ -211,3 +212,29 @@ def test_lifetimes_sharing_a_genome_read_it_once():
         3.0e6 / trained["roofline"]
     )
     assert "| m | direct | 8 |" in "\n".join(roofline.rows_markdown([one, trained]))
+
+
+def test_render_rewrites_the_report_from_the_saved_parts(tmp_path, capsys):
+    """``python -m benchmarks --render`` measures nothing: the committed
+    throughput.json gives the same tables back (the roofline with its as-trained rows),
+    written atomically; without a saved run it says what is missing."""
+    import shutil
+    from pathlib import Path
+
+    import benchmarks.__main__ as bench
+
+    saved = Path(bench.RESULTS) / "throughput.json"
+    shutil.copy(saved, tmp_path / "throughput.json")
+    assert bench.main(["--render", "--out", str(tmp_path)]) == 0
+    md = (tmp_path / "throughput.md").read_text()
+    assert "| model | form | lifetimes / genome |" in md
+    assert "As trained: each individual on 8 mazes" in md
+    assert (tmp_path / "throughput.png").stat().st_size > 0
+    before = json.loads(saved.read_text())
+    after = json.loads((tmp_path / "throughput.json").read_text())
+    assert after["parts_run"] == before["parts_run"]
+    assert after["roofline"] == before["roofline"]
+    assert (after["date"], after["machine"]) == (before["date"], before["machine"])
+    assert not list(tmp_path.glob("*.tmp*")) and not list(tmp_path.glob(".*"))
+    with pytest.raises(SystemExit, match="--render needs"):
+        bench.main(["--render", "--out", str(tmp_path / "empty")])
