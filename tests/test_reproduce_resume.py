@@ -131,3 +131,43 @@ def test_eprnn_queue_runs_the_cells_with_a_paper_value_first():
     known = [c.model in ec.PAPER[c.task] for c in queue]
     assert known == sorted(known, reverse=True)  # no known cell after an unknown one
     assert queue[-1].task == "wrnav-noise0.2" and not known[-1]
+
+
+def test_finished_rows_keep_their_genomes_beside_the_table(tmp_path, monkeypatch):
+    """A row that finishes copies its config and genomes out of its (uncommitted) run
+    directory into ``genomes/<row>``, so later checks need no retraining."""
+    from benchmarks.reproduce import keep_genomes
+
+    import hebbjax.cli
+
+    run = tmp_path / "runs" / "x"
+    run.mkdir(parents=True)
+    assert (
+        keep_genomes(run, tmp_path / "kept") == [] and not (tmp_path / "kept").exists()
+    )
+    (run / "config.json").write_text("{}")
+    (run / "mean_genome.npz").write_bytes(b"mean")
+    (run / "checkpoint.npz").write_bytes(b"not kept")
+    assert keep_genomes(run, tmp_path / "kept") == ["config.json", "mean_genome.npz"]
+    assert (tmp_path / "kept" / "mean_genome.npz").read_bytes() == b"mean"
+
+    monkeypatch.setattr(hebbjax.cli, "use_all_cpu_cores", lambda: None)
+    monkeypatch.setattr(at, "write_outputs", lambda *a: None)
+
+    def run_row(row, budget, runs):
+        (runs / row.key).mkdir(parents=True, exist_ok=True)
+        (runs / row.key / "best_genome.npz").write_bytes(row.key.encode())
+        return dict(key=row.key)
+
+    monkeypatch.setattr(at, "run_row", run_row)
+    at.main(["--rows", "a-static", "--out", str(tmp_path)])
+    kept = tmp_path / "genomes" / "a-static" / "best_genome.npz"
+    assert kept.read_bytes() == b"a-static"
+
+
+def test_kept_run_files_are_the_trainers():
+    from benchmarks.reproduce import RUN_FILES
+
+    from hebbjax.evolution.run_files import CONFIG, GENOMES
+
+    assert RUN_FILES == (CONFIG, *GENOMES)

@@ -47,6 +47,8 @@ import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from benchmarks.reproduce import keep_genomes
+
 OUT = Path(__file__).resolve().parents[1] / "results" / "ant"
 PYBULLET_DT = 0.0165  # s per pybullet env step; progress units per metre = 1 / dt
 PAPER_POLICY_STEPS = 960  # 1000-step TimeLimit minus the 40-step burn-in
@@ -723,6 +725,9 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
     results = kept | results
+    for key in results:  # finished rows whose run is on this machine: keep the genomes
+        if state.get(key) == "done":
+            keep_genomes(runs / key, args.out / "genomes" / key)
     write_outputs(_in_table_order(results), args.budget, args.out)
     if args.report_only:
         return
@@ -734,6 +739,7 @@ def main(argv: list[str] | None = None) -> None:
         except Exception as err:  # one failing row must not stop the queue
             print(f"{row.key}: FAILED {type(err).__name__}: {err}", flush=True)
             continue
+        keep_genomes(runs / row.key, args.out / "genomes" / row.key)
         write_outputs(_in_table_order(results), args.budget, args.out)
 
 

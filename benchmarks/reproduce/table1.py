@@ -38,6 +38,8 @@ import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from benchmarks.reproduce import keep_genomes
+
 OUT = Path(__file__).resolve().parents[1] / "results" / "reproduce"
 
 
@@ -340,15 +342,6 @@ def _genome_dir(args, key: str) -> Path:
     return args.out / "genomes" / f"{size}{key}"
 
 
-def _keep_genomes(run_dir: Path, dest: Path) -> None:
-    from hebbjax.evolution.run_files import CONFIG, GENOMES
-
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in (CONFIG, *GENOMES):
-        if (run_dir / name).exists():
-            atomic_write_bytes(dest / name, (run_dir / name).read_bytes())
-
-
 def _committed_row(args, key: str, budget: dict | None = None) -> dict | None:
     """A finished row in the committed table at this budget (run directories are not
     committed: a fresh clone continues from the table instead of retraining)."""
@@ -466,7 +459,7 @@ def run_row(row: Row, args: argparse.Namespace, runs: Path) -> dict | None:
         devices=len(jax.devices()),
     )
     atomic_write_bytes(test_file, json.dumps(out, indent=1).encode())
-    _keep_genomes(run_dir, _genome_dir(args, row.key))
+    keep_genomes(run_dir, _genome_dir(args, row.key))
     print(
         f"{row.key:20s} test {test_mean['score']:+.3f} +- {test_mean['score_stderr']:.3f}"
         f" (best-val genome {test_best['score']:+.3f}; paper {paper[0]:+.3f}) "
