@@ -50,8 +50,9 @@ clean:
 
 .PHONY: reproduce-table1 time-to-quality
 
-# Table 1 of Wang et al. 2022 at one equal budget per model (9x9: every row, then 15x15: the
-# four central rows; about 3 h + 1 h on an idle 2-core machine; resumable)
+# Table 1 of Wang et al. 2022 at one equal budget per model (9x9: every row at 1,000
+# generations, then 15x15: the four central rows at 500; about 3 h + 1 h on an idle 2-core
+# machine; resumable)
 reproduce-table1: $(STAMP)
 	nice -n 19 env HEBBJAX_CPU_DEVICES=1 $(BIN)/python -m benchmarks.reproduce.table1
 	nice -n 19 env HEBBJAX_CPU_DEVICES=1 $(BIN)/python -m benchmarks.reproduce.table1 --size 15
