@@ -118,6 +118,15 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     "maze9-paper-cmaes-p128-n8-smin0.02": _exp(
         strategy_kwargs={"std_min": 0.02}, note="step size kept >= 0.02 from g0"
     ),
+    # the idle-machine hour (issue 16): lifetimes buy progress at the plateau however they
+    # are split (plateau_branches.md), so the mazes per generation grow as the differences
+    # shrink (the paper's remedy) and the step size keeps a floor
+    "maze9-paper-cmaes-p128-n8to64-smin0.02": _exp(
+        schedule=((0, 8), (1500, 16), (3000, 32), (5000, 64)),
+        strategy_kwargs={"std_min": 0.02},
+        validate_every=50,
+        note="8 -> 64 mazes per generation, step size kept >= 0.02",
+    ),
     # a fixed step size (no decay) with Adam on the mean, more genomes per update
     "maze9-openai-es-p256-n4-s0.03": _exp(
         strategy="openai-es",
@@ -486,6 +495,12 @@ def _smooth(xs: list[float], k: int = 3) -> list[float]:
     return [sum(xs[max(0, i - k + 1) : i + 1]) / len(xs[max(0, i - k + 1) : i + 1]) for i in range(len(xs))]  # fmt: skip
 
 
+def _mazes(schedule) -> str:
+    """Mazes per generation: ``8``, or ``8 -> 16 (g1500) -> 32 (g3000)`` for a schedule."""
+    first, *later = schedule
+    return " -> ".join([str(first[1])] + [f"{n} (g{g})" for g, n in later])
+
+
 def write_outputs(results: list[dict], out: Path, notes: str = "") -> None:
     results = [r for r in results if r]
     (out / "results.json").write_text(json.dumps(results, indent=1))
@@ -513,7 +528,7 @@ def write_outputs(results: list[dict], out: Path, notes: str = "") -> None:
         )  # fmt: skip
         lines.append(
             f"| {r['name']} | {s['strategy']} {s['strategy_kwargs'] or ''} | "
-            f"{s['population']} x {s['schedule'][0][1]} x {s['repeats']} | {s['sigma0']} | "
+            f"{s['population']} x {_mazes(s['schedule'])} x {s['repeats']} | {s['sigma0']} | "
             f"{r['final_generation']} | {r['final_wall_seconds'] / 60:.0f} "
             f"({r['mean_load'] or 0:.1f}) | {r['final_lifetimes'] / 1e6:.2f} | "
             + (f"{best['score']:+.3f} ({best['generation']}) | " if best else "- | ")

@@ -5,8 +5,11 @@ population 360, parents 180, sigma0 0.01, c_cov 0.02, 2 mazes per generation (4 
 4,000, 8 from 8,000), 4 repeats each, validation of the mean every 100 generations on 1,024 mazes,
 15,000 generations. The ``small`` preset is a laptop-sized run that finishes in minutes: the
 same strategy with a larger initial step (0.05), 128 individuals, 8 mazes x 1 repeat, 400
-generations, validation on 256 mazes every 25. The ant and car tasks change both presets
-(``TASK_PRESETS``): Najarro & Risi's outer loop for ``paper``, and set sizes they hold.
+generations, validation on 256 mazes every 25. The ``hour`` preset (maze tasks only) is the
+fastest route to a high score found on this 2-core CPU (issue 16, ``benchmarks/time_to_quality``):
+the small preset's start, 8 -> 64 mazes per generation and a floor of 0.02 under the step size,
+about an hour. The ant and car tasks change the small and paper presets (``TASK_PRESETS``):
+Najarro & Risi's outer loop for ``paper``, and set sizes they hold.
 
 A run can be launched from a config file (``TrainConfig.from_file``: JSON, or TOML with the
 same keys), e.g. the ``config.json`` another run wrote.
@@ -23,6 +26,8 @@ from typing import Any
 
 from hebbjax.errors import ConfigError
 
+#: generations of the ``hour`` preset: about 60 minutes of an idle 2-core CPU
+HOUR_GENERATIONS = 6000
 PRESETS: dict[str, dict[str, Any]] = {
     "small": dict(
         strategy="paper-cmaes",
@@ -35,6 +40,24 @@ PRESETS: dict[str, dict[str, Any]] = {
         n_validation=256,
         validation_repeats=1,
         checkpoint_every=25,
+    ),
+    # the best outer loop found for an hour of this 2-core CPU (issue 16,
+    # benchmarks/results/time_to_quality: maze9-paper-cmaes-p128-n8to64-smin0.02): the
+    # small preset's start, then more mazes per generation as the genomes' differences
+    # shrink (the paper's remedy) and a floor under the step size (at the plateau a
+    # ranking on 8 mazes is mostly noise: fitness_noise_maze9.md)
+    "hour": dict(
+        strategy="paper-cmaes",
+        strategy_kwargs={"std_min": 0.02},
+        population=128,
+        generations=HOUR_GENERATIONS,
+        schedule=((0, 8), (1500, 16), (3000, 32), (5000, 64)),
+        repeats=1,
+        sigma0=0.05,
+        validate_every=50,
+        n_validation=1024,
+        validation_repeats=1,
+        checkpoint_every=50,
     ),
     "paper": dict(
         strategy="paper-cmaes",
@@ -121,6 +144,11 @@ def preset_values(preset: str, task: str) -> dict[str, Any]:
             f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}"
         )
     family = TASK_PRESETS.get(TASK_PRESET_OF.get(task, ""), {})
+    if family and preset not in family:
+        raise ConfigError(
+            f"preset {preset!r} is tuned for the maze tasks; valid presets for "
+            f"{task!r}: {', '.join(p for p in PRESETS if p in family)}"
+        )
     return {**PRESETS[preset], **family.get(preset, {})}
 
 
