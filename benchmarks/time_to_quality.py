@@ -149,6 +149,13 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     ),
     # 15x15
     "maze15-paper-cmaes-p128-n8": _exp(task="maze15"),
+    "maze15-paper-cmaes-p128-n8to64-smin0.02": _exp(
+        task="maze15",
+        schedule=((0, 8), (1500, 16), (3000, 32), (5000, 64)),
+        strategy_kwargs={"std_min": 0.02},
+        validate_every=50,
+        note="the hour preset on 15x15",
+    ),
 }
 
 

@@ -26,37 +26,33 @@ from typing import Any
 
 from hebbjax.errors import ConfigError
 
-#: generations of the ``hour`` preset: about 60 minutes of an idle 2-core CPU
-HOUR_GENERATIONS = 6000
+_SMALL = dict(
+    strategy="paper-cmaes",
+    population=128,
+    generations=400,
+    schedule=((0, 8),),
+    repeats=1,
+    sigma0=0.05,
+    validate_every=25,
+    n_validation=256,
+    validation_repeats=1,
+    checkpoint_every=25,
+)
 PRESETS: dict[str, dict[str, Any]] = {
-    "small": dict(
-        strategy="paper-cmaes",
-        population=128,
-        generations=400,
-        schedule=((0, 8),),
-        repeats=1,
-        sigma0=0.05,
-        validate_every=25,
-        n_validation=256,
-        validation_repeats=1,
-        checkpoint_every=25,
-    ),
+    "small": _SMALL,
     # the best outer loop found for an hour of this 2-core CPU (issue 16,
     # benchmarks/results/time_to_quality: maze9-paper-cmaes-p128-n8to64-smin0.02): the
     # small preset's start, then more mazes per generation as the genomes' differences
     # shrink (the paper's remedy) and a floor under the step size (at the plateau a
-    # ranking on 8 mazes is mostly noise: fitness_noise_maze9.md)
+    # ranking on 8 mazes is mostly noise: fitness_noise_maze9.md); 6,000 generations are
+    # about 60 minutes of the idle machine
     "hour": dict(
-        strategy="paper-cmaes",
+        _SMALL,
         strategy_kwargs={"std_min": 0.02},
-        population=128,
-        generations=HOUR_GENERATIONS,
+        generations=6000,
         schedule=((0, 8), (1500, 16), (3000, 32), (5000, 64)),
-        repeats=1,
-        sigma0=0.05,
         validate_every=50,
         n_validation=1024,
-        validation_repeats=1,
         checkpoint_every=50,
     ),
     "paper": dict(
