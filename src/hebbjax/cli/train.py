@@ -245,9 +245,8 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         preset_options = defaults.get(field, {})
         kind = field.removesuffix("_kwargs")
         name = values.get(kind, getattr(TrainConfig, kind))
-        if kind == "strategy":  # tuned for the preset's own strategy only
-            if name != defaults.get("strategy"):
-                preset_options = {}
+        if kind == "strategy":  # tuned for the preset's own strategy: all or none
+            preset_options = preset_options if name == defaults.get("strategy") else {}
         elif kind != "task":  # the task is the preset's own
             preset_options = _accepted_by(kind, name, preset_options)
         values[field] = {
