@@ -4,8 +4,12 @@ Palm et al.'s shared-rule ES (``hebbjax.evolution.gmm_es``, paper Eq. 2-3) compu
 generation, each individual's responsibilities r (N synapses x M rules) and sums
 w_i r_i and w_i r_i^T h_i over the population. The code before this benchmark took chunks of
 8 individuals as (8, N, M) arrays and reduced them over their first axis, which XLA:CPU
-does slowly; the code now folds one individual at a time into the sums. Both are timed here
-in one process, interleaved, medians of ``--repeats`` calls after a first (compiling) call:
+does slowly; the code then folded one individual at a time into the sums ("one individual at
+a time", kept here by tracing with ``responsibility_rows`` off), and now, once an
+individual's N x M responsibilities outgrow the last-level cache (rho <= 16 on the ant),
+sums every individual over one block of synapses at a time. All are timed here in one process (the
+last two interleaved, then "before"), medians of ``--repeats`` calls after a first
+(compiling) call:
 
 - the gradient alone (``mixture_gradient``), the ant's N = 12,160 synapses of K = 5, at
   population 128 (``benchmarks/reproduce/ant_tables.py``) for rho in ``--rhos``;
@@ -14,6 +18,8 @@ in one process, interleaved, medians of ``--repeats`` calls after a first (compi
   that took 26.8 s per generation), and that population's evaluation alone.
 
     python -m benchmarks.gmm_speed [--repeats 5] [--rhos 128 64 32]
+    python -m benchmarks.gmm_speed --rhos 1 16 64 128 --population 16 --skip-generation \
+        --out benchmarks/results/gmm_blocks      # the synapse blocks (rho = 1: M = N)
 
 Writes ``benchmarks/results/gmm_speed_<devices>dev.{json,md}`` (``HEBBJAX_CPU_DEVICES``
 sets the host device count).
@@ -79,6 +85,20 @@ def gradient(kind: str):
         gmm_es.mixture_gradient = now
 
 
+@contextlib.contextmanager
+def one_pass_per_individual():
+    """``mixture_gradient`` without its synapse blocks (``responsibility_rows`` None), while
+    tracing: each individual's N x M responsibilities in one pass, as before the blocks."""
+    from hebbjax.evolution import gmm_gradient
+
+    rows = gmm_gradient.responsibility_rows
+    gmm_gradient.responsibility_rows = lambda n, m: None
+    try:
+        yield
+    finally:
+        gmm_gradient.responsibility_rows = rows
+
+
 def interleaved(calls: dict, repeats: int) -> dict:
     """First-call and median seconds of each named call, alternating between them."""
     import jax
@@ -118,13 +138,26 @@ def gradient_rows(rhos: list[int], population: int, repeats: int) -> list[dict]:
         std = jnp.float32(0.1)
         args = (means, logits, samples, weights, std)
         before, now = jax.jit(chunked_gradient), jax.jit(mixture_gradient)
+
+        def unblocked_gradient(
+            *a,
+        ):  # a function of its own: jit caches traces per function
+            return mixture_gradient(*a)
+
+        with (
+            one_pass_per_individual()
+        ):  # traced now, so the compiled call keeps that path
+            unblocked = jax.jit(unblocked_gradient).lower(*args).compile()
         timed = interleaved(
             {
-                "before": functools.partial(before, *args),
+                "per_individual": functools.partial(unblocked, *args),
                 "now": functools.partial(now, *args),
             },
             repeats,
         )
+        # after, not interleaved: its chunk x N x M transients (4.5 GB at rho = 1) slow
+        # the calls that follow them (page faults) by up to 4x
+        timed |= interleaved({"before": functools.partial(before, *args)}, repeats)
         diff = [
             float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
             for a, b in zip(now(*args), before(*args), strict=True)
@@ -219,19 +252,21 @@ def markdown(report: dict) -> str:
         "",
         f"Written {report['written']} by `python -m benchmarks.gmm_speed`; "
         f"{report['devices']} host device(s), load average {report['load']:.1f} at the "
-        f"start; medians of {report['repeats']} interleaved calls after a first "
+        f"start; medians of {report['repeats']} calls after a first "
         "(compiling) call, whose time is given apart.",
         "",
-        "| part | rho (M rules) | population | before s | now s | speed-up | "
-        "evaluation alone s | first call before / now s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| part | rho (M rules) | population | before s | one individual at a time s "
+        "| now s | speed-up | evaluation alone s | first call before / now s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in report["rows"]:
         s = row["seconds"]
         evaluation = s.get("evaluation", {}).get("median")
+        single = s.get("per_individual", {}).get("median")
         lines.append(
             f"| {row['part']} | {row['rho']} ({row['n_rules']:,}) | {row['population']} | "
-            f"{s['before']['median']:.3f} | {s['now']['median']:.3f} | "
+            f"{s['before']['median']:.3f} | {'-' if single is None else f'{single:.3f}'} | "
+            f"{s['now']['median']:.3f} | "
             f"**{row['speedup']:.1f}x** | "
             f"{'-' if evaluation is None else f'{evaluation:.3f}'} | "
             f"{s['before']['first']:.1f} / {s['now']['first']:.1f} |"

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from hebbjax.evolution import gmm_gradient
 from hebbjax.evolution.gmm_es import (
     GaussianMixtureES,
     centered_normalized_ranks,
@@ -50,11 +51,16 @@ def _problem(seed=0):
 
 
 @pytest.mark.parametrize(
-    ("chunk", "split"), [(1, False), (3, False), (1, True), (3, True)]
-)
-def test_chunked_gradient_matches_numpy_and_autodiff(chunk, split):
+    ("chunk", "split", "rows"),
+    [(1, False, None), (3, False, None), (1, True, None), (3, True, None),
+     (1, False, 4), (3, True, 4)],
+)  # fmt: skip
+def test_chunked_gradient_matches_numpy_and_autodiff(chunk, split, rows, monkeypatch):
     """``split``: traced under a generation's population mesh (2 host devices), each
-    device sums its share of the 7 individuals (padded to 8) and the sums are added."""
+    device sums its share of the 7 individuals (padded to 8) and the sums are added.
+    ``rows``: the individuals summed 4 synapses at a time (2 blocks, the second padded),
+    the path of mixtures past the cache."""
+    monkeypatch.setattr(gmm_gradient, "responsibility_rows", lambda n, m: rows)
     means, logits, samples, weights = _problem()
     std = jnp.float32(0.4)
 
@@ -80,6 +86,18 @@ def test_chunked_gradient_matches_numpy_and_autodiff(chunk, split):
     a_means, a_logits = jax.grad(objective, argnums=(0, 1))(means, logits)
     np.testing.assert_allclose(g_means, a_means, rtol=2e-4, atol=2e-4)
     np.testing.assert_allclose(g_logits, a_logits, rtol=2e-4, atol=1e-5)
+
+
+def test_synapse_blocks_fit_the_cache_only_when_needed():
+    rows = gmm_gradient.responsibility_rows
+    assert rows(6, 3) is None  # a small mixture: one pass per individual
+    assert rows(12_160, 190) is None  # the ant at rho = 64: 9.2 MB, in the L3
+    for m in (760, 12_160):  # the ant at rho = 16 (37 MB) and 1 (591 MB)
+        r = rows(12_160, m)
+        assert r & (r - 1) == 0 and 8 <= r <= 1024
+        assert r * m * 4 <= gmm_gradient.ROW_BLOCK_BYTES
+    assert rows(12_160, 12_160) == 32
+    assert rows(4, 10**7) == 4  # never more rows than synapses
 
 
 def test_ranks_are_centred_and_normalised():
