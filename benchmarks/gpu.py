@@ -12,7 +12,14 @@ Prints and saves to ``benchmarks/results/gpu/{gpu.json,gpu.md}``:
 - agreement of one lifetime on the accelerator and on the CPU (the released genome, greedy, on
   paper validation mazes; float32 matmuls at full precision, ``parallel.configure_precision``):
   per-step network outputs and hidden states, largest absolute difference, and whether the
-  actions and returns are the same.
+  actions and returns are the same;
+- with ``--train-minutes M``: ``hebbjax train --task maze9 --preset hour`` at a GPU's
+  population (``--train-population``, ``--train-tasks``) stopped after M minutes (SIGTERM:
+  it checkpoints), its validation curve against wall-clock, and its final mean genome on
+  the 2,048 test mazes.
+
+Each part is written to the files as soon as it ends, and a part that fails is recorded
+with its error while the others still run (a short lease loses nothing that ran).
 """
 
 from __future__ import annotations
@@ -21,9 +28,12 @@ import argparse
 import json
 import os
 import platform
+import signal
 import statistics
+import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 OUT = Path(__file__).parent / "results" / "gpu"
@@ -152,6 +162,104 @@ def agreement(n_mazes: int) -> dict:
     return result
 
 
+CLI = "import sys; from hebbjax.cli import main; sys.exit(main())"
+
+
+def train_curve(minutes: float, population: int, tasks: int, out: Path) -> dict:
+    """``hebbjax train --preset hour`` on 9x9 at ``population`` x ``tasks`` for ``minutes``
+    of wall-clock (compile included), then its mean genome on the test mazes."""
+    run = out / "train-run"
+    command = ["train", "--task", "maze9", "--model", "decprnn-postdn", "--preset", "hour",
+               "--population", str(population), "--tasks-per-gen", str(tasks),
+               "--validate-every", "20", "--progress-every", "100", "--out", str(run)]  # fmt: skip
+    if (run / "checkpoint.npz").exists():
+        command.append("--resume")
+    proc = subprocess.Popen([sys.executable, "-c", CLI, *command])
+    try:
+        proc.wait(timeout=minutes * 60)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)  # the trainer writes its checkpoint and stops
+        proc.wait(timeout=300)
+    rows = [
+        json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()
+    ]
+    curve = [
+        dict(
+            generation=r["generation"],
+            minutes=r["elapsed_seconds"] / 60,
+            score=r["validation"]["score"],
+            score_stderr=r["validation"]["score_stderr"],
+        )
+        for r in rows
+        if "validation" in r
+    ]
+    evaluated = subprocess.run(
+        [sys.executable, "-c", CLI, "eval", "--run", str(run), "--which", "mean", "--json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    test = json.loads(evaluated.stdout)["maze9"]["test"]
+    result = dict(
+        command="hebbjax " + " ".join(command),
+        minutes=minutes,
+        generations=rows[-1]["generation"] + 1,
+        lifetimes=population * sum(r.get("n_tasks", 0) for r in rows),
+        seconds_per_generation=statistics.median(
+            r["wall_seconds"] for r in rows[1:] or rows
+        ),
+        compile_s=sum(r.get("compile_seconds", 0.0) for r in rows),
+        curve=curve,
+        test_score=test["score"],
+        test_score_stderr=test["score_stderr"],
+        test_goal_rate=test["success_rate"][-1],
+    )
+    print(f"train: {result['generations']} generations in {minutes} min, test "
+          f"{result['test_score']:+.3f} +- {result['test_score_stderr']:.3f}", flush=True)  # fmt: skip
+    return result
+
+
+def markdown(result: dict) -> str:
+    lines = [f"# hebbjax on {result['devices'][0]} ({result['backend']})", ""]
+    if "error" in result.get("throughput", {}):
+        lines += [f"throughput: failed ({result['throughput']['error']})"]
+    elif "throughput" in result:
+        lines += ["| population | M agent-steps/s | compile s |", "|---|---|---|"]
+        for row in result["throughput"]["rows"]:
+            lines.append(
+                f"| {row['population']:,} | {row['agent_steps_per_s'] / 1e6:.2f} | "
+                f"{row['compile_s']:.1f} |"
+            )
+    g = result.get("paper_generation")
+    if g:
+        lines += ["", f"paper-preset generation: failed ({g['error']})" if "error" in g else
+                  f"paper-preset generation: {g['seconds']:.3f} s (compile {g['compile_s']:.1f} s)"]  # fmt: skip
+    a = result.get("agreement")
+    if a:
+        lines += ["", f"agreement with the CPU: failed ({a['error']})" if "error" in a else
+                  f"one lifetime vs the CPU ({a['lifetimes']} lifetimes, released genome): "
+                  f"same actions {a['same_actions']}, same returns {a['same_returns']}, max "
+                  f"|output difference| {a['max_abs_output_difference']:.2e}, max |hidden "
+                  f"difference| {a['max_abs_hidden_difference']:.2e}"]  # fmt: skip
+    t = result.get("train")
+    if t and "error" in t:
+        lines += ["", f"training: failed ({t['error']})"]
+    elif t:
+        lines += ["", f"`{t['command']}`, stopped after {t['minutes']} min: {t['generations']} "
+                  f"generations, {t['lifetimes']:,} lifetimes, "
+                  f"{t['seconds_per_generation']:.3f} s per generation (compile "
+                  f"{t['compile_s']:.1f} s); final mean genome on the 2,048 test mazes "
+                  f"**{t['test_score']:+.3f} +- {t['test_score_stderr']:.3f}** (goal rate "
+                  f"{t['test_goal_rate']:.2f}).", "", "| minutes | generation | validation |",
+                  "|---|---|---|"]  # fmt: skip
+        step = max(1, len(t["curve"]) // 12)
+        shown = t["curve"][::step]
+        for c in shown + t["curve"][-1:] * (shown[-1] is not t["curve"][-1]):
+            lines.append(
+                f"| {c['minutes']:.1f} | {c['generation']} | "
+                f"{c['score']:+.3f} +- {c['score_stderr']:.3f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
@@ -159,9 +267,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--train-minutes", type=float, default=0.0,
+                   help="also train on 9x9 for this many minutes (0: no)")  # fmt: skip
+    p.add_argument("--train-population", type=int, default=1024)
+    p.add_argument("--train-tasks", type=int, default=32)
     args = p.parse_args(argv)
     import jax
 
+    from hebbjax.checkpoint import atomic_write_bytes
     from hebbjax.parallel import configure_precision
 
     configure_precision()
@@ -172,33 +285,33 @@ def main(argv: list[str] | None = None) -> int:
         devices=[str(d) for d in jax.devices()],
         host=platform.node(),
         cpus=os.cpu_count(),
-        throughput=throughput(populations, repeats),
-        paper_generation=None if args.quick else paper_generation(repeats),
-        agreement=agreement(4 if args.quick else 32),
+        jax=jax.__version__,
     )
+    parts = {
+        "throughput": lambda: dict(rows=throughput(populations, repeats)),
+        "paper_generation": None if args.quick else lambda: paper_generation(repeats),
+        "agreement": lambda: agreement(4 if args.quick else 32),
+        "train": None
+        if args.train_minutes <= 0
+        else lambda: train_curve(
+            args.train_minutes, args.train_population, args.train_tasks, args.out
+        ),
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     name = "gpu-quick" if args.quick else "gpu"
-    (args.out / f"{name}.json").write_text(json.dumps(result, indent=2))
-    lines = [f"# hebbjax on {result['devices'][0]} ({result['backend']})", "",
-             "| population | M agent-steps/s | compile s |", "|---|---|---|"]  # fmt: skip
-    for row in result["throughput"]:
-        lines.append(
-            f"| {row['population']:,} | {row['agent_steps_per_s'] / 1e6:.2f} | "
-            f"{row['compile_s']:.1f} |"
+    for part, run in parts.items():
+        if run is None:
+            continue
+        try:
+            result[part] = run()
+        except Exception as err:  # noqa: BLE001  (recorded; the other parts still run)
+            traceback.print_exc()
+            result[part] = dict(error=f"{type(err).__name__}: {err}"[:500])
+        atomic_write_bytes(
+            args.out / f"{name}.json", json.dumps(result, indent=2).encode()
         )
-    if result["paper_generation"]:
-        g = result["paper_generation"]
-        lines += [
-            "",
-            f"paper-preset generation: {g['seconds']:.3f} s (compile {g['compile_s']:.1f} s)",
-        ]
-    a = result["agreement"]
-    lines += ["", f"one lifetime vs the CPU ({a['lifetimes']} lifetimes, released genome): "
-              f"same actions {a['same_actions']}, same returns {a['same_returns']}, max |output "
-              f"difference| {a['max_abs_output_difference']:.2e}, max |hidden difference| "
-              f"{a['max_abs_hidden_difference']:.2e}"]  # fmt: skip
-    (args.out / f"{name}.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+        atomic_write_bytes(args.out / f"{name}.md", markdown(result).encode())
+    print(markdown(result))
     return 0
 
 

@@ -3,6 +3,8 @@
 # generation, and agreement of one lifetime with the CPU. Results: benchmarks/results/gpu/.
 #   bash benchmarks/gpu.sh           (needs JAX with CUDA: pip install -U "jax[cuda12]")
 #   bash benchmarks/gpu.sh --quick   (a smoke test; runs on a CPU too)
+#   bash benchmarks/gpu.sh --train-minutes 4   (also: --preset hour at population 1,024 x 32
+#                                               mazes for 4 minutes, and its test score)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
