@@ -98,11 +98,11 @@ def mixture_gradient(
     with the others (a ``lax.scan`` under ``vmap``), and the runs' sums are added at the
     end. Per individual, the responsibilities r (N x M) come from one small matmul and a
     softmax along M, and fold at once into sum_i w_i r_i (N x M) and sum_i w_i h_i^T r_i
-    (K x M, contiguous along M); sum_{i,n} w_i r_inm is the first sum's column sum. Nothing is reduced over
-    the individuals' axis inside the loop, which XLA:CPU does slowly (5-7x slower in all,
-    ``benchmarks/gmm_speed.py``). The largest transient is ``chunk_size`` x N x M. Past
-    the cache (``responsibility_rows``) the individuals are summed a block of synapses at a
-    time instead (``_run_sums_by_rows``).
+    (K x M, contiguous along M); sum_{i,n} w_i r_inm is the first sum's column sum.
+    Nothing is reduced over the individuals' axis inside the loop, which XLA:CPU does
+    slowly (5-7x slower in all, ``benchmarks/gmm_speed.py``). The largest transient is
+    ``chunk_size`` x N x M. Past the last-level cache (``responsibility_rows``) the
+    individuals are summed a block of synapses at a time instead (``_run_sums_by_rows``).
 
     Args:
         means: (M, K); logits: (N, M); samples: (P, N, K); weights: (P,) shaped fitness;
