@@ -7,9 +7,9 @@ w_i r_i and w_i r_i^T h_i over the population. The code before this benchmark to
 does slowly; the code then folded one individual at a time into the sums ("one individual at
 a time", kept here by tracing with ``responsibility_rows`` off), and now, once an
 individual's N x M responsibilities outgrow the last-level cache (rho <= 16 on the ant),
-sums every individual over one block of synapses at a time. All are timed here in one process (the
-last two interleaved, then "before"), medians of ``--repeats`` calls after a first
-(compiling) call:
+sums every individual over one block of synapses at a time. All are timed here in one
+process (the last two interleaved, then "before"), medians of ``--repeats`` calls after a
+first (compiling) call:
 
 - the gradient alone (``mixture_gradient``), the ant's N = 12,160 synapses of K = 5, at
   population 128 (``benchmarks/reproduce/ant_tables.py``) for rho in ``--rhos``;
@@ -139,14 +139,12 @@ def gradient_rows(rhos: list[int], population: int, repeats: int) -> list[dict]:
         args = (means, logits, samples, weights, std)
         before, now = jax.jit(chunked_gradient), jax.jit(mixture_gradient)
 
-        def unblocked_gradient(
-            *a,
-        ):  # a function of its own: jit caches traces per function
+        # a function of its own (jit caches traces per function), traced and compiled
+        # inside the context, so the compiled call keeps the one-pass path
+        def unblocked_gradient(*a):
             return mixture_gradient(*a)
 
-        with (
-            one_pass_per_individual()
-        ):  # traced now, so the compiled call keeps that path
+        with one_pass_per_individual():
             unblocked = jax.jit(unblocked_gradient).lower(*args).compile()
         timed = interleaved(
             {

@@ -180,9 +180,9 @@ def train_curve(minutes: float, population: int, tasks: int, out: Path) -> dict:
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGTERM)  # the trainer writes its checkpoint and stops
         proc.wait(timeout=300)
-    rows = [
-        json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()
-    ]
+    from hebbjax.evolution.run_files import read_metrics
+
+    rows = read_metrics(run)  # skips a last line torn by the stop
     curve = [
         dict(
             generation=r["generation"],
