@@ -17,8 +17,9 @@ weights. Losses:
   reward-to-go as advantage and the Gaussian log-likelihood as surrogate.
 
 ``es-maml`` adapts after one TRAIN rollout ("one-rollout"); ``es-maml-zero-shot`` never
-adapts. Cost note: under ``vmap`` the "adapt once" ``lax.cond`` becomes a select, so the
-adaptation is computed on every TEST step; ES-MAML is the slowest model here.
+adapts. Cost note: under ``vmap`` an "adapt once" ``lax.cond`` becomes a select that computes
+the adaptation at every TEST step (the wheeled robot: 100x the work); ``batch_cond`` keeps
+it a branch, taken at the one step where some lifetime of the batch needs it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from hebbjax.batch_cond import batch_cond
 from hebbjax.models.base import Model
 from hebbjax.models.eprnn import (
     decode,
@@ -148,22 +150,24 @@ def es_maml(
             inputs=inputs, actions=actions, count=memory.count + 1
         )
 
-    def test_step(params, memory, x):
+    def test_step(params, memory, x, plastic=False):
+        """A frozen step; the first one (``plastic`` false: a traced flag may say this
+        step is a TRAIN one, whose frozen side is discarded) runs the inner loop."""
         if inner_steps == 0:
             return forward(memory.fast, x), memory
-        fast = jax.lax.cond(
-            memory.adapted,
-            lambda: memory.fast,
-            lambda: adapted_weights(params, memory),
+        need = jnp.logical_not(memory.adapted | plastic)
+        fast = batch_cond(
+            need, adapted_weights, lambda params, memory: memory.fast, params, memory
         )
-        memory = memory._replace(fast=fast, adapted=jnp.ones((), jnp.bool_))
+        adapted = memory.adapted | jnp.logical_not(plastic)
+        memory = memory._replace(fast=fast, adapted=adapted)
         return forward(fast, x), memory
 
     def step(params, memory, x, plastic=True):
         if isinstance(plastic, bool):
             return (train_step if plastic else test_step)(params, memory, x)
         plastic_out = train_step(params, memory, x)
-        frozen_out = test_step(params, memory, x)
+        frozen_out = test_step(params, memory, x, plastic)
         return jax.tree.map(
             lambda a, b: jnp.where(plastic, a, b), plastic_out, frozen_out
         )
