@@ -123,7 +123,9 @@ def main(argv: list[str] | None = None) -> None:
             f"| {r['max_abs_fitness_difference']:.2g} |"
         )
     args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(args.out / "maml_speed.json", json.dumps(rows, indent=1).encode())
+    atomic_write_bytes(
+        args.out / "maml_speed.json", json.dumps(rows, indent=1).encode()
+    )
     atomic_write_bytes(args.out / "maml_speed.md", ("\n".join(lines) + "\n").encode())
     print("\n".join(lines))
 
