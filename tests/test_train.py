@@ -215,3 +215,50 @@ def test_train_refuses_to_overwrite(uninterrupted):
     with pytest.raises(ValueError, match="already holds a run"):
         train(TrainConfig(**TINY), out)
     assert Path(out, "checkpoint.npz").exists()
+
+
+def test_init_starts_from_another_runs_genome_and_resumes_from_its_copy(
+    uninterrupted, tmp_path, capsys
+):
+    """``--init RUN`` (a curriculum: a 9x9 run, then 15x15): the search starts at the
+    run's final mean genome, which the new run keeps as ``init_genome.npz``; a resume
+    reads that copy (the source may be gone); a wrong source is an exit-2 error."""
+    full_dir, _ = uninterrupted
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("config.json", "mean_genome.npz"):
+        (source / name).write_bytes((full_dir / name).read_bytes())
+    flags = [*TINY_FLAGS[: TINY_FLAGS.index("--generations")], "--generations", "3",
+             *TINY_FLAGS[TINY_FLAGS.index("--generations") + 2 :]]  # fmt: skip
+    out = tmp_path / "curriculum"
+    assert main(["train", *flags, "--checkpoint-every", "2", "--init", str(source),
+                 "--out", str(out)]) == 0  # fmt: skip
+    config = TrainConfig.load(out / "config.json")
+    assert config.init == str(source)
+    start, mean = _arrays(out / "init_genome.npz"), _arrays(source / "mean_genome.npz")
+    for name in mean:
+        np.testing.assert_array_equal(start[name], mean[name], err_msg=name)
+    # the search began there: the distribution mean moved from the source's, not the
+    # seed's init, and a fresh run from the seed is elsewhere
+    setup = build_run(config)
+    for name in mean:
+        np.testing.assert_array_equal(setup.init_params[name], mean[name])
+    fresh = build_run(TrainConfig(**TINY))
+    assert any(not np.array_equal(fresh.init_params[n], mean[n]) for n in mean)
+    # resume from the run's own copy, the source gone
+    for name in ("config.json", "mean_genome.npz"):
+        (source / name).unlink()
+    assert main(["train", "--out", str(out), "--resume", "--generations", "4",
+                 "--quiet"]) == 0  # fmt: skip
+    assert len(read_metrics(out)) == 4
+    # errors name the problem
+    capsys.readouterr()
+    assert main(["train", *flags, "--init", str(source), "--out",
+                 str(tmp_path / "a")]) == 2  # fmt: skip
+    assert "not a hebbjax run" in capsys.readouterr().err
+    assert main(["train", *flags, "--model", "prnn-postdn", "--init",
+                 str(out), "--out", str(tmp_path / "b")]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert "error" in err and not (tmp_path / "b" / "checkpoint.npz").exists()
+    assert main(["train", "--out", str(out), "--resume", "--init", str(out)]) == 2
+    assert "drop --config/--preset/--init" in capsys.readouterr().err

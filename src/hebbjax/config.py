@@ -174,6 +174,9 @@ class TrainConfig:
     loggers: tuple[str, ...] = ()
     # modules that register the run's own models, tasks, rules or strategies
     plugins: tuple[str, ...] = ()
+    # the genome the search starts from (a curriculum: a run directory, whose final mean
+    # genome is taken, a genome file or a packaged name); None: the model's init from seed
+    init: str | None = None
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -329,6 +332,7 @@ def _check_type(name: str, value: Any, annotation: str) -> None:
         "int": int,
         "float": (int, float),
         "str": str,
+        "str | None": (str, type(None)),
         "dict[str, Any]": dict,
     }
     want = kinds.get(annotation)

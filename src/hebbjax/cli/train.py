@@ -2,7 +2,7 @@
 
 Settings come from, in increasing priority: the preset (``--preset small|hour|paper``), a config
 file (``--config run.json`` or ``.toml``, the schema of the ``config.json`` every run writes)
-and the flags. ``--resume`` continues the run in ``--out`` as it was configured: only
+and the flags. ``--init`` starts the search from another run's genome (a curriculum). ``--resume`` continues the run in ``--out`` as it was configured: only
 ``--generations`` (to extend it) and how it reports may change.
 """
 
@@ -50,6 +50,7 @@ FIELDS = {
     "n_validation": "n_validation",
     "validation_repeats": "validation_repeats",
     "checkpoint_every": "checkpoint_every",
+    "init": "init",
 }
 
 
@@ -123,6 +124,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--checkpoint-every", type=positive_int, help=_default("checkpoint_every")
+    )
+    p.add_argument(
+        "--init",
+        metavar="RUN_OR_GENOME",
+        help="start the search from a genome: a run directory (its final mean genome), "
+        "a genome file (.npz named tensors, .npy the reference's flat layout) or "
+        "paper:decprnn-postdn; e.g. a 9x9 run to begin 15x15 (a curriculum). The model "
+        "must be the genome's; the strategy starts fresh (--sigma0)",
     )
     p.add_argument(
         "--model-opt",
@@ -225,9 +234,9 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
             print(f"no run was saved in {out} yet: starting it", file=sys.stderr)
             args.resume = False
             return build_config(args)
-        if args.config or args.preset:
+        if args.config or args.preset or args.init:
             raise UsageError(
-                "--resume continues the run as saved; drop --config/--preset"
+                "--resume continues the run as saved; drop --config/--preset/--init"
             )
         saved = TrainConfig.from_file(out / CONFIG)
         # the model/task/strategy options given again are merged over the saved ones

@@ -6,6 +6,8 @@ Files (all written atomically: temporary file, fsync, rename; readable as the um
 - ``metrics.jsonl``: one JSON object per generation (appended; a torn last line is ignored);
 - ``metrics.csv`` and ``tensorboard/`` (``TrainConfig.loggers``): the same records;
 - ``best_genome.npz`` / ``mean_genome.npz``: genomes as named arrays, for ``hebbjax eval``;
+- ``init_genome.npz`` (``TrainConfig.init``): the genome the run started from, copied when
+  it starts, so the run does not depend on where it came from (a resume reads this copy);
 - ``checkpoint.npz``: everything needed to continue. It is written **last** at every
   checkpoint, so it is the commit point: the other files are derived from the state it holds
   (genomes) or cut back to it (metrics) when a run resumes, and a run killed at any moment
@@ -36,7 +38,8 @@ CSV = "metrics.csv"
 TENSORBOARD = "tensorboard"
 LOCK = ".lock"
 GENOMES = ("best_genome.npz", "mean_genome.npz")
-RUN_FILES = (CHECKPOINT, METRICS, CONFIG, CSV, *GENOMES)
+INIT_GENOME = "init_genome.npz"
+RUN_FILES = (CHECKPOINT, METRICS, CONFIG, CSV, *GENOMES, INIT_GENOME)
 
 
 def check_new_run_dir(out: Path) -> None:

@@ -32,12 +32,13 @@ from hebbjax.checkpoint import (
     unflatten_named,
 )
 from hebbjax.config import PRESENTATION, TrainConfig
-from hebbjax.errors import ConfigError, RunError
+from hebbjax.errors import ConfigError, DataError, RunError
 from hebbjax.evolution.loop import make_generation_step, make_validator
 from hebbjax.evolution.run_files import (
     CHECKPOINT,
     CONFIG,
     GENOMES,
+    INIT_GENOME,
     METRICS,
     MetricsLog,
     RunLock,
@@ -48,7 +49,7 @@ from hebbjax.evolution.run_files import (
 from hebbjax.evolution.strategies import make_strategy
 from hebbjax.models import make_model
 from hebbjax.models.base import Model, n_gene
-from hebbjax.models.genome_io import save_genome_npz
+from hebbjax.models.genome_io import load_genome, save_genome_npz
 from hebbjax.parallel import global_mesh, is_multiprocess, is_writer, replicate_on
 from hebbjax.rollout import n_tasks_of
 from hebbjax.tasks import make_task
@@ -101,6 +102,8 @@ def build_run(config: TrainConfig, init_params: Any = None) -> RunSetup:
     model = make_model(
         config.model, n_in=task.n_in, n_out=task.n_out, **config.model_kwargs
     )
+    if init_params is None and config.init is not None:
+        init_params = load_init_genome(config.init, model)
     if init_params is None:
         init_params = model.init_params(jax.random.key(config.seed))
     es, es_params = make_strategy(
@@ -111,6 +114,31 @@ def build_run(config: TrainConfig, init_params: Any = None) -> RunSetup:
         **config.strategy_kwargs,
     )
     return RunSetup(model, task, es, es_params, init_params)
+
+
+def load_init_genome(source: str, model: Any) -> Any:
+    """The genome ``TrainConfig.init`` names, for ``model``.
+
+    ``source``: a run directory (its final mean genome, ``mean_genome.npz``), a genome
+    file (``.npz`` of named tensors as runs write them, or ``.npy`` in the reference
+    code's flat layout) or a packaged name (``paper:decprnn-postdn``). A ``DataError``
+    names what is wrong (not a run, no genome yet, another model's layout).
+    """
+    from hebbjax import data
+
+    if data.is_named(source):
+        return load_genome(source, model, fmt="epann")
+    path = Path(source)
+    if path.is_dir():
+        if not (path / CONFIG).is_file():
+            raise DataError(
+                f"init {source}: a directory that is not a hebbjax run (no {CONFIG}); "
+                "give a run directory, a genome file (.npz, .npy) or a packaged name"
+            )
+        path = path / GENOMES[1]
+        if not path.is_file():
+            raise DataError(f"init {source}: the run has no {GENOMES[1]} yet")
+    return load_genome(path, model, fmt="npz" if path.suffix == ".npz" else "epann")
 
 
 def _to_python(tree: Any) -> Any:
@@ -189,7 +217,10 @@ def train(
         failure = err
     # every process of a multi-process run takes the same decision before any writes
     _agree(failure)
-    setup = build_run(config, init_params)
+    begin = config
+    if config.init is not None and resume and (out / INIT_GENOME).is_file():
+        begin = dataclasses.replace(config, init=str(out / INIT_GENOME))  # its own copy
+    setup = build_run(begin, init_params)
     model, task, es, es_params = setup.model, setup.task, setup.es, setup.es_params
     n_sets = n_tasks_of(task.validation_set())
     if config.n_validation > n_sets:
@@ -263,6 +294,8 @@ def _train_locked(
     # second generation does not compile again for another sharding
     es_state = replicate_on(es_state, mesh)
     if writer:
+        if config.init is not None and not resume:
+            save_genome_npz(out / INIT_GENOME, setup.init_params)
         atomic_write_bytes(out / CONFIG, config.to_json().encode())
     log = MetricsLog(out, config.loggers, json.loads(config.to_json()), writer)
     log.start(history)
