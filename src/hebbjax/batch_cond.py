@@ -14,7 +14,8 @@ lifetimes inside a device's share) apply the rule at each level, so the branch i
 the predicate of the whole block. Each element gets what ``lax.cond`` would give it.
 
 The functions must be pure functions of their operands (no closed-over batched values):
-pass everything that varies as an operand.
+pass everything that varies as an operand. Like every ``custom_vmap`` function it cannot be
+differentiated in reverse mode (evolution never does; gradients inside the branches are fine).
 """
 
 from __future__ import annotations
