@@ -376,7 +376,7 @@ def run_experiment(name: str, args: argparse.Namespace) -> dict:
     curve_wall = [p["wall_seconds"] for p in points]
     final = dict(
         name=name,
-        spec=spec,
+        spec=spec | {"schedule": [list(x) for x in config.schedule]},  # a branch's own
         budget=budget,
         points=points,
         final_generation=max(int(k) for k in clock),
