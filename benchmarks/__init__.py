@@ -19,3 +19,17 @@ def start_report(repeats: int) -> dict:
         repeats=repeats,
         rows=[],
     )
+
+
+def write_report(out, stem: str, rows, lines: list[str]) -> None:
+    """``<out>/<stem>.json`` (the rows) and ``<out>/<stem>.md`` (the lines), each written
+    atomically; the markdown is printed too."""
+    import json
+
+    from hebbjax.checkpoint import atomic_write_bytes
+
+    out.mkdir(parents=True, exist_ok=True)
+    text = "\n".join(lines) + "\n"
+    atomic_write_bytes(out / f"{stem}.json", json.dumps(rows, indent=1).encode())
+    atomic_write_bytes(out / f"{stem}.md", text.encode())
+    print(text, end="")

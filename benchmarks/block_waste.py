@@ -26,6 +26,8 @@ import json
 import time
 from pathlib import Path
 
+from benchmarks import write_report
+
 OUT = Path(__file__).resolve().parent / "results"
 GENOME = (
     Path(__file__).resolve().parents[2]
@@ -106,14 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {r['block_steps_per_lifetime']:.0f} | {r['step_limit']} "
             f"| {r['waste']:.1%} | {r['waste_without_early_stop']:.1%} |"
         )
-    args.out.mkdir(parents=True, exist_ok=True)
-    from hebbjax.checkpoint import atomic_write_bytes
-
-    atomic_write_bytes(
-        args.out / "block_waste.json", json.dumps(rows, indent=1).encode()
-    )
-    atomic_write_bytes(args.out / "block_waste.md", ("\n".join(lines) + "\n").encode())
-    print("\n".join(lines))
+    write_report(args.out, "block_waste", rows, lines)
     return 0
 
 

@@ -21,6 +21,7 @@ import os
 import time
 from pathlib import Path
 
+from benchmarks import write_report
 from benchmarks.eprnn_speed import population, timed
 
 OUT = Path(__file__).resolve().parent / "results" / "eprnn"
@@ -77,7 +78,6 @@ def main(argv: list[str] | None = None) -> None:
     import numpy as np
 
     from hebbjax.batch_cond import batch_cond
-    from hebbjax.checkpoint import atomic_write_bytes
 
     load0, t0 = os.getloadavg()[0], time.perf_counter()
     rows = []
@@ -122,12 +122,7 @@ def main(argv: list[str] | None = None) -> None:
             f"| {r['first_call_s']:.1f} | {r['speedup']:.1f}x "
             f"| {r['max_abs_fitness_difference']:.2g} |"
         )
-    args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(
-        args.out / "maml_speed.json", json.dumps(rows, indent=1).encode()
-    )
-    atomic_write_bytes(args.out / "maml_speed.md", ("\n".join(lines) + "\n").encode())
-    print("\n".join(lines))
+    write_report(args.out, "maml_speed", rows, lines)
 
 
 if __name__ == "__main__":
