@@ -124,6 +124,13 @@ def load_init_genome(source: str, model: Any) -> Any:
     code's flat layout) or a packaged name (``paper:decprnn-postdn``). A ``DataError``
     names what is wrong (not a run, no genome yet, another model's layout).
     """
+    try:
+        return _load_init_genome(source, model)
+    except DataError as err:
+        raise DataError(f"--init {source}: {err}") from None
+
+
+def _load_init_genome(source: str, model: Any) -> Any:
     from hebbjax import data
 
     if data.is_named(source):
@@ -132,12 +139,12 @@ def load_init_genome(source: str, model: Any) -> Any:
     if path.is_dir():
         if not (path / CONFIG).is_file():
             raise DataError(
-                f"init {source}: a directory that is not a hebbjax run (no {CONFIG}); "
-                "give a run directory, a genome file (.npz, .npy) or a packaged name"
+                f"a directory that is not a hebbjax run (no {CONFIG}); give a run "
+                "directory, a genome file (.npz, .npy) or a packaged name"
             )
         path = path / GENOMES[1]
         if not path.is_file():
-            raise DataError(f"init {source}: the run has no {GENOMES[1]} yet")
+            raise DataError(f"the run has no {GENOMES[1]} yet")
     return load_genome(path, model, fmt="npz" if path.suffix == ".npz" else "epann")
 
 
