@@ -222,7 +222,7 @@ def test_init_starts_from_another_runs_genome_and_resumes_from_its_copy(
 ):
     """``--init RUN`` (a curriculum: a 9x9 run, then 15x15): the search starts at the
     run's final mean genome, which the new run keeps as ``init_genome.npz``; a resume
-    reads that copy (the source may be gone); a wrong source is an exit-2 error."""
+    needs only the checkpoint (the source may be gone); a wrong source is an exit-2 error."""
     full_dir, _ = uninterrupted
     source = tmp_path / "source"
     source.mkdir()
@@ -245,7 +245,7 @@ def test_init_starts_from_another_runs_genome_and_resumes_from_its_copy(
         np.testing.assert_array_equal(setup.init_params[name], mean[name])
     fresh = build_run(TrainConfig(**TINY))
     assert any(not np.array_equal(fresh.init_params[n], mean[n]) for n in mean)
-    # resume from the run's own copy, the source gone
+    # resume with the source gone
     for name in ("config.json", "mean_genome.npz"):
         (source / name).unlink()
     assert main(["train", "--out", str(out), "--resume", "--generations", "4",

@@ -7,7 +7,7 @@ Files (all written atomically: temporary file, fsync, rename; readable as the um
 - ``metrics.csv`` and ``tensorboard/`` (``TrainConfig.loggers``): the same records;
 - ``best_genome.npz`` / ``mean_genome.npz``: genomes as named arrays, for ``hebbjax eval``;
 - ``init_genome.npz`` (``TrainConfig.init``): the genome the run started from, copied when
-  it starts, so the run does not depend on where it came from (a resume reads this copy);
+  it starts (the run's record of its start; a resume needs only the checkpoint);
 - ``checkpoint.npz``: everything needed to continue. It is written **last** at every
   checkpoint, so it is the commit point: the other files are derived from the state it holds
   (genomes) or cut back to it (metrics) when a run resumes, and a run killed at any moment
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from hebbjax.checkpoint import atomic_write_bytes
-from hebbjax.errors import RunError
+from hebbjax.errors import DataError, RunError
 
 CHECKPOINT = "checkpoint.npz"
 METRICS = "metrics.jsonl"
@@ -221,3 +221,36 @@ class MetricsLog:
             self.tensorboard.close()
         if self.wandb is not None:
             self.wandb.finish()
+
+
+def load_init_genome(source: str, model: Any) -> Any:
+    """The genome ``TrainConfig.init`` names, for ``model``.
+
+    ``source``: a run directory (its final mean genome, ``mean_genome.npz``), a genome
+    file (``.npz`` of named tensors as runs write them, or ``.npy`` in the reference
+    code's flat layout) or a packaged name (``paper:decprnn-postdn``). A ``DataError``
+    names what is wrong (not a run, no genome yet, another model's layout).
+    """
+    try:
+        return _load_init_genome(source, model)
+    except DataError as err:
+        raise DataError(f"--init {source}: {err}") from None
+
+
+def _load_init_genome(source: str, model: Any) -> Any:
+    from hebbjax import data
+    from hebbjax.models.genome_io import load_genome
+
+    if data.is_named(source):
+        return load_genome(source, model, fmt="epann")
+    path = Path(source)
+    if path.is_dir():
+        if not (path / CONFIG).is_file():
+            raise DataError(
+                f"a directory that is not a hebbjax run (no {CONFIG}); give a run "
+                "directory, a genome file (.npz, .npy) or a packaged name"
+            )
+        path = path / GENOMES[1]
+        if not path.is_file():
+            raise DataError(f"the run has no {GENOMES[1]} yet")
+    return load_genome(path, model, fmt="npz" if path.suffix == ".npz" else "epann")

@@ -32,7 +32,7 @@ from hebbjax.checkpoint import (
     unflatten_named,
 )
 from hebbjax.config import PRESENTATION, TrainConfig
-from hebbjax.errors import ConfigError, DataError, RunError
+from hebbjax.errors import ConfigError, RunError
 from hebbjax.evolution.loop import make_generation_step, make_validator
 from hebbjax.evolution.run_files import (
     CHECKPOINT,
@@ -43,13 +43,14 @@ from hebbjax.evolution.run_files import (
     MetricsLog,
     RunLock,
     check_new_run_dir,
+    load_init_genome,
     read_metrics,
     remove_stale_temporaries,
 )
 from hebbjax.evolution.strategies import make_strategy
 from hebbjax.models import make_model
 from hebbjax.models.base import Model, n_gene
-from hebbjax.models.genome_io import load_genome, save_genome_npz
+from hebbjax.models.genome_io import save_genome_npz
 from hebbjax.parallel import global_mesh, is_multiprocess, is_writer, replicate_on
 from hebbjax.rollout import n_tasks_of
 from hebbjax.tasks import make_task
@@ -114,38 +115,6 @@ def build_run(config: TrainConfig, init_params: Any = None) -> RunSetup:
         **config.strategy_kwargs,
     )
     return RunSetup(model, task, es, es_params, init_params)
-
-
-def load_init_genome(source: str, model: Any) -> Any:
-    """The genome ``TrainConfig.init`` names, for ``model``.
-
-    ``source``: a run directory (its final mean genome, ``mean_genome.npz``), a genome
-    file (``.npz`` of named tensors as runs write them, or ``.npy`` in the reference
-    code's flat layout) or a packaged name (``paper:decprnn-postdn``). A ``DataError``
-    names what is wrong (not a run, no genome yet, another model's layout).
-    """
-    try:
-        return _load_init_genome(source, model)
-    except DataError as err:
-        raise DataError(f"--init {source}: {err}") from None
-
-
-def _load_init_genome(source: str, model: Any) -> Any:
-    from hebbjax import data
-
-    if data.is_named(source):
-        return load_genome(source, model, fmt="epann")
-    path = Path(source)
-    if path.is_dir():
-        if not (path / CONFIG).is_file():
-            raise DataError(
-                f"a directory that is not a hebbjax run (no {CONFIG}); give a run "
-                "directory, a genome file (.npz, .npy) or a packaged name"
-            )
-        path = path / GENOMES[1]
-        if not path.is_file():
-            raise DataError(f"the run has no {GENOMES[1]} yet")
-    return load_genome(path, model, fmt="npz" if path.suffix == ".npz" else "epann")
 
 
 def _to_python(tree: Any) -> Any:
@@ -224,9 +193,8 @@ def train(
         failure = err
     # every process of a multi-process run takes the same decision before any writes
     _agree(failure)
-    begin = config
-    if config.init is not None and resume and (out / INIT_GENOME).is_file():
-        begin = dataclasses.replace(config, init=str(out / INIT_GENOME))  # its own copy
+    # a resume takes its state from the checkpoint: the starting genome is not read again
+    begin = dataclasses.replace(config, init=None) if resume else config
     setup = build_run(begin, init_params)
     model, task, es, es_params = setup.model, setup.task, setup.es, setup.es_params
     n_sets = n_tasks_of(task.validation_set())
