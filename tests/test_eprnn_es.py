@@ -189,3 +189,74 @@ def test_leafwise_ask_and_pair_update_match_the_flat_forms():
     )
     best = int(jnp.argmin(fitness))
     np.testing.assert_array_equal(new_state.best_solution, flat[best])
+
+
+TABLE = {"noise": "table", "noise_table_size": 4096}
+
+
+def test_noise_table_pairs_read_windows_of_the_shared_table():
+    """noise="table": each pair's z is a window of the fixed table (one offset per pair,
+    every coordinate of the window), the pairs stay antithetic, the leafwise ask equals
+    the flat one, and the default "threefry" stream is unchanged by the option."""
+    es, params, state, population = first_generation(**TABLE)
+    table = np.asarray(params.noise_table)
+    assert (
+        table.shape == (4096,) and abs(table.mean()) < 0.1 and 0.9 < table.std() < 1.1
+    )
+    np.testing.assert_array_equal(
+        table, es.noise_table()
+    )  # drawn once, from a fixed key
+    _, params_again = make_strategy("eprnn-es", P, SOLUTION, **TABLE)
+    np.testing.assert_array_equal(params_again.noise_table, table)
+    flat = np.asarray(jax.vmap(es._ravel_solution)(population))
+    np.testing.assert_allclose(flat[: P // 2] + flat[P // 2 :], 1.0, atol=1e-6)
+    z = (flat[: P // 2] - 0.5) / scale_of(es, state)
+    d = es.num_dims
+    windows = np.lib.stride_tricks.sliding_window_view(table, d)
+    for row in z:  # the window the pair read: found in the table, at one offset
+        hits = np.flatnonzero(np.abs(windows - row).max(axis=1) < 1e-3)
+        assert len(hits) == 1
+    flat_again, _ = es._ask(jax.random.key(0), state, params)
+    np.testing.assert_allclose(flat_again, flat, rtol=1e-6, atol=1e-7)
+    # the default draws fresh normals, as before the option existed
+    es, params, state, population = first_generation()
+    assert params.noise_table is None and es.noise == "threefry"
+    want = jax.random.normal(jax.random.split(jax.random.key(0))[1], (P // 2, d))
+    flat = np.asarray(jax.vmap(es._ravel_solution)(population))
+    # (0.5 + eps) rounds to float32 before eps is divided by scales down to 9e-4
+    np.testing.assert_allclose(
+        (flat[: P // 2] - 0.5) / scale_of(es, state), want, atol=1e-4
+    )
+
+
+def scale_of(es, state):
+    """c_ik s_k of each pair, per gene."""
+    return (np.asarray(state.std)[None, :] * np.asarray(state.factors))[
+        :, es.segment_ids
+    ]
+
+
+def test_noise_table_learns_and_names_bad_options():
+    es, params = make_strategy(
+        "eprnn-es", 32, SOLUTION, std_init=0.1, learning_rate=0.2, **TABLE
+    )
+    mean = jax.tree.map(jnp.ones_like, SOLUTION)
+
+    def sphere(x):
+        return sum(jnp.sum(v**2) for v in jax.tree.leaves(x))
+
+    @jax.jit
+    def generation(state, key):
+        k_ask, k_tell = jax.random.split(key)
+        x, state = es.ask(k_ask, state, params)
+        state, _ = es.tell(k_tell, x, jax.vmap(sphere)(x), state, params)
+        return state
+
+    state = es.init(jax.random.key(0), mean, params)
+    for i in range(30):
+        state = generation(state, jax.random.key(i))
+    assert float(sphere(es.get_mean(state))) < 0.9 * float(sphere(mean))
+    with pytest.raises(ValueError, match="unknown noise 'tabel'.*threefry, table"):
+        make_strategy("eprnn-es", 8, SOLUTION, noise="tabel")
+    with pytest.raises(ValueError, match=r"noise_table_size \(10\) must be at least"):
+        make_strategy("eprnn-es", 8, SOLUTION, noise="table", noise_table_size=10)

@@ -22,6 +22,16 @@ EStool.py:131-194), as an evosax algorithm (``init`` / ``ask`` / ``tell``, minim
   ``std_init_plasticity`` (1e-3) for tensors whose names hold ``hebbian`` or
   ``inner_lr`` (the Hebbian A-D and the inner learning rates).
 
+Where the unit normals come from (``noise``): ``"threefry"`` (default) draws P/2 x D fresh
+normals every generation with ``jax.random.normal``; at the EPRNN sizes (199 x 37,317) that
+draw is most of ask + tell. ``"table"`` is the shared noise table of Salimans et al. 2017
+(OpenAI-ES, Sec. 2.1): ``noise_table_size`` normals drawn once from a fixed key, and each pair
+reads the window ``table[o_i : o_i + D]`` at a uniformly drawn offset ``o_i`` (one integer
+per pair instead of D normals). Windows at different offsets hold different numbers at
+every coordinate, so each pair's z is standard normal and pairs are uncorrelated; the table
+is reused across generations. Both are threefry, so both give the same numbers on every
+backend; ``"table"`` is another random stream (not the default's numbers).
+
 hebbjax fitness is higher-is-better and negated once at ``tell``; here the raw score is
 ``-fitness``. Non-finite fitness counts as the worst.
 """
@@ -42,6 +52,9 @@ from flax import struct
 
 PLASTICITY_MARKERS = ("hebbian", "inner_lr")
 MULTIPLIERS = (0.9, 1.1)
+NOISE = ("threefry", "table")
+#: the fixed key of the shared noise table (the table is part of the algorithm, not the run)
+NOISE_TABLE_SEED = 20170310
 
 
 @struct.dataclass
@@ -59,6 +72,10 @@ class Params(evosax_base.Params):
     std_min: float
     std_drift: float
     multipliers: jax.Array
+    # noise="table": the shared table of unit normals (None with "threefry")
+    noise_table: jax.Array | None = struct.field(
+        default=None, metadata={"derived": True}
+    )
 
 
 def plasticity_segments(
@@ -95,6 +112,8 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
         solution: Solution,
         plasticity_markers: Sequence[str] = PLASTICITY_MARKERS,
         num_extremes: int | None = None,
+        noise: str = "threefry",
+        noise_table_size: int = 1 << 24,
     ):
         """Build the strategy.
 
@@ -104,7 +123,13 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
             plasticity_markers: substrings of leaf names that get ``std_init_plasticity``.
             num_extremes: T, the best and worst offspring of the step-size rule;
                 ``None``: ``reference_num_extremes(P)`` (16 for P = 398).
+            noise: ``"threefry"`` (fresh normals) or ``"table"`` (windows of a shared
+                table of ``noise_table_size`` normals, at least the genome's size).
         """
+        if noise not in NOISE:
+            raise ValueError(
+                f"unknown noise {noise!r} for eprnn-es; valid: {', '.join(NOISE)}"
+            )
         if population_size < 4 or population_size % 2:
             raise ValueError(
                 f"eprnn-es needs an even population of at least 4, got {population_size}"
@@ -123,6 +148,14 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
                 f"{population_size}, got {num_extremes}"
             )
         self.num_extremes = int(num_extremes)
+        self.noise = noise
+        self.noise_table_size = int(noise_table_size)
+        if noise == "table" and self.noise_table_size < self.num_dims:
+            raise ValueError(
+                f"noise_table_size ({self.noise_table_size}) must be at least the genome's "
+                f"size ({self.num_dims})"
+            )
+        self._noise_table = None
         self.treedef = jax.tree.structure(solution)
         ends = np.cumsum(sizes)
         self.leaf_bounds = tuple(
@@ -138,7 +171,16 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
             std_min=1e-5,
             std_drift=1e-6,
             multipliers=jnp.asarray(MULTIPLIERS, jnp.float32),
+            noise_table=self.noise_table() if self.noise == "table" else None,
         )
+
+    def noise_table(self) -> jax.Array:
+        """The shared table (``noise="table"``): ``noise_table_size`` unit normals from
+        ``NOISE_TABLE_SEED``, drawn once per strategy object."""
+        if self._noise_table is None:
+            key = jax.random.key(NOISE_TABLE_SEED)
+            self._noise_table = jax.random.normal(key, (self.noise_table_size,))
+        return self._noise_table
 
     def _init(self, key: jax.Array, params: Params) -> State:
         nan = jnp.full((self.num_dims,), jnp.nan, dtype=jnp.float32)
@@ -155,17 +197,31 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
         )
 
     def _draw(self, key: jax.Array, state: State, params: Params):
-        """The pair multipliers c_ik (P/2, n_segments) and unit normals z (P/2, D)."""
+        """The pair multipliers c_ik (P/2, n_segments) and the pairs' noise: unit normals
+        z (P/2, D) (threefry) or one table offset per pair (P/2,) (table)."""
         k_factor, k_noise = jax.random.split(key)
         pick = jax.random.randint(k_factor, (self.num_pairs, self.num_segments), 0, 2)
-        z = jax.random.normal(k_noise, (self.num_pairs, self.num_dims))
-        return params.multipliers[pick], z
+        if self.noise == "table":
+            top = self.noise_table_size - self.num_dims + 1
+            noise = jax.random.randint(k_noise, (self.num_pairs,), 0, top)
+        else:
+            noise = jax.random.normal(k_noise, (self.num_pairs, self.num_dims))
+        return params.multipliers[pick], noise
+
+    def _columns(self, noise: jax.Array, params: Params, a: int, b: int) -> jax.Array:
+        """The unit normals ``z[:, a:b]`` of the pairs: a slice of the draw, or each pair's
+        table window ``table[o_i + a : o_i + b]``."""
+        if self.noise != "table":
+            return noise[:, a:b]
+        window = lambda o: jax.lax.dynamic_slice(params.noise_table, (o + a,), (b - a,))  # noqa: E731
+        return jax.vmap(window)(noise)
 
     def _ask(
         self, key: jax.Array, state: State, params: Params
     ) -> tuple[Population, State]:
         """The flat population (P, D): ``mean + eps_i``, then ``mean - eps_i``."""
-        factors, z = self._draw(key, state, params)
+        factors, noise = self._draw(key, state, params)
+        z = self._columns(noise, params, 0, self.num_dims)
         eps = (state.std[None, :] * factors)[:, self.segment_ids] * z
         population = jnp.concatenate(
             [state.mean[None, :] + eps, state.mean[None, :] - eps]
@@ -179,12 +235,13 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
         """The population as genome pytrees: ``_ask`` then unravel (the same numbers up to
         a multiply-add XLA may contract differently), computed leaf by leaf (each leaf's scale is one number per pair) without the
         per-element gather of scales and the flat (P, D) copy."""
-        factors, z = self._draw(key, state, params)
+        factors, noise = self._draw(key, state, params)
         scale = state.std[None, :] * factors
         means = jax.tree.leaves(self._unravel_solution(state.mean))
         leaves = []
         for k, (mean, (a, b)) in enumerate(zip(means, self.leaf_bounds, strict=True)):
-            eps = (scale[:, k, None] * z[:, a:b]).reshape(self.num_pairs, *mean.shape)
+            z = self._columns(noise, params, a, b)
+            eps = (scale[:, k, None] * z).reshape(self.num_pairs, *mean.shape)
             leaves.append(jnp.concatenate([mean[None] + eps, mean[None] - eps]))
         return jax.tree.unflatten(self.treedef, leaves), state.replace(factors=factors)
 
@@ -264,6 +321,8 @@ def eprnn_es(
     learning_rate: float = 0.02,
     plasticity_markers: Sequence[str] = PLASTICITY_MARKERS,
     num_extremes: int | None = None,
+    noise: str = "threefry",
+    noise_table_size: int = 1 << 24,
     **params: Any,
 ) -> tuple[EPRNNES, Params]:
     """The EPRNN paper's ES (spec 4.4): lr 0.02, s = 1e-2 / 1e-3 (plasticity genes).
@@ -277,15 +336,29 @@ def eprnn_es(
         plasticity_markers: name substrings of the plasticity genes.
         num_extremes: T of the step-size rule; ``None``: the reference's,
             ``(P + 2) // 25`` (16 for P = 398); ``population_size // 25`` gives 15.
+        noise: ``"threefry"`` (the default: fresh normals every generation) or
+            ``"table"`` (the shared noise table of OpenAI-ES: faster at large genomes,
+            another random stream).
+        noise_table_size: the table's length with ``noise="table"`` (2^24: 64 MB).
         **params: other ``Params`` fields (``std_min``, ``std_drift``, ``multipliers``).
     """
-    es = EPRNNES(population_size, solution, plasticity_markers, num_extremes)
+    es = EPRNNES(
+        population_size,
+        solution,
+        plasticity_markers,
+        num_extremes,
+        noise=noise,
+        noise_table_size=noise_table_size,
+    )
     default = es.default_params
     fields = [f.name for f in dataclasses.fields(default)]
-    unknown = sorted(set(params) - set(fields))
+    derived = [f.name for f in dataclasses.fields(default) if f.metadata.get("derived")]
+    unknown = sorted(set(params) - set(fields) | set(params) & set(derived))
     if unknown:
         raise ValueError(
-            f"unknown parameter(s) {unknown} for eprnn-es; valid: {', '.join(fields)}"
+            f"unknown parameter(s) {unknown} for eprnn-es; valid: "
+            f"{', '.join(f for f in fields if f not in derived)} (the noise table is "
+            "drawn by the strategy: noise=table, noise_table_size=N)"
         )
     if "multipliers" in params:
         params["multipliers"] = jnp.asarray(params["multipliers"], jnp.float32)

@@ -1,0 +1,133 @@
+"""eprnn-es with a shared noise table against fresh threefry normals (issues 17 and 19).
+
+At the EPRNN sizes (P = 398: 199 pairs x 37,317 genes for EPRNN on sequence prediction,
+41,670 on the wheeled robot, 14,789 for ES-LSTM) the outer loop's noise draw is most of
+ask + tell: 199 x D threefry normals every generation.
+``noise="table"`` (Salimans et al. 2017, Sec. 2.1) reads each pair's normals from one table
+of 2^24 normals drawn once, at one random offset per pair. This benchmark times, side by
+side in one run (interleaved calls, medians), ask + tell alone (random fitness) and the whole
+generation (``evolution.loop.make_generation_step``: ask, the evaluation on every device,
+tell) with each noise source, for the models and tasks of the EPRNN tables at the queue's
+tasks per generation.
+
+    python -m benchmarks.noise_table [--reps 7]
+
+Writes ``benchmarks/results/eprnn/noise_table.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+from benchmarks import write_report
+from benchmarks.eprnn_speed import timed
+
+OUT = Path(__file__).resolve().parent / "results" / "eprnn"
+CASES = (  # task, model, tasks per generation (the queue's)
+    ("seqpred-l1-k10-n20", "eprnn", 16),
+    ("seqpred-l1-k10-n20", "es-lstm", 16),
+    ("wrnav-noise0.01", "eprnn", 4),
+)
+NOISES = ("threefry", "table")
+
+
+def runners(task: str, model: str, n_tasks: int, noise: str, population: int):
+    """``(ask_tell, generation)``: thunks that advance their own state one step."""
+    import jax
+
+    from hebbjax.config import TrainConfig
+    from hebbjax.evolution.loop import make_generation_step
+    from hebbjax.evolution.train import build_run
+    from hebbjax.parallel import local_mesh, population_mesh
+
+    config = TrainConfig(
+        task=task,
+        model=model,
+        strategy="eprnn-es",
+        population=population,
+        schedule=((0, n_tasks),),
+        strategy_kwargs={"noise": noise},
+    )
+    setup = build_run(config)
+    es, es_params, mesh = setup.es, setup.es_params, local_mesh()
+    init = es.init(jax.random.key(0), setup.init_params, es_params)
+
+    @jax.jit
+    def ask_tell(state, key):
+        k_ask, k_fit, k_tell = jax.random.split(key, 3)
+        pop, state = es.ask(k_ask, state, es_params)
+        fitness = jax.random.normal(k_fit, (population,))
+        with population_mesh(mesh):  # as in the generation
+            state, _ = es.tell(k_tell, pop, fitness, state, es_params)
+        return state
+
+    step = make_generation_step(
+        es, es_params, setup.model, setup.task, n_tasks, 1, mesh
+    )
+    keys = iter(range(10**6))
+    held = {"a": init, "g": jax.tree.map(lambda x: x.copy(), init)}
+
+    def run_ask_tell():
+        held["a"] = ask_tell(held["a"], jax.random.key(next(keys)))
+        return held["a"].mean
+
+    def run_generation():
+        held["g"], metrics = step(held["g"], jax.random.key(next(keys)))
+        return metrics
+
+    return run_ask_tell, run_generation, es.num_dims
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--population", type=int, default=398)
+    parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    from hebbjax.cli import use_all_cpu_cores
+
+    use_all_cpu_cores()
+    import jax
+
+    load0, t0 = os.getloadavg()[0], time.perf_counter()
+    rows = []
+    for task, model, n_tasks in CASES:
+        fns, dims = {}, 0
+        for noise in NOISES:
+            a, g, dims = runners(task, model, n_tasks, noise, args.population)
+            fns[f"{noise}/ask+tell"], fns[f"{noise}/generation"] = a, g
+        times = timed(fns, args.reps)
+        for part in ("ask+tell", "generation"):
+            base = times[f"threefry/{part}"]["median_s"]
+            for noise in NOISES:
+                t = times[f"{noise}/{part}"]
+                rows.append(
+                    dict(task=task, model=model, n_gene=dims, part=part, noise=noise,
+                         tasks_per_generation=n_tasks, speedup=base / t["median_s"], **t)
+                )  # fmt: skip
+                print(json.dumps(rows[-1]), flush=True)
+    lines = [
+        f"## eprnn-es noise: shared table vs threefry, {jax.device_count()} XLA CPU "
+        f"device(s), P = {args.population}, median of {args.reps} interleaved calls; "
+        f"load average {load0:.1f} -> {os.getloadavg()[0]:.1f} over "
+        f"{time.perf_counter() - t0:.0f} s (`python -m benchmarks.noise_table`, "
+        f"{time.strftime('%Y-%m-%d %H:%M')})",
+        "",
+        "| task | model | genes | part | noise | median s (CPU s) | first call s | speed-up |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['task']} | {r['model']} | {r['n_gene']:,} | {r['part']} | {r['noise']} "
+            f"| {r['median_s']:.3f} ({r['median_cpu_s']:.3f}) | {r['first_call_s']:.1f} "
+            f"| {r['speedup']:.2f}x |"
+        )
+    write_report(args.out, "noise_table", rows, lines)
+
+
+if __name__ == "__main__":
+    main()
