@@ -16,7 +16,9 @@ Prints and saves to ``benchmarks/results/gpu/{gpu.json,gpu.md}``:
 - with ``--train-minutes M``: ``hebbjax train --task maze9 --preset hour`` at a GPU's
   population (``--train-population``, ``--train-tasks``) stopped after M minutes (SIGTERM:
   it checkpoints), its validation curve against wall-clock, and its final mean genome on
-  the 2,048 test mazes.
+  the 2,048 test mazes. A curriculum on 15x15 from a 9x9 genome: ``--train-task maze15
+  --train-init benchmarks/results/time_to_quality/genomes/gpu-h200-maze9-run2/mean_genome.npz
+  --train-opt=--sigma0=0.02``.
 
 Each part is written to the files as soon as it ends, and a part that fails is recorded
 with its error while the others still run (a short lease loses nothing that ran).
@@ -166,15 +168,26 @@ def agreement(n_mazes: int) -> dict:
 CLI = "import sys; from hebbjax.cli import main; sys.exit(main())"
 
 
-def train_curve(minutes: float, population: int, tasks: int, out: Path) -> dict:
-    """``hebbjax train --preset hour`` on 9x9 at ``population`` x ``tasks`` for ``minutes``
-    of wall-clock (compile included), then its mean genome on the test mazes."""
+def train_curve(
+    minutes: float,
+    population: int,
+    tasks: int,
+    out: Path,
+    task: str = "maze9",
+    init: str | None = None,
+    extra: tuple[str, ...] = (),
+) -> dict:
+    """``hebbjax train --preset hour`` on ``task`` at ``population`` x ``tasks`` (from the
+    genome ``init``, with the CLI options ``extra``) for ``minutes`` of wall-clock (compile
+    included), then its mean genome on the test mazes."""
     run = out / "train-run"
-    command = ["train", "--task", "maze9", "--model", "decprnn-postdn", "--preset", "hour",
+    command = ["train", "--task", task, "--model", "decprnn-postdn", "--preset", "hour",
                "--population", str(population), "--tasks-per-gen", str(tasks),
                "--validate-every", "20", "--progress-every", "100", "--out", str(run)]  # fmt: skip
     if (run / "checkpoint.npz").exists():
         command.append("--resume")
+    else:
+        command += [*(["--init", init] if init else []), *extra]
     # this process holds most of the accelerator's memory (JAX preallocates 75 %): the
     # trainer allocates as it goes instead of failing its preallocation and retrying smaller
     env = os.environ | {"XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
@@ -191,13 +204,15 @@ def train_curve(minutes: float, population: int, tasks: int, out: Path) -> dict:
     c = read_curve(run)  # wall-clock over the sessions of a resumed run
     curve = [
         dict(generation=g, minutes=t / 60, score=v, score_stderr=e)
-        for g, t, v, e in zip(c["generation"], c["seconds"], c["score"], c["score_stderr"])
+        for g, t, v, e in zip(
+            c["generation"], c["seconds"], c["score"], c["score_stderr"], strict=True
+        )
     ]
     evaluated = subprocess.run(
         [sys.executable, "-c", CLI, "eval", "--run", str(run), "--which", "mean", "--json"],
         capture_output=True, text=True, check=True, env=env,
     )  # fmt: skip
-    test = json.loads(evaluated.stdout)["maze9"]["test"]
+    test = json.loads(evaluated.stdout)[task]["test"]
     result = dict(
         command="hebbjax " + " ".join(command),
         minutes=minutes,
@@ -272,6 +287,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="also train on 9x9 for this many minutes (0: no)")  # fmt: skip
     p.add_argument("--train-population", type=int, default=1024)
     p.add_argument("--train-tasks", type=int, default=32)
+    p.add_argument("--train-task", default="maze9", help="maze9 or maze15")
+    p.add_argument("--train-init", default=None,
+                   help="start from this genome or run (hebbjax train --init)")  # fmt: skip
+    p.add_argument("--train-opt", action="append", default=[], metavar="OPTION",
+                   help="another hebbjax train option, e.g. --train-opt=--sigma0=0.02")  # fmt: skip
     args = p.parse_args(argv)
     import jax
 
@@ -295,7 +315,13 @@ def main(argv: list[str] | None = None) -> int:
         "train": None
         if args.train_minutes <= 0
         else lambda: train_curve(
-            args.train_minutes, args.train_population, args.train_tasks, args.out
+            args.train_minutes,
+            args.train_population,
+            args.train_tasks,
+            args.out,
+            args.train_task,
+            args.train_init,
+            tuple(args.train_opt),
         ),
     }
     args.out.mkdir(parents=True, exist_ok=True)

@@ -1,14 +1,15 @@
-"""eprnn-es with a shared noise table against fresh threefry normals (issues 17 and 19).
+"""The shared noise table against fresh threefry normals (issues 17 and 19).
 
 At the EPRNN sizes (P = 398: 199 pairs x 37,317 genes for EPRNN on sequence prediction,
 41,670 on the wheeled robot, 14,789 for ES-LSTM) the outer loop's noise draw is most of
-ask + tell: 199 x D threefry normals every generation.
+ask + tell: 199 x D threefry normals every generation (398 x D for sep-CMA-ES).
 ``noise="table"`` (Salimans et al. 2017, Sec. 2.1) reads each pair's normals from one table
 of 2^24 normals drawn once, at one random offset per pair. This benchmark times, side by
 side in one run (interleaved calls, medians), ask + tell alone (random fitness) and the whole
 generation (``evolution.loop.make_generation_step``: ask, the evaluation on every device,
 tell) with each noise source, for the models and tasks of the EPRNN tables at the queue's
-tasks per generation.
+tasks per generation, with ``eprnn-es`` and with the evosax presets ``openai-es`` and
+``sep-cma-es``.
 
     python -m benchmarks.noise_table [--reps 7]
 
@@ -27,15 +28,19 @@ from benchmarks import write_report
 from benchmarks.eprnn_speed import timed
 
 OUT = Path(__file__).resolve().parent / "results" / "eprnn"
-CASES = (  # task, model, tasks per generation (the queue's)
-    ("seqpred-l1-k10-n20", "eprnn", 16),
-    ("seqpred-l1-k10-n20", "es-lstm", 16),
-    ("wrnav-noise0.01", "eprnn", 4),
+CASES = (  # task, model, strategy, tasks per generation (the queue's)
+    ("seqpred-l1-k10-n20", "eprnn", "eprnn-es", 16),
+    ("seqpred-l1-k10-n20", "es-lstm", "eprnn-es", 16),
+    ("wrnav-noise0.01", "eprnn", "eprnn-es", 4),
+    ("seqpred-l1-k10-n20", "eprnn", "openai-es", 16),
+    ("seqpred-l1-k10-n20", "eprnn", "sep-cma-es", 16),
 )
 NOISES = ("threefry", "table")
 
 
-def runners(task: str, model: str, n_tasks: int, noise: str, population: int):
+def runners(
+    task: str, model: str, strategy: str, n_tasks: int, noise: str, population: int
+):
     """``(ask_tell, generation)``: thunks that advance their own state one step."""
     import jax
 
@@ -47,7 +52,7 @@ def runners(task: str, model: str, n_tasks: int, noise: str, population: int):
     config = TrainConfig(
         task=task,
         model=model,
-        strategy="eprnn-es",
+        strategy=strategy,
         population=population,
         schedule=((0, n_tasks),),
         strategy_kwargs={"noise": noise},
@@ -95,10 +100,10 @@ def main(argv: list[str] | None = None) -> None:
 
     load0, t0 = os.getloadavg()[0], time.perf_counter()
     rows = []
-    for task, model, n_tasks in CASES:
+    for task, model, strategy, n_tasks in CASES:
         fns, dims = {}, 0
         for noise in NOISES:
-            a, g, dims = runners(task, model, n_tasks, noise, args.population)
+            a, g, dims = runners(task, model, strategy, n_tasks, noise, args.population)
             fns[f"{noise}/ask+tell"], fns[f"{noise}/generation"] = a, g
         times = timed(fns, args.reps)
         for part in ("ask+tell", "generation"):
@@ -106,23 +111,25 @@ def main(argv: list[str] | None = None) -> None:
             for noise in NOISES:
                 t = times[f"{noise}/{part}"]
                 rows.append(
-                    dict(task=task, model=model, n_gene=dims, part=part, noise=noise,
+                    dict(task=task, model=model, strategy=strategy, n_gene=dims, part=part, noise=noise,
                          tasks_per_generation=n_tasks, speedup=base / t["median_s"], **t)
                 )  # fmt: skip
                 print(json.dumps(rows[-1]), flush=True)
     lines = [
-        f"## eprnn-es noise: shared table vs threefry, {jax.device_count()} XLA CPU "
+        f"## Strategy noise: shared table vs threefry, {jax.device_count()} XLA CPU "
         f"device(s), P = {args.population}, median of {args.reps} interleaved calls; "
         f"load average {load0:.1f} -> {os.getloadavg()[0]:.1f} over "
         f"{time.perf_counter() - t0:.0f} s (`python -m benchmarks.noise_table`, "
         f"{time.strftime('%Y-%m-%d %H:%M')})",
         "",
-        "| task | model | genes | part | noise | median s (CPU s) | first call s | speed-up |",
-        "|---|---|---|---|---|---|---|---|",
+        "| task | model | strategy | genes | part | noise | median s (CPU s) | first call s "
+        "| speed-up |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['task']} | {r['model']} | {r['n_gene']:,} | {r['part']} | {r['noise']} "
+            f"| {r['task']} | {r['model']} | {r['strategy']} | {r['n_gene']:,} | {r['part']} "
+            f"| {r['noise']} "
             f"| {r['median_s']:.3f} ({r['median_cpu_s']:.3f}) | {r['first_call_s']:.1f} "
             f"| {r['speedup']:.2f}x |"
         )

@@ -24,13 +24,8 @@ EStool.py:131-194), as an evosax algorithm (``init`` / ``ask`` / ``tell``, minim
 
 Where the unit normals come from (``noise``): ``"threefry"`` (default) draws P/2 x D fresh
 normals every generation with ``jax.random.normal``; at the EPRNN sizes (199 x 37,317) that
-draw is most of ask + tell. ``"table"`` is the shared noise table of Salimans et al. 2017
-(OpenAI-ES, Sec. 2.1): ``noise_table_size`` normals drawn once from a fixed key, and each pair
-reads the window ``table[o_i : o_i + D]`` at a uniformly drawn offset ``o_i`` (one integer
-per pair instead of D normals). Windows at different offsets hold different numbers at
-every coordinate, so each pair's z is standard normal and pairs are uncorrelated; the table
-is reused across generations. Both are threefry, so both give the same numbers on every
-backend; ``"table"`` is another random stream (not the default's numbers).
+draw is most of ask + tell. ``"table"`` reads each pair's z from OpenAI-ES's shared noise
+table (``evolution.noise_table``: one offset per pair), another random stream.
 
 hebbjax fitness is higher-is-better and negated once at ``tell``; here the raw score is
 ``-fitness``. Non-finite fitness counts as the worst.
@@ -50,11 +45,16 @@ from evosax.algorithms.distribution_based import base as evosax_base
 from evosax.types import Fitness, Metrics, Population, Solution
 from flax import struct
 
+from hebbjax.evolution.noise_table import (
+    DEFAULT_SIZE,
+    check_noise,
+    draw_offsets,
+    shared_table,
+    windows,
+)
+
 PLASTICITY_MARKERS = ("hebbian", "inner_lr")
 MULTIPLIERS = (0.9, 1.1)
-NOISE = ("threefry", "table")
-#: the fixed key of the shared noise table (the table is part of the algorithm, not the run)
-NOISE_TABLE_SEED = 20170310
 
 
 @struct.dataclass
@@ -113,7 +113,7 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
         plasticity_markers: Sequence[str] = PLASTICITY_MARKERS,
         num_extremes: int | None = None,
         noise: str = "threefry",
-        noise_table_size: int = 1 << 24,
+        noise_table_size: int = DEFAULT_SIZE,
     ):
         """Build the strategy.
 
@@ -126,10 +126,6 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
             noise: ``"threefry"`` (fresh normals) or ``"table"`` (windows of a shared
                 table of ``noise_table_size`` normals, at least the genome's size).
         """
-        if noise not in NOISE:
-            raise ValueError(
-                f"unknown noise {noise!r} for eprnn-es; valid: {', '.join(NOISE)}"
-            )
         if population_size < 4 or population_size % 2:
             raise ValueError(
                 f"eprnn-es needs an even population of at least 4, got {population_size}"
@@ -148,14 +144,9 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
                 f"{population_size}, got {num_extremes}"
             )
         self.num_extremes = int(num_extremes)
+        check_noise(noise, noise_table_size, self.num_dims, "eprnn-es")
         self.noise = noise
         self.noise_table_size = int(noise_table_size)
-        if noise == "table" and self.noise_table_size < self.num_dims:
-            raise ValueError(
-                f"noise_table_size ({self.noise_table_size}) must be at least the genome's "
-                f"size ({self.num_dims})"
-            )
-        self._noise_table = None
         self.treedef = jax.tree.structure(solution)
         ends = np.cumsum(sizes)
         self.leaf_bounds = tuple(
@@ -171,16 +162,10 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
             std_min=1e-5,
             std_drift=1e-6,
             multipliers=jnp.asarray(MULTIPLIERS, jnp.float32),
-            noise_table=self.noise_table() if self.noise == "table" else None,
+            noise_table=(
+                shared_table(self.noise_table_size) if self.noise == "table" else None
+            ),
         )
-
-    def noise_table(self) -> jax.Array:
-        """The shared table (``noise="table"``): ``noise_table_size`` unit normals from
-        ``NOISE_TABLE_SEED``, drawn once per strategy object."""
-        if self._noise_table is None:
-            key = jax.random.key(NOISE_TABLE_SEED)
-            self._noise_table = jax.random.normal(key, (self.noise_table_size,))
-        return self._noise_table
 
     def _init(self, key: jax.Array, params: Params) -> State:
         nan = jnp.full((self.num_dims,), jnp.nan, dtype=jnp.float32)
@@ -202,8 +187,8 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
         k_factor, k_noise = jax.random.split(key)
         pick = jax.random.randint(k_factor, (self.num_pairs, self.num_segments), 0, 2)
         if self.noise == "table":
-            top = self.noise_table_size - self.num_dims + 1
-            noise = jax.random.randint(k_noise, (self.num_pairs,), 0, top)
+            size = self.noise_table_size
+            noise = draw_offsets(k_noise, self.num_pairs, size, self.num_dims)
         else:
             noise = jax.random.normal(k_noise, (self.num_pairs, self.num_dims))
         return params.multipliers[pick], noise
@@ -213,8 +198,7 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
         table window ``table[o_i + a : o_i + b]``."""
         if self.noise != "table":
             return noise[:, a:b]
-        window = lambda o: jax.lax.dynamic_slice(params.noise_table, (o + a,), (b - a,))  # noqa: E731
-        return jax.vmap(window)(noise)
+        return windows(params.noise_table, noise, a, b)
 
     def _ask(
         self, key: jax.Array, state: State, params: Params
@@ -322,7 +306,7 @@ def eprnn_es(
     plasticity_markers: Sequence[str] = PLASTICITY_MARKERS,
     num_extremes: int | None = None,
     noise: str = "threefry",
-    noise_table_size: int = 1 << 24,
+    noise_table_size: int = DEFAULT_SIZE,
     **params: Any,
 ) -> tuple[EPRNNES, Params]:
     """The EPRNN paper's ES (spec 4.4): lr 0.02, s = 1e-2 / 1e-3 (plasticity genes).

@@ -11,7 +11,8 @@ CLI name into an algorithm and its ``Params``. All strategies share evosax's
   (EPRNN, spec 4.4); ``najarro-es`` (Najarro & Risi's OpenAI-ES, ant spec 1.4) and ``gmm-es``
   (Palm et al.'s shared rules, ant spec 2.4).
 - Tuned evosax presets: ``sep-cma-es``, ``cma-es``, ``openai-es`` (Adam on the mean,
-  constant std), ``snes`` (SGD on the natural gradient).
+  constant std), ``snes`` (SGD on the natural gradient). ``noise="table"`` gives these
+  (not ``cma-es``) and ``eprnn-es`` OpenAI-ES's shared noise table (``noise_table.py``).
 - Every evosax algorithm under its evosax name in kebab case (``simple-ga``, ``pgpe``,
   ``xnes``, ``differential-evolution``, ``sv-cma-es``, ...): options go to its constructor
   or its ``Params`` (``evolution/evosax_adapters.py``); population-based and Stein-variational
@@ -41,6 +42,7 @@ from hebbjax.evolution.evosax_adapters import (
 )
 from hebbjax.evolution.gmm_es import gmm_es
 from hebbjax.evolution.najarro_es import najarro_es
+from hebbjax.evolution.noise_table import DEFAULT_SIZE, check_noise, with_noise_table
 from hebbjax.evolution.paper_cmaes import PaperCMAES
 from hebbjax.options import check_options
 from hebbjax.registry import Registry
@@ -54,12 +56,29 @@ _OPEN_ES = allow_rank_promotion(Open_ES)
 _SNES = allow_rank_promotion(SNES)
 
 
+def _with_noise(cls: type, noise: str, size: int, name: str, *args, **kwargs):
+    """``cls(*args, **kwargs)``, reading its normals from the shared table with
+    ``noise="table"`` (``evolution.noise_table``)."""
+    if noise == "threefry":
+        return cls(*args, **kwargs)
+    check_noise(noise, size, 0, name)
+    return with_noise_table(cls, size, *args, **kwargs)
+
+
 @STRATEGIES.register("sep-cma-es")
 def sep_cma_es(
-    population_size: int, solution: Solution, *, std_init: float = 0.01, **params: Any
+    population_size: int,
+    solution: Solution,
+    *,
+    std_init: float = 0.01,
+    noise: str = "threefry",
+    noise_table_size: int = DEFAULT_SIZE,
+    **params: Any,
 ) -> tuple[Sep_CMA_ES, Any]:
-    """evosax ``Sep_CMA_ES``; ``params`` override fields of its ``Params``."""
-    es = _SEP_CMA_ES(population_size, solution)
+    """evosax ``Sep_CMA_ES``; ``params`` override fields of its ``Params``; ``noise``:
+    ``"threefry"`` (fresh normals) or ``"table"`` (OpenAI-ES's shared noise table)."""
+    es = _with_noise(_SEP_CMA_ES, noise, noise_table_size, "sep-cma-es",
+                     population_size, solution)  # fmt: skip
     return es, set_params(es, std_init=std_init, **params)
 
 
@@ -81,6 +100,8 @@ def openai_es(
     learning_rate: float = 0.01,
     optimizer: str | optax.GradientTransformation = "adam",
     use_antithetic_sampling: bool = True,
+    noise: str = "threefry",
+    noise_table_size: int = DEFAULT_SIZE,
     **params: Any,
 ) -> tuple[Open_ES, Any]:
     """evosax ``Open_ES`` with a constant std and an optax optimizer on the mean.
@@ -92,10 +113,17 @@ def openai_es(
         learning_rate: learning rate of ``optimizer`` when it is given by name.
         optimizer: ``"adam"``, ``"sgd"`` or any ``optax.GradientTransformation``.
         use_antithetic_sampling: mirrored noise pairs.
+        noise: ``"threefry"`` (fresh normals) or ``"table"`` (the shared noise table of
+            Salimans et al. 2017, ``evolution.noise_table``).
+        noise_table_size: the table's length with ``noise="table"``.
     """
     if population_size % 2:
         raise ValueError(f"openai-es needs an even population, got {population_size}")
-    es = _OPEN_ES(
+    es = _with_noise(
+        _OPEN_ES,
+        noise,
+        noise_table_size,
+        "openai-es",
         population_size,
         solution,
         use_antithetic_sampling=use_antithetic_sampling,
@@ -112,10 +140,14 @@ def snes(
     *,
     std_init: float = 0.01,
     learning_rate: float = 1.0,
+    noise: str = "threefry",
+    noise_table_size: int = DEFAULT_SIZE,
     **params: Any,
 ) -> tuple[SNES, Any]:
-    """evosax ``SNES``; ``learning_rate`` is the SGD rate on the natural-gradient mean."""
-    es = _SNES(population_size, solution, optimizer=optax.sgd(learning_rate))
+    """evosax ``SNES``; ``learning_rate`` is the SGD rate on the natural-gradient mean;
+    ``noise``: ``"threefry"`` (fresh normals) or ``"table"`` (the shared noise table)."""
+    es = _with_noise(_SNES, noise, noise_table_size, "snes", population_size, solution,
+                     optimizer=optax.sgd(learning_rate))  # fmt: skip
     return es, set_params(es, std_init=std_init, **params)
 
 

@@ -1,0 +1,85 @@
+"""The shared noise table (Salimans et al. 2017): the evosax presets read their normals
+from windows of one fixed table, still learn, and name bad options."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from hebbjax.evolution.noise_table import NOISE_TABLE_SEED, shared_table, windows
+from hebbjax.evolution.strategies import make_strategy
+
+SOLUTION = {"a": jnp.zeros((4, 5)), "b": jnp.zeros(7)}
+D, P, SIZE = 27, 16, 2048
+TABLE = {"noise": "table", "noise_table_size": SIZE}
+
+
+def found_in_table(rows: np.ndarray, table: np.ndarray) -> bool:
+    """Every row is one window of ``table`` (to float32 rounding of x / std)."""
+    views = np.lib.stride_tricks.sliding_window_view(table, rows.shape[1])
+    return all(
+        len(np.flatnonzero(np.abs(views - r).max(axis=1) < 1e-4)) == 1 for r in rows
+    )
+
+
+def test_shared_table_is_a_fixed_draw_and_windows_slice_it():
+    table = shared_table(SIZE)
+    want = jax.random.normal(jax.random.key(NOISE_TABLE_SEED), (SIZE,))
+    np.testing.assert_array_equal(table, want)
+    assert shared_table(SIZE) is table  # drawn once per process and size
+    got = windows(table, jnp.array([0, 5, SIZE - 9]), 2, 9)
+    np.testing.assert_array_equal(got[1], table[7:14])
+    np.testing.assert_array_equal(got[2], table[SIZE - 7 :])
+
+
+@pytest.mark.parametrize("name", ["openai-es", "snes", "sep-cma-es"])
+def test_evosax_presets_read_the_table(name):
+    es, params = make_strategy(name, P, SOLUTION, std_init=0.1, **TABLE)
+    mean = jax.tree.map(lambda x: jnp.full_like(x, 0.5), SOLUTION)
+    state = es.init(jax.random.key(0), mean, params)
+    population, _ = es.ask(jax.random.key(1), state, params)
+    flat = np.asarray(jax.vmap(es._ravel_solution)(population))
+    z = (flat - 0.5) / 0.1  # the first generation: std 0.1, identity covariance
+    if name == "openai-es":  # antithetic pairs: windows z, then -z
+        np.testing.assert_allclose(z[: P // 2], -z[P // 2 :], atol=1e-5)
+        z = z[: P // 2]
+    assert found_in_table(z, np.asarray(shared_table(SIZE)))
+    threefry, params_t = make_strategy(name, P, SOLUTION, std_init=0.1)
+    fresh, _ = threefry.ask(
+        jax.random.key(1), threefry.init(jax.random.key(0), mean, params_t), params_t
+    )
+    fresh = np.asarray(jax.vmap(threefry._ravel_solution)(fresh))
+    assert not found_in_table((fresh[:2] - 0.5) / 0.1, np.asarray(shared_table(SIZE)))
+
+
+@pytest.mark.parametrize("name", ["openai-es", "snes", "sep-cma-es"])
+def test_evosax_presets_learn_with_the_table(name):
+    es, params = make_strategy(name, P, SOLUTION, std_init=0.1, **TABLE)
+    mean = jax.tree.map(jnp.ones_like, SOLUTION)
+
+    def sphere(x):
+        return sum(jnp.sum(v**2) for v in jax.tree.leaves(x))
+
+    @jax.jit
+    def generation(state, key):
+        k_ask, k_tell = jax.random.split(key)
+        x, state = es.ask(k_ask, state, params)
+        state, _ = es.tell(k_tell, x, jax.vmap(sphere)(x), state, params)
+        return state
+
+    state = es.init(jax.random.key(0), mean, params)
+    for i in range(40):
+        state = generation(state, jax.random.key(i))
+    assert float(sphere(es.get_mean(state))) < 0.9 * float(sphere(mean))
+
+
+def test_bad_noise_options_are_named():
+    with pytest.raises(
+        ValueError, match="unknown noise 'tabel' for snes; valid: threefry, table"
+    ):
+        make_strategy("snes", P, SOLUTION, noise="tabel")
+    with pytest.raises(
+        ValueError,
+        match=r"noise_table_size \(10\) must be at least the genome's size \(27\)",
+    ):
+        make_strategy("openai-es", P, SOLUTION, noise="table", noise_table_size=10)
