@@ -1,6 +1,7 @@
 """The ``asktell`` job of ``benchmarks/throughput.py``: the outer loop's own cost.
 
-For each strategy at its paper's population size and genome (issue 19): ``es.ask`` +
+For each strategy at its paper's population size and genome (issue 19; ``+table``: with
+the shared noise table, ``evolution/noise_table.py``): ``es.ask`` +
 ``es.tell`` alone in one jit (random fitness), the population's evaluation alone
 (``rollout.population_evaluator``) and the whole generation
 (``evolution.loop.make_generation_step``), each the median wall and process-CPU seconds of
@@ -29,6 +30,34 @@ ASKTELL_CASES = {
     "openai-es": ("seqpred-l1-k10-n20", "eprnn", 398, 16, 1, {}, {}),
     "najarro-es": ("ant", "hebbian-ffn", 200, 1, 1, ANT_SHORT, {}),
     "gmm-es": ("ant", "hebbian-ffn", 200, 1, 1, ANT_SHORT, {"rho": 64}),
+    # the shared noise table (evolution/noise_table.py) in place of fresh normals
+    "eprnn-es+table": (
+        "seqpred-l1-k10-n20",
+        "eprnn",
+        398,
+        16,
+        1,
+        {},
+        {"noise": "table"},
+    ),
+    "sep-cma-es+table": (
+        "seqpred-l1-k10-n20",
+        "eprnn",
+        398,
+        16,
+        1,
+        {},
+        {"noise": "table"},
+    ),
+    "openai-es+table": (
+        "seqpred-l1-k10-n20",
+        "eprnn",
+        398,
+        16,
+        1,
+        {},
+        {"noise": "table"},
+    ),
 }
 #: strategies whose update sums over the population per device (``parallel.sharded_sum``):
 #: their generation is also timed, interleaved, with the update summed whole on every device
@@ -87,7 +116,7 @@ def _asktell_case(name: str, case: tuple, repeats: int) -> dict:
     config = TrainConfig(
         task=task_name,
         model=model_name,
-        strategy=name,
+        strategy=name.split("+")[0],  # "+table": the case's variant
         population=population,
         schedule=((0, n_tasks),),
         repeats=reps,

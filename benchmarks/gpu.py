@@ -181,13 +181,13 @@ def train_curve(
     genome ``init``, with the CLI options ``extra``) for ``minutes`` of wall-clock (compile
     included), then its mean genome on the test mazes."""
     run = out / "train-run"
-    command = ["train", "--task", task, "--model", "decprnn-postdn", "--preset", "hour",
-               "--population", str(population), "--tasks-per-gen", str(tasks),
-               "--validate-every", "20", "--progress-every", "100", "--out", str(run)]  # fmt: skip
-    if (run / "checkpoint.npz").exists():
-        command.append("--resume")
+    if (run / "checkpoint.npz").exists():  # a resume takes its settings from the run
+        command = ["train", "--out", str(run), "--resume", "--progress-every", "100"]
     else:
-        command += [*(["--init", init] if init else []), *extra]
+        command = ["train", "--task", task, "--model", "decprnn-postdn", "--preset", "hour",
+                   "--population", str(population), "--tasks-per-gen", str(tasks),
+                   "--validate-every", "20", "--progress-every", "100", "--out", str(run),
+                   *(["--init", init] if init else []), *extra]  # fmt: skip
     # this process holds most of the accelerator's memory (JAX preallocates 75 %): the
     # trainer allocates as it goes instead of failing its preallocation and retrying smaller
     env = os.environ | {"XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
@@ -197,6 +197,8 @@ def train_curve(
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGTERM)  # the trainer writes its checkpoint and stops
         proc.wait(timeout=300)
+    if proc.returncode not in (0, 128 + signal.SIGTERM):  # finished, or stopped by us
+        raise RuntimeError(f"hebbjax {' '.join(command)} exited {proc.returncode}")
     from hebbjax.analysis.learning_curves import read_curve
     from hebbjax.evolution.run_files import read_metrics
 

@@ -214,9 +214,12 @@ def test_noise_table_pairs_read_windows_of_the_shared_table():
     z = (flat[: P // 2] - 0.5) / scale_of(es, state)
     d = es.num_dims
     windows = np.lib.stride_tricks.sliding_window_view(table, d)
+    offsets = []
     for row in z:  # the window the pair read: found in the table, at one offset
         hits = np.flatnonzero(np.abs(windows - row).max(axis=1) < 1e-3)
         assert len(hits) == 1
+        offsets.append(int(hits[0]))
+    assert len(set(offsets)) == len(offsets)  # each pair its own offset
     flat_again, _ = es._ask(jax.random.key(0), state, params)
     np.testing.assert_allclose(flat_again, flat, rtol=1e-6, atol=1e-7)
     # the default draws fresh normals, as before the option existed
@@ -259,5 +262,5 @@ def test_noise_table_learns_and_names_bad_options():
     assert float(sphere(es.get_mean(state))) < 0.9 * float(sphere(mean))
     with pytest.raises(ValueError, match="unknown noise 'tabel'.*threefry, table"):
         make_strategy("eprnn-es", 8, SOLUTION, noise="tabel")
-    with pytest.raises(ValueError, match=r"noise_table_size \(10\) must be at least"):
+    with pytest.raises(ValueError, match=r"noise_table_size \(10\) must be larger"):
         make_strategy("eprnn-es", 8, SOLUTION, noise="table", noise_table_size=10)

@@ -6,7 +6,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hebbjax.evolution.noise_table import NOISE_TABLE_SEED, shared_table, windows
+from hebbjax.evolution.noise_table import (
+    NOISE_TABLE_SEED,
+    draw_offsets,
+    shared_table,
+    windows,
+)
 from hebbjax.evolution.strategies import make_strategy
 
 SOLUTION = {"a": jnp.zeros((4, 5)), "b": jnp.zeros(7)}
@@ -15,11 +20,13 @@ TABLE = {"noise": "table", "noise_table_size": SIZE}
 
 
 def found_in_table(rows: np.ndarray, table: np.ndarray) -> bool:
-    """Every row is one window of ``table`` (to float32 rounding of x / std)."""
+    """Every row is one window of ``table`` (to float32 rounding of x / std), each at its
+    own offset."""
     views = np.lib.stride_tricks.sliding_window_view(table, rows.shape[1])
-    return all(
-        len(np.flatnonzero(np.abs(views - r).max(axis=1) < 1e-4)) == 1 for r in rows
-    )
+    hits = [np.flatnonzero(np.abs(views - r).max(axis=1) < 1e-4) for r in rows]
+    if any(len(h) != 1 for h in hits):
+        return False
+    return len({int(h[0]) for h in hits}) == len(rows)
 
 
 def test_shared_table_is_a_fixed_draw_and_windows_slice_it():
@@ -30,6 +37,13 @@ def test_shared_table_is_a_fixed_draw_and_windows_slice_it():
     got = windows(table, jnp.array([0, 5, SIZE - 9]), 2, 9)
     np.testing.assert_array_equal(got[1], table[7:14])
     np.testing.assert_array_equal(got[2], table[SIZE - 7 :])
+    # offsets cover [0, size - D] and no more: with size = D + 1, exactly {0, 1}
+    offsets = draw_offsets(jax.random.key(0), 200, D + 1, D)
+    assert set(np.asarray(offsets).tolist()) == {0, 1}
+    # a first call inside a trace still caches a concrete array
+    shared_table.cache_clear()
+    jax.jit(lambda: shared_table(SIZE).sum())()
+    np.testing.assert_array_equal(np.asarray(shared_table(SIZE)), want)
 
 
 @pytest.mark.parametrize("name", ["openai-es", "snes", "sep-cma-es"])
@@ -80,6 +94,6 @@ def test_bad_noise_options_are_named():
         make_strategy("snes", P, SOLUTION, noise="tabel")
     with pytest.raises(
         ValueError,
-        match=r"noise_table_size \(10\) must be at least the genome's size \(27\)",
+        match=r"noise_table_size \(10\) must be larger than the genome's size \(27\)",
     ):
         make_strategy("openai-es", P, SOLUTION, noise="table", noise_table_size=10)

@@ -187,7 +187,7 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
         k_factor, k_noise = jax.random.split(key)
         pick = jax.random.randint(k_factor, (self.num_pairs, self.num_segments), 0, 2)
         if self.noise == "table":
-            size = self.noise_table_size
+            size = params.noise_table.shape[0]
             noise = draw_offsets(k_noise, self.num_pairs, size, self.num_dims)
         else:
             noise = jax.random.normal(k_noise, (self.num_pairs, self.num_dims))

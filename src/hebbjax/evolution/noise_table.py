@@ -8,8 +8,11 @@ once from a fixed key (``NOISE_TABLE_SEED``), and each offspring's z is the wind
 ``table[o : o + D]`` at an offset ``o`` drawn uniformly per offspring (one integer instead
 of D normals). Windows at different offsets hold different numbers at every coordinate, so
 each z is standard normal and two offspring's z are uncorrelated; the table is reused across
-generations (2^24 normals: 64 MB, 450 disjoint windows of 37,317). It is threefry, so the
-same on every backend; it is another random stream than a strategy's fresh draws.
+generations (2^24 normals: 64 MB, 449 disjoint windows of 37,317). Overlapping windows are
+shifted copies of each other (at P/2 = 199 and D = 37,317 about 88 pairs of offspring
+overlap in a generation): uncorrelated coordinate by coordinate, as in Salimans et al.'s
+design. It is threefry, so the same on every backend; it is another random stream than a
+strategy's fresh draws.
 
 ``noise="threefry"`` (every strategy's default) keeps the fresh draws; ``noise="table"`` is
 offered by ``eprnn-es`` and, through ``with_noise_table``, by the evosax presets whose ask is
@@ -31,21 +34,24 @@ DEFAULT_SIZE = 1 << 24
 
 
 def check_noise(noise: str, size: int, num_dims: int, strategy: str) -> None:
-    """``noise`` is one of ``NOISE`` and a table holds at least one genome."""
+    """``noise`` is one of ``NOISE`` and a table holds more than one genome's window
+    (``size == num_dims`` would give every offspring the same z)."""
     if noise not in NOISE:
         raise ValueError(
             f"unknown noise {noise!r} for {strategy}; valid: {', '.join(NOISE)}"
         )
-    if noise == "table" and size < num_dims:
+    if noise == "table" and size <= num_dims:
         raise ValueError(
-            f"noise_table_size ({size}) must be at least the genome's size ({num_dims})"
+            f"noise_table_size ({size}) must be larger than the genome's size ({num_dims})"
         )
 
 
 @functools.lru_cache(maxsize=2)
 def shared_table(size: int = DEFAULT_SIZE) -> jax.Array:
-    """``size`` unit normals from ``NOISE_TABLE_SEED``, drawn once per process and size."""
-    return jax.random.normal(jax.random.key(NOISE_TABLE_SEED), (size,))
+    """``size`` unit normals from ``NOISE_TABLE_SEED``, drawn once per process and size
+    (a concrete array even when first asked for inside a trace)."""
+    with jax.ensure_compile_time_eval():
+        return jax.random.normal(jax.random.key(NOISE_TABLE_SEED), (size,))
 
 
 def draw_offsets(key: jax.Array, n: int, size: int, num_dims: int) -> jax.Array:
