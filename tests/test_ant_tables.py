@@ -1,6 +1,7 @@
 """The pure parts of benchmarks/reproduce/ant_tables.py: units, queue state, rendering."""
 
 import json
+from pathlib import Path
 
 import pytest
 from benchmarks.reproduce import ant_tables as at
@@ -130,3 +131,18 @@ def test_claims_use_two_standard_errors():
         {"a-static": result(2, 2, 2), "a-hebbian": result(1, 1, 1)}
     )
     assert claims[1]["verdict"] == "reversed"
+
+
+def test_another_backend_writes_beside_the_spring_tables():
+    """``--backend mjx`` is a recheck: its default output is ``results/ant/mjx``, its budget
+    (and so the resume check of every row) names mjx, and the report says which physics."""
+    spring = at.parse_args([])
+    assert spring.out == at.OUT and spring.budget["backend"] == "spring"
+    mjx = at.parse_args(["--backend", "mjx", "--rows", "a-static"])
+    assert mjx.out == at.OUT / "mjx" and mjx.budget["backend"] == "mjx"
+    assert at.parse_args(["--backend", "mjx", "--out", "x"]).out == Path("x")
+    fields = at.config_fields(at.ROW["a-static"], mjx.budget)
+    assert fields["task_kwargs"]["backend"] == "mjx"
+    assert "recheck" in at.physics_caveat("mjx") and "`mjx`" in at.physics_caveat(
+        "spring"
+    )

@@ -28,7 +28,11 @@ assuming full-length lifetimes). The Brax ant is not the pybullet ant (body, gea
 the numbers are comparable in kind, not in value.
 
     python -m benchmarks.reproduce.ant_tables [--generations 200] [--rows a-hebbian ...]
-        [--report-only] [--fresh]
+        [--report-only] [--fresh] [--backend mjx]
+
+``--backend`` other than ``spring`` (the tables' budget) writes under
+``benchmarks/results/ant/<backend>/`` unless ``--out`` says otherwise: a recheck of rows on
+another physics never replaces the spring tables.
 
 Resumable: each row trains in ``benchmarks/results/ant/runs/<row>`` with
 ``hebbjax.evolution.train.train(config, out, resume=...)``; a row whose ``result.json``
@@ -567,13 +571,10 @@ def write_outputs(results: dict[str, dict], budget: dict, out: Path) -> None:
         "ant is not pybullet's (body, gear, timestep). wall s (load): training and "
         "evaluation seconds and the 5-minute load average at the end.",
         "",
-        "**Caveats.** `spring` is Brax's cheapest and least accurate pipeline (chosen "
-        "for speed: about 3x `generalized`, spec section 0); a static network at 2-3 m/s "
-        "there may use gaits the pybullet ant could not, so the static-vs-Hebbian ranking "
-        "should be rechecked on `mjx` before it is read as a disagreement with the "
-        "papers. Brax's damaged lower leg is the capsule scaled to 0.25 (Najarro's "
-        "0.4 -> 0.1), but on Brax's body, not pybullet's. The papers report their best "
-        "run of 3-5 seeds; we run one seed per row.",
+        "**Caveats.** " + physics_caveat(b["backend"]) + " Brax's damaged lower leg is "
+        "the capsule scaled to 0.25 (Najarro's 0.4 -> 0.1), but on Brax's body, not "
+        "pybullet's. The papers report their best run of 3-5 seeds; we run one seed per "
+        "row.",
         "",
         "## (A) Najarro & Risi 2020, Table 1: `ant-damage`, trained on the first two",
         "",
@@ -668,13 +669,35 @@ def _plot(results: dict[str, dict], progress: dict[str, dict], path: Path) -> No
     os.replace(tmp, path)
 
 
+def physics_caveat(backend: str) -> str:
+    """What the Brax pipeline means for reading the rows."""
+    if backend == "spring":
+        return (
+            "`spring` is Brax's cheapest and least accurate pipeline (chosen for speed: "
+            "about 3x `generalized`, spec section 0); a static network at 2-3 m/s there "
+            "may use gaits the pybullet ant could not, so the static-vs-Hebbian ranking "
+            "should be rechecked on `mjx` (`--backend mjx`, `mjx/ant_tables.md`) before "
+            "it is read as a disagreement with the papers."
+        )
+    return (
+        f"`{backend}`: a recheck of the spring tables' rows on another Brax pipeline "
+        "(`mjx`: MuJoCo's own contact solver in JAX, the most accurate of Brax's), at "
+        "the same budget otherwise; the spring tables are `../ant_tables.md`."
+    )
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from hebbjax.envs.ant import BACKENDS
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rows", nargs="*", default=None, help="row keys (default: all)")
     p.add_argument("--generations", type=int, default=BUDGET["generations"])
     p.add_argument("--population", type=int, default=BUDGET["population"])
     p.add_argument("--seconds", type=float, default=BUDGET["seconds"])
-    p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--backend", choices=BACKENDS, default=BUDGET["backend"],
+                   help="Brax pipeline (a recheck on another physics: give it its own --out)")  # fmt: skip
+    p.add_argument("--out", type=Path, default=None,
+                   help=f"default {OUT}, or {OUT}/BACKEND for another --backend")  # fmt: skip
     p.add_argument("--report-only", action="store_true")
     p.add_argument(
         "--fresh",
@@ -684,11 +707,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     args = p.parse_args(argv)
     args.rows = args.rows or [r.key for r in ROWS]
+    if args.out is None:
+        backend = args.backend
+        args.out = OUT if backend == BUDGET["backend"] else OUT / backend
     unknown = sorted(set(args.rows) - set(ROW))
     if unknown:
         raise SystemExit(f"unknown row(s) {unknown}; valid: {', '.join(ROW)}")
     args.budget = BUDGET | dict(
-        generations=args.generations, population=args.population, seconds=args.seconds
+        generations=args.generations,
+        population=args.population,
+        seconds=args.seconds,
+        backend=args.backend,
     )
     return args
 
