@@ -675,9 +675,10 @@ def physics_caveat(backend: str) -> str:
         return (
             "`spring` is Brax's cheapest and least accurate pipeline (chosen for speed: "
             "about 3x `generalized`, spec section 0); a static network at 2-3 m/s there "
-            "may use gaits the pybullet ant could not, so the static-vs-Hebbian ranking "
-            "should be rechecked on `mjx` (`--backend mjx`, `mjx/ant_tables.md`) before "
-            "it is read as a disagreement with the papers."
+            "may use gaits the pybullet ant could not. Table A rechecked on `mjx` "
+            "(`--backend mjx`, `mjx/ant_tables.md`, same budget): both models walk 5-8x "
+            "less there, and static still beats Hebbian on the seen and on the unseen "
+            "morphology, so the ranking is not spring's."
         )
     return (
         f"`{backend}`: a recheck of the spring tables' rows on another Brax pipeline "
