@@ -33,3 +33,29 @@ FIXTURES = data_dir()  # the paper's released files, shipped as package data
 @pytest.fixture(scope="session")
 def fixtures_dir():
     return FIXTURES
+
+
+@pytest.fixture
+def sphere_search():
+    """``run(es, params, mean, generations) -> (start, end, step)``: an evosax-style
+    strategy minimising the sphere from ``mean``; the sphere at the start and at the final
+    mean, and the jitted generation (its cache counts compilations)."""
+    import jax.numpy as jnp
+
+    def sphere(x):
+        return sum(jnp.sum(v**2) for v in jax.tree.leaves(x))
+
+    def run(es, params, mean, generations):
+        @jax.jit
+        def generation(state, key):
+            k_ask, k_tell = jax.random.split(key)
+            x, state = es.ask(k_ask, state, params)
+            state, _ = es.tell(k_tell, x, jax.vmap(sphere)(x), state, params)
+            return state
+
+        state = es.init(jax.random.key(0), mean, params)
+        for i in range(generations):
+            state = generation(state, jax.random.key(i))
+        return float(sphere(mean)), float(sphere(es.get_mean(state))), generation
+
+    return run
