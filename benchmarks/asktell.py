@@ -30,34 +30,11 @@ ASKTELL_CASES = {
     "openai-es": ("seqpred-l1-k10-n20", "eprnn", 398, 16, 1, {}, {}),
     "najarro-es": ("ant", "hebbian-ffn", 200, 1, 1, ANT_SHORT, {}),
     "gmm-es": ("ant", "hebbian-ffn", 200, 1, 1, ANT_SHORT, {"rho": 64}),
-    # the shared noise table (evolution/noise_table.py) in place of fresh normals
-    "eprnn-es+table": (
-        "seqpred-l1-k10-n20",
-        "eprnn",
-        398,
-        16,
-        1,
-        {},
-        {"noise": "table"},
-    ),
-    "sep-cma-es+table": (
-        "seqpred-l1-k10-n20",
-        "eprnn",
-        398,
-        16,
-        1,
-        {},
-        {"noise": "table"},
-    ),
-    "openai-es+table": (
-        "seqpred-l1-k10-n20",
-        "eprnn",
-        398,
-        16,
-        1,
-        {},
-        {"noise": "table"},
-    ),
+}
+# the shared noise table (evolution/noise_table.py) in place of fresh normals
+ASKTELL_CASES |= {
+    f"{name}+table": (*ASKTELL_CASES[name][:-1], {"noise": "table"})
+    for name in ("eprnn-es", "sep-cma-es", "openai-es")
 }
 #: strategies whose update sums over the population per device (``parallel.sharded_sum``):
 #: their generation is also timed, interleaved, with the update summed whole on every device
@@ -101,16 +78,14 @@ def _cpu_timed(fn, repeats: int) -> dict:
     return _interleaved({"fn": fn}, repeats)["fn"]
 
 
-def _asktell_case(name: str, case: tuple, repeats: int) -> dict:
+def case_setup(name: str, case: tuple):
+    """``(setup, state, mesh)`` of a case: ``build_run`` of its config (``name``: the
+    strategy, ``+variant`` ignored) and the strategy's initial state."""
     import jax
-    import jax.numpy as jnp
 
     from hebbjax.config import TrainConfig
-    from hebbjax.evolution.loop import make_generation_step
     from hebbjax.evolution.train import build_run
-    from hebbjax.models.base import n_gene
-    from hebbjax.parallel import local_mesh, population_mesh
-    from hebbjax.rollout import population_evaluator
+    from hebbjax.parallel import local_mesh
 
     task_name, model_name, population, n_tasks, reps, task_kw, es_kw = case
     config = TrainConfig(
@@ -124,9 +99,20 @@ def _asktell_case(name: str, case: tuple, repeats: int) -> dict:
         strategy_kwargs=es_kw,
     )
     setup = build_run(config)
-    es, es_params, mesh = setup.es, setup.es_params, local_mesh()
-    state = es.init(jax.random.key(0), setup.init_params, es_params)
+    state = setup.es.init(jax.random.key(0), setup.init_params, setup.es_params)
+    return setup, state, local_mesh()
 
+
+def ask_tell_runner(setup, state, mesh, population: int, keys):
+    """A thunk that runs ``ask`` + ``tell`` (random fitness, one jit) on its own copy of
+    ``state``, one key of ``keys`` per call."""
+    import jax
+
+    from hebbjax.parallel import population_mesh
+
+    es, es_params = setup.es, setup.es_params
+
+    @jax.jit
     def ask_tell(state, key):
         k_ask, k_fit, k_tell = jax.random.split(key, 3)
         population_, state = es.ask(k_ask, state, es_params)
@@ -135,7 +121,45 @@ def _asktell_case(name: str, case: tuple, repeats: int) -> dict:
             state, _ = es.tell(k_tell, population_, fitness, state, es_params)
         return state
 
-    ask_tell = jax.jit(ask_tell)
+    held = [jax.tree.map(lambda x: x.copy(), state)]
+
+    def run():
+        held[0] = ask_tell(held[0], next(keys))
+        return held[0]
+
+    return run
+
+
+def generation_runner(setup, state, mesh, n_tasks: int, reps: int, keys, whole=False):
+    """A thunk that runs one whole generation (``make_generation_step``) on its own copy
+    of ``state``; ``whole``: traced with the update summed whole on every device."""
+    import jax
+
+    from hebbjax.evolution.loop import make_generation_step
+
+    step = make_generation_step(setup.es, setup.es_params, setup.model, setup.task,
+                                n_tasks, reps, mesh)  # fmt: skip
+    held = [jax.tree.map(lambda x: x.copy(), state)]
+
+    def run():
+        held[0], metrics = step(held[0], next(keys))
+        return metrics
+
+    if whole:  # traced (first call) with the update summed whole on every device
+        with _whole_update():
+            jax.block_until_ready(run())
+    return run
+
+
+def _asktell_case(name: str, case: tuple, repeats: int) -> dict:
+    import jax
+
+    from hebbjax.models.base import n_gene
+    from hebbjax.rollout import population_evaluator
+
+    task_name, model_name, population, n_tasks, reps, _, _ = case
+    setup, state, mesh = case_setup(name, case)
+    es, es_params = setup.es, setup.es_params
     out = dict(
         strategy=name,
         task=task_name,
@@ -145,13 +169,9 @@ def _asktell_case(name: str, case: tuple, repeats: int) -> dict:
         lifetimes=population * n_tasks * reps,
     )
     keys = iter(jax.random.split(jax.random.key(1), 4 * repeats + 8))
-    holder = [state]
-
-    def run_ask_tell():
-        holder[0] = ask_tell(holder[0], next(keys))
-        return holder[0]
-
-    out["ask_tell"] = _cpu_timed(run_ask_tell, repeats)
+    out["ask_tell"] = _cpu_timed(
+        ask_tell_runner(setup, state, mesh, population, keys), repeats
+    )
     population_, _ = jax.jit(es.ask)(jax.random.key(2), state, es_params)
     task_params = jax.vmap(setup.task.sample_params)(
         jax.random.split(jax.random.key(3), n_tasks)
@@ -161,25 +181,11 @@ def _asktell_case(name: str, case: tuple, repeats: int) -> dict:
     out["evaluate"] = _cpu_timed(
         lambda: evaluate(population_, task_params, life_keys), repeats
     )
-
-    def generation_runner(whole: bool):
-        step = make_generation_step(
-            es, es_params, setup.model, setup.task, n_tasks, reps, mesh
-        )
-        held = [jax.tree.map(jnp.copy, state)]
-
-        def run():
-            held[0], metrics = step(held[0], next(keys))
-            return metrics
-
-        if whole:  # traced (first call) with the update summed whole on every device
-            with _whole_update():
-                jax.block_until_ready(run())
-        return run
-
-    runners = {"generation": generation_runner(False)}
+    runners = {"generation": generation_runner(setup, state, mesh, n_tasks, reps, keys)}
     if name in SPLIT_UPDATE:
-        runners["generation_whole_update"] = generation_runner(True)
+        runners["generation_whole_update"] = generation_runner(
+            setup, state, mesh, n_tasks, reps, keys, whole=True
+        )
     out |= _interleaved(runners, repeats)
     gen, ev = out["generation"]["seconds"], out["evaluate"]["seconds"]
     out["ask_tell_share"] = out["ask_tell"]["seconds"] / gen

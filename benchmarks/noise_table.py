@@ -41,50 +41,20 @@ NOISES = ("threefry", "table")
 def runners(
     task: str, model: str, strategy: str, n_tasks: int, noise: str, population: int
 ):
-    """``(ask_tell, generation)``: thunks that advance their own state one step."""
+    """``(ask_tell, generation, genes)``: thunks that advance their own state one step
+    (``benchmarks.asktell``'s), and the genome's size."""
     import jax
 
-    from hebbjax.config import TrainConfig
-    from hebbjax.evolution.loop import make_generation_step
-    from hebbjax.evolution.train import build_run
-    from hebbjax.parallel import local_mesh, population_mesh
+    from benchmarks.asktell import ask_tell_runner, case_setup, generation_runner
 
-    config = TrainConfig(
-        task=task,
-        model=model,
-        strategy=strategy,
-        population=population,
-        schedule=((0, n_tasks),),
-        strategy_kwargs={"noise": noise},
+    case = (task, model, population, n_tasks, 1, {}, {"noise": noise})
+    setup, state, mesh = case_setup(strategy, case)
+    keys = (jax.random.key(i) for i in range(10**6))
+    return (
+        ask_tell_runner(setup, state, mesh, population, keys),
+        generation_runner(setup, state, mesh, n_tasks, 1, keys),
+        setup.es.num_dims,
     )
-    setup = build_run(config)
-    es, es_params, mesh = setup.es, setup.es_params, local_mesh()
-    init = es.init(jax.random.key(0), setup.init_params, es_params)
-
-    @jax.jit
-    def ask_tell(state, key):
-        k_ask, k_fit, k_tell = jax.random.split(key, 3)
-        pop, state = es.ask(k_ask, state, es_params)
-        fitness = jax.random.normal(k_fit, (population,))
-        with population_mesh(mesh):  # as in the generation
-            state, _ = es.tell(k_tell, pop, fitness, state, es_params)
-        return state
-
-    step = make_generation_step(
-        es, es_params, setup.model, setup.task, n_tasks, 1, mesh
-    )
-    keys = iter(range(10**6))
-    held = {"a": init, "g": jax.tree.map(lambda x: x.copy(), init)}
-
-    def run_ask_tell():
-        held["a"] = ask_tell(held["a"], jax.random.key(next(keys)))
-        return held["a"].mean
-
-    def run_generation():
-        held["g"], metrics = step(held["g"], jax.random.key(next(keys)))
-        return metrics
-
-    return run_ask_tell, run_generation, es.num_dims
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -188,15 +188,15 @@ def test_noise_table_pairs_read_windows_of_the_shared_table():
     every coordinate of the window), the pairs stay antithetic, the leafwise ask equals
     the flat one, and the default "threefry" stream is unchanged by the option."""
     es, params, state, population = first_generation(**TABLE)
-    table = np.asarray(params.noise_table)
+    table = np.asarray(es.noise_table)
     assert (
         table.shape == (4096,) and abs(table.mean()) < 0.1 and 0.9 < table.std() < 1.1
     )
     # from a fixed key: the same numbers as a fresh draw of that key
     want = jax.random.normal(jax.random.key(NOISE_TABLE_SEED), (4096,))
     np.testing.assert_array_equal(table, want)
-    _, params_again = make_strategy("eprnn-es", P, SOLUTION, **TABLE)
-    np.testing.assert_array_equal(params_again.noise_table, table)
+    es_again, _ = make_strategy("eprnn-es", P, SOLUTION, **TABLE)
+    np.testing.assert_array_equal(es_again.noise_table, table)
     flat = np.asarray(jax.vmap(es._ravel_solution)(population))
     np.testing.assert_allclose(flat[: P // 2] + flat[P // 2 :], 1.0, atol=1e-6)
     z = (flat[: P // 2] - 0.5) / scale_of(es, state)
@@ -212,7 +212,7 @@ def test_noise_table_pairs_read_windows_of_the_shared_table():
     np.testing.assert_allclose(flat_again, flat, rtol=1e-6, atol=1e-7)
     # the default draws fresh normals, as before the option existed
     es, params, state, population = first_generation()
-    assert params.noise_table is None and es.noise == "threefry"
+    assert es.noise_table is None and es.noise == "threefry"
     want = jax.random.normal(jax.random.split(jax.random.key(0))[1], (P // 2, d))
     flat = np.asarray(jax.vmap(es._ravel_solution)(population))
     # (0.5 + eps) rounds to float32 before eps is divided by scales down to 9e-4

@@ -696,7 +696,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--population", type=int, default=BUDGET["population"])
     p.add_argument("--seconds", type=float, default=BUDGET["seconds"])
     p.add_argument("--backend", choices=BACKENDS, default=BUDGET["backend"],
-                   help="Brax pipeline (a recheck on another physics: give it its own --out)")  # fmt: skip
+                   help="Brax pipeline (another one writes under results/ant/BACKEND)")  # fmt: skip
     p.add_argument("--out", type=Path, default=None,
                    help=f"default {OUT}, or {OUT}/BACKEND for another --backend")  # fmt: skip
     p.add_argument("--report-only", action="store_true")

@@ -65,11 +65,7 @@ def options_of(kind: str, name: str) -> dict[str, Any]:
         try:
             es, params = factory(4, {"w": jnp.zeros(3)})
             if dataclasses.is_dataclass(params):
-                fields = [  # "derived": computed by the strategy, not an option
-                    f.name
-                    for f in dataclasses.fields(params)
-                    if not f.metadata.get("derived")
-                ]
+                fields = [f.name for f in dataclasses.fields(params)]
                 out |= {name: getattr(params, name) for name in fields}
             else:  # gmm-es: a NamedTuple whose fields are factory options already
                 fields = getattr(params, "_fields", ())

@@ -45,13 +45,7 @@ from evosax.algorithms.distribution_based import base as evosax_base
 from evosax.types import Fitness, Metrics, Population, Solution
 from flax import struct
 
-from hebbjax.evolution.noise_table import (
-    DEFAULT_SIZE,
-    check_noise,
-    draw_offsets,
-    shared_table,
-    windows,
-)
+from hebbjax.evolution.noise_table import DEFAULT_SIZE, draw_offsets, table_for, windows
 
 PLASTICITY_MARKERS = ("hebbian", "inner_lr")
 MULTIPLIERS = (0.9, 1.1)
@@ -72,10 +66,6 @@ class Params(evosax_base.Params):
     std_min: float
     std_drift: float
     multipliers: jax.Array
-    # noise="table": the shared table of unit normals (None with "threefry")
-    noise_table: jax.Array | None = struct.field(
-        default=None, metadata={"derived": True}
-    )
 
 
 def plasticity_segments(
@@ -144,9 +134,9 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
                 f"{population_size}, got {num_extremes}"
             )
         self.num_extremes = int(num_extremes)
-        check_noise(noise, noise_table_size, self.num_dims, "eprnn-es")
         self.noise = noise
-        self.noise_table_size = int(noise_table_size)
+        # the shared table of unit normals (noise="table"), None with "threefry"
+        self.noise_table = table_for(noise, noise_table_size, self.num_dims, "eprnn-es")
         self.treedef = jax.tree.structure(solution)
         ends = np.cumsum(sizes)
         self.leaf_bounds = tuple(
@@ -162,9 +152,6 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
             std_min=1e-5,
             std_drift=1e-6,
             multipliers=jnp.asarray(MULTIPLIERS, jnp.float32),
-            noise_table=(
-                shared_table(self.noise_table_size) if self.noise == "table" else None
-            ),
         )
 
     def _init(self, key: jax.Array, params: Params) -> State:
@@ -187,7 +174,7 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
         k_factor, k_noise = jax.random.split(key)
         pick = jax.random.randint(k_factor, (self.num_pairs, self.num_segments), 0, 2)
         if self.noise == "table":
-            size = params.noise_table.shape[0]
+            size = self.noise_table.shape[0]
             noise = draw_offsets(k_noise, self.num_pairs, size, self.num_dims)
         else:
             noise = jax.random.normal(k_noise, (self.num_pairs, self.num_dims))
@@ -198,7 +185,7 @@ class EPRNNES(evosax_base.DistributionBasedAlgorithm):
         table window ``table[o_i + a : o_i + b]``."""
         if self.noise != "table":
             return noise[:, a:b]
-        return windows(params.noise_table, noise, a, b)
+        return windows(self.noise_table, noise, a, b)
 
     def _ask(
         self, key: jax.Array, state: State, params: Params
@@ -336,13 +323,10 @@ def eprnn_es(
     )
     default = es.default_params
     fields = [f.name for f in dataclasses.fields(default)]
-    derived = [f.name for f in dataclasses.fields(default) if f.metadata.get("derived")]
-    unknown = sorted(set(params) - set(fields) | set(params) & set(derived))
+    unknown = sorted(set(params) - set(fields))
     if unknown:
         raise ValueError(
-            f"unknown parameter(s) {unknown} for eprnn-es; valid: "
-            f"{', '.join(f for f in fields if f not in derived)} (the noise table is "
-            "drawn by the strategy: noise=table, noise_table_size=N)"
+            f"unknown parameter(s) {unknown} for eprnn-es; valid: {', '.join(fields)}"
         )
     if "multipliers" in params:
         params["multipliers"] = jnp.asarray(params["multipliers"], jnp.float32)

@@ -15,7 +15,7 @@ design. It is threefry, so the same on every backend; it is another random strea
 strategy's fresh draws.
 
 ``noise="threefry"`` (every strategy's default) keeps the fresh draws; ``noise="table"`` is
-offered by ``eprnn-es`` and, through ``with_noise_table``, by the evosax presets whose ask is
+offered by ``eprnn-es`` and, through ``with_noise``, by the evosax presets whose ask is
 ``mean + std * z`` (``openai-es``, ``snes``, ``sep-cma-es``). The table is a constant of the
 compiled generation (JAX embeds closed-over arrays): about 2-3 s more compile at 2^24.
 """
@@ -33,17 +33,21 @@ NOISE_TABLE_SEED = 20170310
 DEFAULT_SIZE = 1 << 24
 
 
-def check_noise(noise: str, size: int, num_dims: int, strategy: str) -> None:
-    """``noise`` is one of ``NOISE`` and a table holds more than one genome's window
+def table_for(noise: str, size: int, num_dims: int, strategy: str) -> jax.Array | None:
+    """The table a strategy reads (``shared_table(size)``), or ``None`` for
+    ``"threefry"``; ``noise`` must be one of ``NOISE`` and a table larger than one genome
     (``size == num_dims`` would give every offspring the same z)."""
     if noise not in NOISE:
         raise ValueError(
             f"unknown noise {noise!r} for {strategy}; valid: {', '.join(NOISE)}"
         )
-    if noise == "table" and size <= num_dims:
+    if noise == "threefry":
+        return None
+    if size <= num_dims:
         raise ValueError(
             f"noise_table_size ({size}) must be larger than the genome's size ({num_dims})"
         )
+    return shared_table(size)
 
 
 @functools.lru_cache(maxsize=2)
@@ -110,10 +114,12 @@ def _table_class(cls: type) -> type:
     raise ValueError(f"{cls.__name__} has no noise-table ask")
 
 
-def with_noise_table(cls: type, size: int, *args, **kwargs):
+def with_noise(cls: type, noise: str, size: int, strategy: str, *args, **kwargs):
     """An instance of evosax ``cls`` (``Open_ES``, ``SNES``, ``Sep_CMA_ES`` or a subclass)
-    whose ask reads its normals from ``shared_table(size)``."""
-    es = _table_class(cls)(*args, **kwargs)
-    check_noise("table", size, es.num_dims, cls.__name__)
-    es.noise_table = shared_table(size)
+    whose ask reads its normals from ``shared_table(size)`` with ``noise="table"``; the
+    plain ``cls`` with ``"threefry"``."""
+    es = (_table_class(cls) if noise == "table" else cls)(*args, **kwargs)
+    table = table_for(noise, size, es.num_dims, strategy)
+    if table is not None:
+        es.noise_table = table
     return es

@@ -42,7 +42,7 @@ from hebbjax.evolution.evosax_adapters import (
 )
 from hebbjax.evolution.gmm_es import gmm_es
 from hebbjax.evolution.najarro_es import najarro_es
-from hebbjax.evolution.noise_table import DEFAULT_SIZE, check_noise, with_noise_table
+from hebbjax.evolution.noise_table import DEFAULT_SIZE, with_noise
 from hebbjax.evolution.paper_cmaes import PaperCMAES
 from hebbjax.options import check_options
 from hebbjax.registry import Registry
@@ -54,15 +54,6 @@ _SEP_CMA_ES = allow_rank_promotion(Sep_CMA_ES)
 _CMA_ES = allow_rank_promotion(CMA_ES)
 _OPEN_ES = allow_rank_promotion(Open_ES)
 _SNES = allow_rank_promotion(SNES)
-
-
-def _with_noise(cls: type, noise: str, size: int, name: str, *args, **kwargs):
-    """``cls(*args, **kwargs)``, reading its normals from the shared table with
-    ``noise="table"`` (``evolution.noise_table``)."""
-    if noise == "threefry":
-        return cls(*args, **kwargs)
-    check_noise(noise, size, 0, name)
-    return with_noise_table(cls, size, *args, **kwargs)
 
 
 @STRATEGIES.register("sep-cma-es")
@@ -77,7 +68,7 @@ def sep_cma_es(
 ) -> tuple[Sep_CMA_ES, Any]:
     """evosax ``Sep_CMA_ES``; ``params`` override fields of its ``Params``; ``noise``:
     ``"threefry"`` (fresh normals) or ``"table"`` (OpenAI-ES's shared noise table)."""
-    es = _with_noise(_SEP_CMA_ES, noise, noise_table_size, "sep-cma-es",
+    es = with_noise(_SEP_CMA_ES, noise, noise_table_size, "sep-cma-es",
                      population_size, solution)  # fmt: skip
     return es, set_params(es, std_init=std_init, **params)
 
@@ -119,7 +110,7 @@ def openai_es(
     """
     if population_size % 2:
         raise ValueError(f"openai-es needs an even population, got {population_size}")
-    es = _with_noise(
+    es = with_noise(
         _OPEN_ES,
         noise,
         noise_table_size,
@@ -146,7 +137,7 @@ def snes(
 ) -> tuple[SNES, Any]:
     """evosax ``SNES``; ``learning_rate`` is the SGD rate on the natural-gradient mean;
     ``noise``: ``"threefry"`` (fresh normals) or ``"table"`` (the shared noise table)."""
-    es = _with_noise(_SNES, noise, noise_table_size, "snes", population_size, solution,
+    es = with_noise(_SNES, noise, noise_table_size, "snes", population_size, solution,
                      optimizer=optax.sgd(learning_rate))  # fmt: skip
     return es, set_params(es, std_init=std_init, **params)
 
