@@ -328,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("job", choices=sorted(JOBS))
     parser.add_argument("--models", nargs="+", default=["decprnn-postdn"])
     parser.add_argument("--forms", nargs="+", default=["direct"])
-    parser.add_argument("--populations", nargs="+", type=int, default=[64])
+    parser.add_argument("--populations", nargs="*", type=int, default=[64])
     parser.add_argument(
         "--train-populations",
         nargs="+",

@@ -22,7 +22,7 @@ if os.environ.get("HEBBJAX_TEST_COMPILE_CACHE", "1") != "0":
     )
     os.environ.setdefault("HEBBJAX_CACHE", _root)  # the CLI's cache: $HEBBJAX_CACHE/jax
     jax.config.update("jax_compilation_cache_dir", os.path.join(_root, "jax"))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 from hebbjax.data import data_dir  # noqa: E402

@@ -84,3 +84,30 @@ def test_eval_input_errors_exit_2(fixtures_dir, tmp_path, capsys):
     assert "missing arrays" in capsys.readouterr().err
     assert main(["eval", "--model", "decprnn-postdn"]) == 2
     assert "--genome" in capsys.readouterr().err
+
+
+def test_compile_cache_keeps_every_program(tmp_path, monkeypatch):
+    """The CLI's persistent cache lives under HEBBJAX_CACHE and keeps even the quick
+    programs (a run's setup dispatches dozens); HEBBJAX_COMPILE_CACHE=0 turns it off."""
+    import jax
+
+    from hebbjax.cli.common import enable_compile_cache
+
+    names = (
+        "jax_compilation_cache_dir",
+        "jax_persistent_cache_min_compile_time_secs",
+        "jax_persistent_cache_min_entry_size_bytes",
+    )
+    saved = {name: getattr(jax.config, name) for name in names}
+    try:
+        monkeypatch.setenv("HEBBJAX_CACHE", str(tmp_path))
+        monkeypatch.setenv("HEBBJAX_COMPILE_CACHE", "0")
+        assert enable_compile_cache() is None
+        monkeypatch.delenv("HEBBJAX_COMPILE_CACHE")
+        folder = enable_compile_cache()
+        assert folder == str(tmp_path / "jax") and (tmp_path / "jax").is_dir()
+        assert jax.config.jax_compilation_cache_dir == folder
+        assert jax.config.jax_persistent_cache_min_compile_time_secs == 0
+    finally:
+        for name, value in saved.items():
+            jax.config.update(name, value)

@@ -3,8 +3,8 @@ the files of an uninterrupted run (metrics up to timing fields, genomes, checkpo
 
 Kill moments: inside every atomic write of a run (the process dies just before the rename,
 its temporary file written: ``HEBBJAX_KILL_AT_WRITE``), and at random times. SIGINT and
-SIGTERM stop a run cleanly with a checkpoint. The default suite covers a sample of moments;
-``-m slow`` covers every write of the run and more random kills.
+SIGTERM stop a run cleanly with a checkpoint. The default suite covers a sample of moments
+and SIGTERM; ``-m slow`` covers every write of the run, more random kills and SIGINT.
 """
 
 import json
@@ -124,7 +124,14 @@ def test_the_run_writes_in_commit_order(reference):
     assert writes[-1] == "checkpoint.npz"
 
 
-@pytest.mark.parametrize("where", ["first checkpoint", "a genome", "last checkpoint"])
+@pytest.mark.parametrize(
+    "where",
+    [
+        "first checkpoint",
+        pytest.param("a genome", marks=pytest.mark.slow),  # every write: -m slow
+        "last checkpoint",
+    ],
+)
 def test_kill_inside_a_write_then_resume(where, reference, tmp_path):
     _, writes, _ = reference
     n = {
@@ -159,7 +166,10 @@ def test_kill_at_a_random_time_then_resume(seed, reference, tmp_path):
     _assert_same(files, _files(out))
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+# one handler serves both signals: SIGINT runs with -m slow
+@pytest.mark.parametrize(
+    "sig", [pytest.param(signal.SIGINT, marks=pytest.mark.slow), signal.SIGTERM]
+)
 def test_a_signal_stops_with_a_checkpoint(sig, reference, tmp_path):
     files, _, _ = reference
     out = tmp_path / f"signal-{sig}"

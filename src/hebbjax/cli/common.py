@@ -205,7 +205,12 @@ def collective_timeout_flag(flags: str) -> str:
 def enable_compile_cache(enabled: bool = True) -> str | None:
     """JAX's persistent compilation cache in the user's cache folder (``HEBBJAX_CACHE``,
     else ``$XDG_CACHE_HOME/hebbjax/jax``, else ``~/.cache/hebbjax/jax``), so a second
-    launch of the same run skips most of its compile time. Returns the folder."""
+    launch of the same run skips most of its compile time. Returns the folder.
+
+    Every program is cached, however quick to compile: a run's setup dispatches about 80
+    small eager programs (genome init, the strategy's constants, key splits) of 30-60 ms
+    each, and reading them back saves about 2 s of every later launch (14.5 against
+    16.7 s for a 9-generation run here); they take about 15 KB each."""
     if not enabled or os.environ.get("HEBBJAX_COMPILE_CACHE", "1") == "0":
         return None
     import jax
@@ -219,7 +224,7 @@ def enable_compile_cache(enabled: bool = True) -> str | None:
     except OSError:
         return None  # a read-only home: run without the cache
     jax.config.update("jax_compilation_cache_dir", folder)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return folder
 
