@@ -29,7 +29,18 @@ def cheap_task(name: str):
     return make_task(name, **{k: v for k, v in CHEAP.items() if k in accepted})
 
 
-@pytest.mark.parametrize("name", TASKS.names())
+# the two ant protocols' lifetimes (20 s of Brax compile each) run in test_ant_env's
+# default tests already; here with -m slow
+_BRAX_TWINS = ("ant-damage", "ant-palm")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.slow) if n in _BRAX_TWINS else n
+        for n in TASKS.names()
+    ],
+)
 def test_every_task_runs_a_lifetime_under_jit_vmap(name):
     task = cheap_task(name)
     assert {"validation", "test"} <= set(task.sets)
