@@ -675,10 +675,13 @@ def physics_caveat(backend: str) -> str:
         return (
             "`spring` is Brax's cheapest and least accurate pipeline (chosen for speed: "
             "about 3x `generalized`, spec section 0); a static network at 2-3 m/s there "
-            "may use gaits the pybullet ant could not. Table A rechecked on `mjx` "
-            "(`--backend mjx`, `mjx/ant_tables.md`, same budget): both models walk 5-8x "
-            "less there, and static still beats Hebbian on the seen and on the unseen "
-            "morphology, so the ranking is not spring's."
+            "may use gaits the pybullet ant could not. Rechecked on `mjx` "
+            "(`--backend mjx`, `mjx/ant_tables.md`, same budget): Table A and Table B's "
+            "Hebbian and static rows walk 5-14x less there (mean over the morphologies), "
+            "and static still beats "
+            "Hebbian on the seen and the unseen morphologies of Table A and on the "
+            "training morphologies and the held-out long front of Table B, so the "
+            "ranking is not spring's."
         )
     return (
         f"`{backend}`: a recheck of the spring tables' rows on another Brax pipeline "
