@@ -13,17 +13,18 @@ import pytest  # noqa: E402
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
-# One persistent compilation cache for the whole run: the test files build the same
-# computations from different closures (and the CLI tests launch processes), which the
-# cache keys on their HLO and compiles once. HEBBJAX_TEST_COMPILE_CACHE=0 turns it off.
+# One persistent compilation cache for the whole run, the CLI's own (``$HEBBJAX_CACHE/jax``,
+# every program kept): the test files build the same computations from different closures
+# (and the CLI tests launch processes), which the cache keys on their HLO and compiles
+# once. HEBBJAX_TEST_COMPILE_CACHE=0 turns it off.
 if os.environ.get("HEBBJAX_TEST_COMPILE_CACHE", "1") != "0":
+    from hebbjax.cli.common import enable_compile_cache
+
     _root = os.path.abspath(
         os.path.join(os.path.dirname(__file__), "..", ".pytest_cache")
     )
-    os.environ.setdefault("HEBBJAX_CACHE", _root)  # the CLI's cache: $HEBBJAX_CACHE/jax
-    jax.config.update("jax_compilation_cache_dir", os.path.join(_root, "jax"))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    os.environ.setdefault("HEBBJAX_CACHE", _root)  # inherited by the CLI processes
+    enable_compile_cache()
 
 from hebbjax.data import data_dir  # noqa: E402
 

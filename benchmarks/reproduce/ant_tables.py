@@ -678,10 +678,9 @@ def physics_caveat(backend: str) -> str:
             "may use gaits the pybullet ant could not. Rechecked on `mjx` "
             "(`--backend mjx`, `mjx/ant_tables.md`, same budget): Table A and Table B's "
             "Hebbian and static rows walk 5-14x less there (mean over the morphologies), "
-            "and static still beats "
-            "Hebbian on the seen and the unseen morphologies of Table A and on the "
-            "training morphologies and the held-out long front of Table B, so the "
-            "ranking is not spring's."
+            "and static still beats Hebbian on the seen and the unseen morphologies of "
+            "Table A and on the training morphologies and the held-out long front of "
+            "Table B, so the ranking is not spring's."
         )
     return (
         f"`{backend}`: a recheck of the spring tables' rows on another Brax pipeline "
