@@ -212,6 +212,30 @@ def seeded_task_set(
     return task_set
 
 
+def seeded_sets(
+    sample_params: Callable[[jax.Array], Any],
+    validation_seed: int,
+    test_seed: int,
+    n_validation: int,
+    n_test: int,
+    what: str,
+) -> dict[str, TaskSet]:
+    """The ``validation`` and ``test`` sets of a sampled task: ``n`` ``what`` (e.g. "goals")
+    drawn by ``seeded_task_set`` from each seed."""
+    return dict(
+        validation=TaskSet(
+            seeded_task_set(sample_params, validation_seed, n_validation),
+            "validation",
+            f"{n_validation:,} seeded {what} (seed {validation_seed})",
+        ),
+        test=TaskSet(
+            seeded_task_set(sample_params, test_seed, n_test),
+            "test",
+            f"{n_test:,} seeded {what} (seed {test_seed})",
+        ),
+    )
+
+
 def weighted_fitness(weights: tuple[float, ...]) -> Callable[..., jax.Array]:
     """Fitness = the ``weights``-weighted mean of the rollout returns."""
     import jax.numpy as jnp
@@ -246,6 +270,7 @@ __all__ = [
     "checked_compact",
     "per_model",
     "per_model_cache",
+    "seeded_sets",
     "seeded_task_set",
     "weighted_fitness",
 ]

@@ -36,11 +36,10 @@ import jax.numpy as jnp
 from hebbjax.models.base import Model
 from hebbjax.tasks.base import (
     Task,
-    TaskSet,
     TaskWords,
     check_rollout_weights,
     per_model_cache,
-    seeded_task_set,
+    seeded_sets,
     weighted_fitness,
 )
 from hebbjax.tasks.lifetime import Episodes, Probe, episodic_lifetime
@@ -267,17 +266,8 @@ def gymnax_task(
         n_rollouts=n_rollouts,
         env=env,
         sample_params=sample_params,
-        sets=dict(
-            validation=TaskSet(
-                seeded_task_set(sample_params, validation_seed, N_VALIDATION),
-                "validation",
-                f"{N_VALIDATION} seeded tasks (seed {validation_seed})",
-            ),
-            test=TaskSet(
-                seeded_task_set(sample_params, test_seed, N_TEST),
-                "test",
-                f"{N_TEST:,} seeded tasks (seed {test_seed})",
-            ),
+        sets=seeded_sets(
+            sample_params, validation_seed, test_seed, N_VALIDATION, N_TEST, "tasks"
         ),
         lifetime=per_model_cache(build_lifetime),
         words=TaskWords(task=f"{env_id} task", rollout="episode", success=success_name),

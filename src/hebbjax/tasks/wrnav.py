@@ -20,11 +20,10 @@ from hebbjax.envs.wrnav import WheeledRobotNavigation, sample_wrnav_params
 from hebbjax.models.base import Model
 from hebbjax.tasks.base import (
     Task,
-    TaskSet,
     TaskWords,
     checked_block,
     per_model_cache,
-    seeded_task_set,
+    seeded_sets,
 )
 from hebbjax.tasks.lifetime import Episodes, Probe, episodic_lifetime
 
@@ -124,17 +123,8 @@ def wrnav_task(
         n_rollouts=2,
         env=env,
         sample_params=sample_params,
-        sets=dict(
-            validation=TaskSet(
-                seeded_task_set(sample_params, validation_seed, N_VALIDATION),
-                "validation",
-                f"{N_VALIDATION:,} seeded goals (seed {validation_seed})",
-            ),
-            test=TaskSet(
-                seeded_task_set(sample_params, test_seed, N_TEST),
-                "test",
-                f"{N_TEST:,} seeded goals (seed {test_seed})",
-            ),
+        sets=seeded_sets(
+            sample_params, validation_seed, test_seed, N_VALIDATION, N_TEST, "goals"
         ),
         lifetime=per_model_cache(
             lambda model, probe=None: wrnav_lifetime(model, env, probe)
