@@ -33,8 +33,11 @@ ASKTELL_CASES = {
 }
 # the shared noise table (evolution/noise_table.py) in place of fresh normals
 ASKTELL_CASES |= {
-    f"{name}+table": (*ASKTELL_CASES[name][:-1], {"noise": "table"})
-    for name in ("eprnn-es", "sep-cma-es", "openai-es")
+    f"{name}+table": (
+        *ASKTELL_CASES[name][:-1],
+        ASKTELL_CASES[name][-1] | {"noise": "table"},
+    )
+    for name in ("eprnn-es", "sep-cma-es", "openai-es", "gmm-es")
 }
 #: strategies whose update sums over the population per device (``parallel.sharded_sum``):
 #: their generation is also timed, interleaved, with the update summed whole on every device

@@ -9,7 +9,8 @@ side in one run (interleaved calls, medians), ask + tell alone (random fitness) 
 generation (``evolution.loop.make_generation_step``: ask, the evaluation on every device,
 tell) with each noise source, for the models and tasks of the EPRNN tables at the queue's
 tasks per generation, with ``eprnn-es`` and with the evosax presets ``openai-es`` and
-``sep-cma-es``.
+``sep-cma-es``; and Palm et al.'s ``gmm-es`` on the ant (P = 200, rho = 64, 5-s spring
+lifetimes: ``benchmarks.asktell``'s case), whose noise is P x N x K normals for the rules.
 
     python -m benchmarks.noise_table [--reps 7]
 
@@ -25,21 +26,32 @@ import time
 from pathlib import Path
 
 from benchmarks import write_report
+from benchmarks.asktell import ANT_SHORT
 from benchmarks.eprnn_speed import timed
 
 OUT = Path(__file__).resolve().parent / "results" / "eprnn"
-CASES = (  # task, model, strategy, tasks per generation (the queue's)
-    ("seqpred-l1-k10-n20", "eprnn", "eprnn-es", 16),
-    ("seqpred-l1-k10-n20", "es-lstm", "eprnn-es", 16),
-    ("wrnav-noise0.01", "eprnn", "eprnn-es", 4),
-    ("seqpred-l1-k10-n20", "eprnn", "openai-es", 16),
-    ("seqpred-l1-k10-n20", "eprnn", "sep-cma-es", 16),
+#: task, model, strategy, tasks per generation (the queue's), population (None: --population),
+#: task and strategy options
+CASES = (
+    ("seqpred-l1-k10-n20", "eprnn", "eprnn-es", 16, None, {}, {}),
+    ("seqpred-l1-k10-n20", "es-lstm", "eprnn-es", 16, None, {}, {}),
+    ("wrnav-noise0.01", "eprnn", "eprnn-es", 4, None, {}, {}),
+    ("seqpred-l1-k10-n20", "eprnn", "openai-es", 16, None, {}, {}),
+    ("seqpred-l1-k10-n20", "eprnn", "sep-cma-es", 16, None, {}, {}),
+    ("ant", "hebbian-ffn", "gmm-es", 1, 200, ANT_SHORT, {"rho": 64}),
 )
 NOISES = ("threefry", "table")
 
 
 def runners(
-    task: str, model: str, strategy: str, n_tasks: int, noise: str, population: int
+    task: str,
+    model: str,
+    strategy: str,
+    n_tasks: int,
+    noise: str,
+    population: int,
+    task_kw: dict,
+    es_kw: dict,
 ):
     """``(ask_tell, generation, genes)``: thunks that advance their own state one step
     (``benchmarks.asktell``'s), and the genome's size."""
@@ -47,7 +59,7 @@ def runners(
 
     from benchmarks.asktell import ask_tell_runner, case_setup, generation_runner
 
-    case = (task, model, population, n_tasks, 1, {}, {"noise": noise})
+    case = (task, model, population, n_tasks, 1, task_kw, es_kw | {"noise": noise})
     setup, state, mesh = case_setup(strategy, case)
     keys = (jax.random.key(i) for i in range(10**6))
     return (
@@ -70,10 +82,12 @@ def main(argv: list[str] | None = None) -> None:
 
     load0, t0 = os.getloadavg()[0], time.perf_counter()
     rows = []
-    for task, model, strategy, n_tasks in CASES:
+    for task, model, strategy, n_tasks, population, task_kw, es_kw in CASES:
+        population = population or args.population
         fns, dims = {}, 0
         for noise in NOISES:
-            a, g, dims = runners(task, model, strategy, n_tasks, noise, args.population)
+            a, g, dims = runners(task, model, strategy, n_tasks, noise, population,
+                                 task_kw, es_kw)  # fmt: skip
             fns[f"{noise}/ask+tell"], fns[f"{noise}/generation"] = a, g
         times = timed(fns, args.reps)
         for part in ("ask+tell", "generation"):
@@ -82,23 +96,25 @@ def main(argv: list[str] | None = None) -> None:
                 t = times[f"{noise}/{part}"]
                 rows.append(
                     dict(task=task, model=model, strategy=strategy, n_gene=dims, part=part, noise=noise,
-                         tasks_per_generation=n_tasks, speedup=base / t["median_s"], **t)
+                         population=population, tasks_per_generation=n_tasks,
+                         speedup=base / t["median_s"], **t)
                 )  # fmt: skip
                 print(json.dumps(rows[-1]), flush=True)
     lines = [
         f"## Strategy noise: shared table vs threefry, {jax.device_count()} XLA CPU "
-        f"device(s), P = {args.population}, median of {args.reps} interleaved calls; "
+        f"device(s), P = {args.population} (gmm-es: 200), median of {args.reps} interleaved calls; "
         f"load average {load0:.1f} -> {os.getloadavg()[0]:.1f} over "
         f"{time.perf_counter() - t0:.0f} s (`python -m benchmarks.noise_table`, "
         f"{time.strftime('%Y-%m-%d %H:%M')})",
         "",
-        "| task | model | strategy | genes | part | noise | median s (CPU s) | first call s "
-        "| speed-up |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| task | model | strategy | P | genes | part | noise | median s (CPU s) "
+        "| first call s | speed-up |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['task']} | {r['model']} | {r['strategy']} | {r['n_gene']:,} | {r['part']} "
+            f"| {r['task']} | {r['model']} | {r['strategy']} | {r['population']} "
+            f"| {r['n_gene']:,} | {r['part']} "
             f"| {r['noise']} "
             f"| {r['median_s']:.3f} ({r['median_cpu_s']:.3f}) | {r['first_call_s']:.1f} "
             f"| {r['speedup']:.2f}x |"

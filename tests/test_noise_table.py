@@ -66,6 +66,26 @@ def test_evosax_presets_read_the_table(name):
     assert not found_in_table((fresh[:2] - 0.5) / 0.1, np.asarray(shared_table(SIZE)))
 
 
+def test_gmm_es_reads_the_table_for_rules_and_direct_genes():
+    """The rules' noise (P, N, K) and the direct genes' (P, D) are table windows, one
+    per individual; the default draws other numbers."""
+    es, params = make_strategy("gmm-es", P, SOLUTION, std_init=0.1, rule_leaves="a",
+                               **TABLE)  # fmt: skip
+    state = es.init(jax.random.key(0), SOLUTION, params)
+    population, _ = es.ask(jax.random.key(1), state, params)
+    rules = np.asarray(es._ravel(population) - state.means[None, :1])
+    table = np.asarray(shared_table(SIZE))
+    assert es.n_rules == 1  # one rule: every synapse's mean is means[0]
+    assert found_in_table(rules.reshape(P, -1) / 0.1, table)
+    assert found_in_table(np.asarray(population["b"]) / 0.1, table)
+    fresh_es, fresh_params = make_strategy("gmm-es", P, SOLUTION, std_init=0.1,
+                                           rule_leaves="a")  # fmt: skip
+    fresh_state = fresh_es.init(jax.random.key(0), SOLUTION, fresh_params)
+    fresh, _ = fresh_es.ask(jax.random.key(1), fresh_state, fresh_params)
+    fresh_rules = fresh_es._ravel(fresh) - fresh_state.means[None, :1]
+    assert not found_in_table(np.asarray(fresh_rules[:2]).reshape(2, -1) / 0.1, table)
+
+
 @pytest.mark.parametrize(
     "name, options",
     [
@@ -73,6 +93,7 @@ def test_evosax_presets_read_the_table(name):
         ("snes", {}),
         ("sep-cma-es", {}),
         ("eprnn-es", {"learning_rate": 0.2}),
+        ("gmm-es", {"rho": 1, "optimizer": "adam", "learning_rate": 0.05}),
     ],
 )
 def test_strategies_learn_with_the_table(name, options, sphere_search):

@@ -12,7 +12,8 @@ CLI name into an algorithm and its ``Params``. All strategies share evosax's
   (Palm et al.'s shared rules, ant spec 2.4).
 - Tuned evosax presets: ``sep-cma-es``, ``cma-es``, ``openai-es`` (Adam on the mean,
   constant std), ``snes`` (SGD on the natural gradient). ``noise="table"`` gives these
-  (not ``cma-es``) and ``eprnn-es`` OpenAI-ES's shared noise table (``noise_table.py``).
+  (not ``cma-es``), ``eprnn-es`` and ``gmm-es`` OpenAI-ES's shared noise table
+  (``noise_table.py``).
 - Every evosax algorithm under its evosax name in kebab case (``simple-ga``, ``pgpe``,
   ``xnes``, ``differential-evolution``, ``sv-cma-es``, ...): options go to its constructor
   or its ``Params`` (``evolution/evosax_adapters.py``); population-based and Stein-variational
