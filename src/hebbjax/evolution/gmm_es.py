@@ -18,10 +18,11 @@ individual at a time in ``chunk_size`` runs side by side, so the largest transie
 chunk x N x M rather than P x N x M: every rho runs, down to rho = 1 (M = N; [P] itself could
 not run rho < 32). Sampling uses the inverse CDF per synapse (``searchsorted``), so ``ask`` holds
 P x N integers, never P x N x M Gumbel noise. sigma decays by ``std_decay`` per generation.
-The P x N x K unit normals of the noise are most of ``ask`` (0.27 of 0.38 s for the ant at
-P = 200): ``noise="table"`` reads each individual's from a window of OpenAI-ES's shared noise
-table (``evolution.noise_table``), another random stream; ``"threefry"`` (the default) draws
-them fresh, as [S].
+The P x N x K unit normals of the noise are most of ``ask``: ``noise="table"`` reads each
+individual's from a window of OpenAI-ES's shared noise table (``evolution.noise_table``),
+another random stream; ``"threefry"`` (the default) draws them fresh, as [S]. On the ant it
+saves little (ask + tell 1.15x, ``benchmarks/results/eprnn/noise_table.md``): the tell's
+mixture gradient is most of the rest.
 
 Mixed genomes (the car's Hebbian CNN): only the *rule leaves*, whose path holds a name in
 ``rule_leaves`` (default ``"coeffs"``), are drawn from the mixture; every other leaf (the

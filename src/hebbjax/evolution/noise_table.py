@@ -15,7 +15,8 @@ design. It is threefry, so the same on every backend; it is another random strea
 strategy's fresh draws.
 
 ``noise="threefry"`` (every strategy's default) keeps the fresh draws; ``noise="table"`` is
-offered by ``eprnn-es`` and, through ``with_noise``, by the evosax presets whose ask is
+offered by ``eprnn-es``, by ``gmm-es`` (one window per individual for its rules' noise, one
+for its direct genes') and, through ``with_noise``, by the evosax presets whose ask is
 ``mean + std * z`` (``openai-es``, ``snes``, ``sep-cma-es``). The table is a constant of the
 compiled generation (JAX embeds closed-over arrays): about 2-3 s more compile at 2^24.
 """
