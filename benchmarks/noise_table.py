@@ -26,45 +26,37 @@ import time
 from pathlib import Path
 
 from benchmarks import write_report
-from benchmarks.asktell import ANT_SHORT
+from benchmarks.asktell import ASKTELL_CASES
 from benchmarks.eprnn_speed import timed
 
 OUT = Path(__file__).resolve().parent / "results" / "eprnn"
-#: task, model, strategy, tasks per generation (the queue's), population (None: --population),
-#: task and strategy options
+#: strategy and ``benchmarks.asktell`` case: (task, model, population (None: --population),
+#: tasks per generation (the queue's), repeats, task options, strategy options)
 CASES = (
-    ("seqpred-l1-k10-n20", "eprnn", "eprnn-es", 16, None, {}, {}),
-    ("seqpred-l1-k10-n20", "es-lstm", "eprnn-es", 16, None, {}, {}),
-    ("wrnav-noise0.01", "eprnn", "eprnn-es", 4, None, {}, {}),
-    ("seqpred-l1-k10-n20", "eprnn", "openai-es", 16, None, {}, {}),
-    ("seqpred-l1-k10-n20", "eprnn", "sep-cma-es", 16, None, {}, {}),
-    ("ant", "hebbian-ffn", "gmm-es", 1, 200, ANT_SHORT, {"rho": 64}),
+    ("eprnn-es", ("seqpred-l1-k10-n20", "eprnn", None, 16, 1, {}, {})),
+    ("eprnn-es", ("seqpred-l1-k10-n20", "es-lstm", None, 16, 1, {}, {})),
+    ("eprnn-es", ("wrnav-noise0.01", "eprnn", None, 4, 1, {}, {})),
+    ("openai-es", ("seqpred-l1-k10-n20", "eprnn", None, 16, 1, {}, {})),
+    ("sep-cma-es", ("seqpred-l1-k10-n20", "eprnn", None, 16, 1, {}, {})),
+    ("gmm-es", ASKTELL_CASES["gmm-es"]),
 )
 NOISES = ("threefry", "table")
 
 
-def runners(
-    task: str,
-    model: str,
-    strategy: str,
-    n_tasks: int,
-    noise: str,
-    population: int,
-    task_kw: dict,
-    es_kw: dict,
-):
+def runners(strategy: str, case: tuple, noise: str):
     """``(ask_tell, generation, genes)``: thunks that advance their own state one step
     (``benchmarks.asktell``'s), and the genome's size."""
     import jax
 
     from benchmarks.asktell import ask_tell_runner, case_setup, generation_runner
 
-    case = (task, model, population, n_tasks, 1, task_kw, es_kw | {"noise": noise})
+    task, model, population, n_tasks, reps, task_kw, es_kw = case
+    case = (task, model, population, n_tasks, reps, task_kw, es_kw | {"noise": noise})
     setup, state, mesh = case_setup(strategy, case)
     keys = (jax.random.key(i) for i in range(10**6))
     return (
         ask_tell_runner(setup, state, mesh, population, keys),
-        generation_runner(setup, state, mesh, n_tasks, 1, keys),
+        generation_runner(setup, state, mesh, n_tasks, reps, keys),
         setup.es.num_dims,
     )
 
@@ -82,12 +74,13 @@ def main(argv: list[str] | None = None) -> None:
 
     load0, t0 = os.getloadavg()[0], time.perf_counter()
     rows = []
-    for task, model, strategy, n_tasks, population, task_kw, es_kw in CASES:
+    for strategy, case in CASES:
+        task, model, population, n_tasks = case[:4]
         population = population or args.population
+        case = (task, model, population, *case[3:])
         fns, dims = {}, 0
         for noise in NOISES:
-            a, g, dims = runners(task, model, strategy, n_tasks, noise, population,
-                                 task_kw, es_kw)  # fmt: skip
+            a, g, dims = runners(strategy, case, noise)
             fns[f"{noise}/ask+tell"], fns[f"{noise}/generation"] = a, g
         times = timed(fns, args.reps)
         for part in ("ask+tell", "generation"):
@@ -102,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(json.dumps(rows[-1]), flush=True)
     lines = [
         f"## Strategy noise: shared table vs threefry, {jax.device_count()} XLA CPU "
-        f"device(s), P = {args.population} (gmm-es: 200), median of {args.reps} interleaved calls; "
+        f"device(s), P per row (--population {args.population}), median of {args.reps} interleaved calls; "
         f"load average {load0:.1f} -> {os.getloadavg()[0]:.1f} over "
         f"{time.perf_counter() - t0:.0f} s (`python -m benchmarks.noise_table`, "
         f"{time.strftime('%Y-%m-%d %H:%M')})",
