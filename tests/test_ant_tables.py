@@ -146,3 +146,119 @@ def test_another_backend_writes_beside_the_spring_tables():
     assert "recheck" in at.physics_caveat("mjx") and "`mjx`" in at.physics_caveat(
         "spring"
     )
+
+
+def _result(table, means, seed=0, std=1.0):
+    rows = [
+        dict(_stats(c, m, 0.5), std_m=std)
+        for c, m in zip(at.COLUMNS[table], means, strict=True)
+    ]
+    return dict(
+        mean=dict(rows=rows),
+        sessions=[dict(load_end=(1.0, 2.0, 3.0))],
+        wall_seconds=10.0,
+        seed=seed,
+    )
+
+
+def test_run_keys_name_each_seed():
+    assert at.run_key("a-static", 0) == "a-static"
+    assert at.run_key("a-static", 2) == "a-static-seed2"
+    for key in ("a-static", "a-static-seed2", "sweep-rho-N-seed11"):
+        base, seed = at.split_key(key)
+        assert at.run_key(base, seed) == key
+    assert at.split_key("sweep-rho-N-seed11") == ("sweep-rho-N", 11)
+
+
+def test_the_best_seed_is_chosen_on_the_training_morphologies_only():
+    """Seed 1 walks furthest on the held-out left-front damage, seed 2 on the two
+    training morphologies: seed 2 is the row's best (the papers' highest-performing
+    run, chosen without the unseen morphology)."""
+    results = {
+        "a-hebbian": _result("A", (1.0, 1.0, 1.0)),
+        "a-hebbian-seed1": _result("A", (1.0, 1.5, 9.0), 1),
+        "a-hebbian-seed2": _result("A", (2.0, 1.5, 0.0), 2),
+        "a-static": _result("A", (3.0, 3.0, 0.5)),
+    }
+    assert at.best_seeds(results) == {"a-hebbian": 2, "a-static": 0}
+    assert list(at.seed_groups(results)["a-hebbian"]) == [0, 1, 2]
+
+
+def test_claims_are_judged_on_the_best_seeds_and_seed_by_seed():
+    results = {
+        "a-static": _result("A", (3.0, 3.0, 0.5)),
+        "a-static-seed1": _result("A", (1.0, 1.0, 0.5), 1),
+        "a-hebbian": _result("A", (1.0, 1.0, 1.0)),
+        "a-hebbian-seed1": _result("A", (2.0, 2.0, 3.0), 1),
+    }
+    claims = {c["claim"]: c for c in at.judge_claims_by_seed(results)}
+    seen = claims["static beats Hebbian on the seen morphologies"]
+    # best seeds: static seed 0 (3 m), Hebbian seed 1 (2 m): held; pairs: held, reversed
+    assert seen["verdict"] == "held" and "seed 0 vs 1" in seen["evidence"]
+    assert seen["same_seed"] == "held in 1 of 2 (seed 0: held, seed 1: reversed)"
+    unseen = claims["Hebbian beats static on the unseen left-front damage"]
+    assert unseen["verdict"] == "held"  # 3.0 vs 0.5 m, se 0.14
+    # Table B has one seed per row: none of its claims is listed
+    assert all(c["claim"] in {x[0] for x in at.CLAIMS[:2]} for c in claims.values())
+    assert at.judge_claims_by_seed({"a-static": results["a-static"]}) == []
+
+
+def test_render_seeds_lists_every_seed_and_marks_the_best(tmp_path):
+    results = {
+        "a-static": _result("A", (3.0, 3.0, 0.5)),
+        "a-static-seed1": _result("A", (1.0, 1.0, 0.5), 1),
+        "b-static": _result("B", (1.0,) * 5),
+    }
+    assert at.render_seeds({"a-static": results["a-static"]}) == []
+    run = tmp_path / "a-static-seed2"
+    run.mkdir()
+    record = dict(generation=4, fitness_mean=0.5, wall_seconds=3.0)
+    (run / "metrics.jsonl").write_text(json.dumps(record) + "\n")
+    progress = {"a-static-seed2": at.progress_of(run)}
+    text = "\n".join(at.render_seeds(results, progress, 200))
+    assert "| static weights | 0 **best** | 3.00 ± 1.00 m" in text
+    assert "| static weights | 1 | 1.00 ± 1.00 m" in text and "| 1.00 m |" in text
+    assert "| static weights | 2 | training: generation 5/200" in text
+    assert "b-static" not in text and "| Static |" not in text  # one seed: not listed
+    assert "static beats Hebbian" not in text  # no Hebbian row: no claim to judge
+    assert "three independent" in text
+
+
+def test_seeds_train_beside_the_committed_seed_zero(tmp_path, monkeypatch):
+    """``--seeds 1 2`` trains the other seeds into their own run keys and keeps the
+    committed seed 0; a committed seed is not trained again; ``--fresh`` only drops the
+    selected seeds."""
+    import hebbjax.cli
+
+    saved = [
+        dict(key="a-static", config=at.config_fields(at.ROW["a-static"], at.BUDGET)),
+        dict(
+            key="a-static-seed2",
+            config=at.config_fields(at.ROW["a-static"], at.BUDGET | {"seed": 2}),
+        ),
+        # seed 3 saved at another seed's config: not this seed's result, dropped
+        dict(
+            key="a-static-seed3", config=at.config_fields(at.ROW["a-static"], at.BUDGET)
+        ),
+    ]
+    (tmp_path / "ant_tables.json").write_text(json.dumps({"rows": saved}))
+    written, trained = [], []
+    monkeypatch.setattr(hebbjax.cli, "use_all_cpu_cores", lambda: None)
+    monkeypatch.setattr(
+        at, "write_outputs", lambda results, *a: written.append(results)
+    )
+
+    def run_row(row, budget, runs):
+        trained.append((row.key, budget["seed"]))
+        return dict(key=at.run_key(row.key, budget["seed"]))
+
+    monkeypatch.setattr(at, "run_row", run_row)
+    at.main(["--rows", "a-static", "--seeds", "1", "2", "--out", str(tmp_path)])
+    assert trained == [("a-static", 1)]
+    assert list(written[-1]) == ["a-static", "a-static-seed1", "a-static-seed2"]
+    trained.clear()
+    at.main(["--rows", "a-static", "--seeds", "2", "--fresh", "--out", str(tmp_path)])
+    assert trained == [("a-static", 2)]
+    assert list(written[-1]) == ["a-static", "a-static-seed2"]
+    with pytest.raises(SystemExit):
+        at.parse_args(["--seeds", "1", "1"])

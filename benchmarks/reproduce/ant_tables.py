@@ -28,13 +28,20 @@ assuming full-length lifetimes). The Brax ant is not the pybullet ant (body, gea
 the numbers are comparable in kind, not in value.
 
     python -m benchmarks.reproduce.ant_tables [--generations 200] [--rows a-hebbian ...]
-        [--report-only] [--fresh] [--backend mjx]
+        [--seeds 0 1 2] [--report-only] [--fresh] [--backend mjx]
+
+Seeds. Najarro & Risi ran three independent evolutionary runs per model and report the
+highest-performing one. ``--seeds`` trains each selected row once per seed (seed 0 in
+``runs/<row>``, seed s in ``runs/<row>-seed<s>``); the main tables stay seed 0, and a
+"Seeds" section lists every seed, marks each row's best (the highest mean distance on
+its *training* morphologies: the held-out ones play no part in the choice) and judges the
+claims on the best seeds and seed by seed.
 
 ``--backend`` other than ``spring`` (the tables' budget) writes under
 ``benchmarks/results/ant/<backend>/`` unless ``--out`` says otherwise: a recheck of rows on
 another physics never replaces the spring tables.
 
-Resumable: each row trains in ``benchmarks/results/ant/runs/<row>`` with
+Resumable: each row (and seed) trains in ``benchmarks/results/ant/runs/<row>`` with
 ``hebbjax.evolution.train.train(config, out, resume=...)``; a row whose ``result.json``
 matches its budget is skipped, a killed row continues from its checkpoint. Writes
 ``benchmarks/results/ant/ant_tables.{json,md,png}`` atomically after every row.
@@ -70,6 +77,9 @@ PAPER_NAMES = {
     "sweep": ("Default",),
 }
 TASKS = {"A": "ant-damage", "B": "ant-palm", "sweep": "ant"}
+TRAIN_B = ("default", "short-xp-yp", "short-xn-yp", "long-yn")
+#: the morphologies each table trains on (a seed is chosen on these only)
+TRAINING = {"A": COLUMNS["A"][:2], "B": TRAIN_B, "sweep": ("default",)}
 
 
 class Row(NamedTuple):
@@ -135,6 +145,21 @@ PAPER_BUDGET = {
 # ----------------------------------------------------------------------------- pure parts
 
 
+def run_key(row_key: str, seed: int) -> str:
+    """The run directory and result key of one seed of a row: the row's own for seed 0."""
+    return row_key if seed == 0 else f"{row_key}-seed{seed}"
+
+
+def split_key(key: str) -> tuple[str, int]:
+    """(row key, seed) of a run key (``run_key``'s inverse)."""
+    base, sep, seed = key.rpartition("-seed")
+    return (base, int(seed)) if sep and seed.isdigit() else (key, 0)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
 def units_of(metres: float) -> float:
     """pybullet progress units of a displacement along +x in metres (spec 1.5)."""
     return metres / PYBULLET_DT
@@ -194,24 +219,37 @@ def row_state(run_dir: Path, fields: dict) -> str:
 
 
 def committed_results(out: Path, rows: list[Row], budget: dict, skip) -> dict:
-    """Finished rows kept in ``ant_tables.json`` at this budget (the run directories are
-    not committed: a fresh clone resumes from the table, not from scratch)."""
+    """Finished rows (every seed) kept in ``ant_tables.json`` at this budget, in table
+    order (the run directories are not committed: a fresh clone resumes from the table,
+    not from scratch)."""
     path = out / "ant_tables.json"
     if not path.exists():
         return {}
-    saved = {r["key"]: r for r in json.loads(path.read_text()).get("rows", [])}
+    by_key = {r.key: r for r in rows}
+    kept = {}
+    for saved in json.loads(path.read_text()).get("rows", []):
+        key = saved["key"]
+        base, seed = split_key(key)
+        if key in skip or base not in by_key:
+            continue
+        if saved.get("config") == _json(
+            config_fields(by_key[base], budget | {"seed": seed})
+        ):
+            kept[key] = saved
+    return _in_table_order(kept)
+
+
+def queue_state(
+    runs: Path, rows: list[Row], budget: dict, seeds: tuple[int, ...] = (0,)
+) -> dict[str, str]:
+    """``row_state`` of every selected row and seed, by run key."""
     return {
-        r.key: saved[r.key]
+        run_key(r.key, s): row_state(
+            runs / run_key(r.key, s), config_fields(r, budget | {"seed": s})
+        )
         for r in rows
-        if r.key not in skip
-        and r.key in saved
-        and saved[r.key].get("config")
-        == json.loads(json.dumps(config_fields(r, budget)))
+        for s in seeds
     }
-
-
-def queue_state(runs: Path, rows: list[Row], budget: dict) -> dict[str, str]:
-    return {r.key: row_state(runs / r.key, config_fields(r, budget)) for r in rows}
 
 
 def progress_of(run_dir: Path) -> dict | None:
@@ -302,9 +340,7 @@ def render_table(
         else:
             by_set = {s["set"].removeprefix("variant:"): s for s in res[genome]["rows"]}
             ours = [_cell(by_set.get(c)) for c in columns]
-            loads = [s["load_end"][1] for s in res["sessions"]] or [float("nan")]
-            seconds = res["wall_seconds"] + res.get("eval_seconds", 0.0)
-            cost = f"{seconds:.0f} ({sum(loads) / len(loads):.1f})"
+            cost = _cost(res)
         solved = row.paper_solved or (None,) * len(columns)
         lines.append(f"| {row.label} (hebbjax) | " + " | ".join(ours) + f" | {cost} |")
         lines.append(
@@ -317,7 +353,6 @@ def render_table(
     return lines
 
 
-TRAIN_B = ("default", "short-xp-yp", "short-xn-yp", "long-yn")
 CLAIMS = (
     ("static beats Hebbian on the seen morphologies", "a-static", "a-hebbian",
      ("default", "short-xp-yn")),
@@ -361,6 +396,146 @@ def judge_claims(results: dict[str, dict]) -> list[dict]:
         evidence = f"{ma:.2f} vs {mb:.2f} m (difference {ma - mb:+.2f} ± {se:.2f})"
         out.append(dict(claim=text, verdict=verdict, evidence=evidence))
     return out
+
+
+def seed_groups(results: dict[str, dict]) -> dict[str, dict[int, dict]]:
+    """Each row's finished seeds, ``{row key: {seed: result}}``, in table order."""
+    groups: dict[str, dict[int, dict]] = {}
+    for key, result in _in_table_order(results).items():
+        base, seed = split_key(key)
+        groups.setdefault(base, {})[seed] = result
+    return groups
+
+
+def training_mean(result: dict, table: str) -> float:
+    """Mean distance (m) over the morphologies the row trained on."""
+    return _mean_se(result, TRAINING[table])[0]
+
+
+def best_seeds(results: dict[str, dict]) -> dict[str, int]:
+    """Each row's highest-performing seed, the papers' choice of run: the highest mean
+    distance on its training morphologies (held-out columns play no part; ties: the
+    lower seed)."""
+    return {
+        row: max(
+            sorted(by_seed), key=lambda s: training_mean(by_seed[s], ROW[row].table)
+        )
+        for row, by_seed in seed_groups(results).items()
+    }
+
+
+def judge_claims_by_seed(results: dict[str, dict]) -> list[dict]:
+    """The claims whose rows have several seeds, judged (``judge_claims``' rule) on each
+    row's best seed and on every seed both rows have (seed s of A against seed s of B)."""
+    groups, best = seed_groups(results), best_seeds(results)
+    on_best = judge_claims({row: groups[row][seed] for row, seed in best.items()})
+    out = []
+    for i, ((text, a, b, _), claim) in enumerate(zip(CLAIMS, on_best, strict=True)):
+        ga, gb = groups.get(a, {}), groups.get(b, {})
+        if not ga or not gb or max(len(ga), len(gb)) < 2:
+            continue  # a row missing, or one seed each: the main claims say it
+        verdicts = {
+            s: judge_claims({a: ga[s], b: gb[s]})[i]["verdict"]
+            for s in sorted(set(ga) & set(gb))
+        }
+        held = sum(v == "held" for v in verdicts.values())
+        per_seed = f"held in {held} of {len(verdicts)} (" + ", ".join(
+            f"seed {s}: {v}" for s, v in verdicts.items()
+        ) + ")"  # fmt: skip
+        out.append(
+            dict(
+                claim=text,
+                verdict=claim["verdict"],
+                evidence=f"{claim['evidence']}, seed {best[a]} vs {best[b]}",
+                same_seed=per_seed,
+            )
+        )
+    return out
+
+
+def _cost(result: dict) -> str:
+    loads = [s["load_end"][1] for s in result["sessions"]] or [float("nan")]
+    seconds = result["wall_seconds"] + result.get("eval_seconds", 0.0)
+    return f"{seconds:.0f} ({sum(loads) / len(loads):.1f})"
+
+
+def render_seeds(
+    results: dict[str, dict],
+    progress: dict[str, dict] | None = None,
+    generations: int = BUDGET["generations"],
+) -> list[str]:
+    """Markdown: every seed of the rows trained with more than one (``progress``: seed
+    runs still training, by run key), each row's best seed marked, and the claims judged
+    on the best seeds and seed by seed; [] when every row has one seed."""
+    groups, best = seed_groups(results), best_seeds(results)
+    training = {}
+    for key, p in (progress or {}).items():
+        base, seed = split_key(key)
+        training.setdefault(base, {})[seed] = p
+    several = [
+        r for r in ROWS if len(groups.get(r.key, {})) + len(training.get(r.key, {})) > 1
+    ]
+    if not several:
+        return []
+    lines = [
+        "## Seeds: the papers' protocol",
+        "",
+        "Najarro & Risi ran three independent evolutionary runs per model and report the "
+        "highest-performing one (Palm et al. do not say). Rows trained with several seeds "
+        "(`--seeds`): each seed's final mean, 100 lifetimes per morphology; **best** is the "
+        "seed with the highest mean distance on the training morphologies (the held-out "
+        "morphologies play no part in the choice). The tables above show seed 0.",
+    ]
+    for table in ("A", "B", "sweep"):
+        rows = [r for r in several if r.table == table]
+        if not rows:
+            continue
+        columns = COLUMNS[table]
+        lines += [
+            "",
+            f"({table}) | seed | " + " | ".join(f"`{c}`" for c in columns)
+            + " | training mean | wall s (load) |",
+            "|---|---|" + "---|" * (len(columns) + 2),
+        ]  # fmt: skip
+        for row in rows:
+            for seed in sorted(
+                set(groups.get(row.key, {})) | set(training.get(row.key, {}))
+            ):
+                res = groups.get(row.key, {}).get(seed)
+                if res is None:
+                    ours, cost = _progress_cells(
+                        training[row.key][seed], len(columns), generations
+                    )
+                    mean, mark = "-", ""
+                else:
+                    by_set = {
+                        x["set"].removeprefix("variant:"): x
+                        for x in res["mean"]["rows"]
+                    }
+                    ours = [_cell(by_set.get(c)) for c in columns]
+                    cost = _cost(res)
+                    mean = f"{training_mean(res, table):.2f} m"
+                    mark = " **best**" if best.get(row.key) == seed else ""
+                lines.append(
+                    f"| {row.label} | {seed}{mark} | " + " | ".join(ours)
+                    + f" | {mean} | {cost} |"
+                )  # fmt: skip
+    claims = judge_claims_by_seed(results)
+    if claims:
+        lines += [
+            "",
+            "The claims whose rows have several seeds, on each row's best seed and on "
+            "same-seed pairs (seed s of one row against seed s of the other), by the rule "
+            "above:",
+            "",
+            "| claim | best seeds | evidence | same-seed pairs |",
+            "|---|---|---|---|",
+            *(
+                f"| {c['claim']} | {c['verdict']} | {c['evidence']} | {c['same_seed']} |"
+                for c in claims
+            ),
+        ]
+    return lines
 
 
 def memory_lines(memory: dict | None) -> list[str]:
@@ -441,7 +616,8 @@ def run_row(row: Row, budget: dict, runs: Path) -> dict:
     from hebbjax.models.base import n_gene
 
     fields = config_fields(row, budget)
-    run_dir = runs / row.key
+    key = run_key(row.key, budget["seed"])
+    run_dir = runs / key
     state = row_state(run_dir, fields)
     if state == "done":
         return json.loads((run_dir / "result.json").read_text())
@@ -452,13 +628,13 @@ def run_row(row: Row, budget: dict, runs: Path) -> dict:
     sessions = json.loads(sessions_file.read_text()) if sessions_file.exists() else []
     t0, c0, load0 = time.perf_counter(), _cpu_seconds(), os.getloadavg()
     started = time.strftime("%Y-%m-%d %H:%M:%S")
-    print(f"{row.key}: {'resuming' if state == 'partial' else 'training'}", flush=True)
+    print(f"{key}: {'resuming' if state == 'partial' else 'training'}", flush=True)
 
     def progress(generation: int, record: dict) -> None:
         if "validation" in record or generation % 10 == 0:
             v = record.get("validation", {}).get("score")
             print(
-                f"  {row.key} gen {generation:4d} fitness {record['fitness_mean']:+.3f}"
+                f"  {key} gen {generation:4d} fitness {record['fitness_mean']:+.3f}"
                 + (f" validation {v:+.3f}" if v is not None else "")
                 + f" {record['wall_seconds']:.2f} s/gen load {os.getloadavg()[0]:.1f}",
                 flush=True,
@@ -481,7 +657,9 @@ def run_row(row: Row, budget: dict, runs: Path) -> dict:
     best_eval = evaluate_row(row, setup, result.best_params)
     history = result.history
     out = dict(
-        key=row.key,
+        key=key,
+        row=row.key,
+        seed=budget["seed"],
         table=row.table,
         label=row.label,
         config=json.loads(json.dumps(fields)),
@@ -513,8 +691,7 @@ def run_row(row: Row, budget: dict, runs: Path) -> dict:
         for s in mean_eval["rows"]
     )
     print(
-        f"{row.key}: {means}; {out['wall_seconds']:.0f} s, load "
-        f"{os.getloadavg()[0]:.1f}",
+        f"{key}: {means}; {out['wall_seconds']:.0f} s, load {os.getloadavg()[0]:.1f}",
         flush=True,
     )
     return out
@@ -525,6 +702,15 @@ def write_outputs(results: dict[str, dict], budget: dict, out: Path) -> None:
         r.key: p
         for r in ROWS
         if r.key not in results and (p := progress_of(out / "runs" / r.key))
+    }
+    runs = out / "runs"
+    seed_progress = {
+        d.name: p
+        for d in (sorted(runs.iterdir()) if runs.is_dir() else [])
+        if split_key(d.name)[0] in ROW
+        and split_key(d.name)[1] > 0
+        and d.name not in results
+        and (p := progress_of(d))
     }
     mem_file = out / "gmm_memory.json"
     memory = json.loads(mem_file.read_text()) if mem_file.exists() else None
@@ -537,6 +723,8 @@ def write_outputs(results: dict[str, dict], budget: dict, out: Path) -> None:
         rows=list(results.values()),
         in_progress=progress,
         claims=judge_claims(results),
+        best_seeds=best_seeds(results),
+        claims_by_seed=judge_claims_by_seed(results),
         memory=memory,
         written=written,
         load_average_at_write=load,
@@ -573,8 +761,7 @@ def write_outputs(results: dict[str, dict], budget: dict, out: Path) -> None:
         "",
         "**Caveats.** " + physics_caveat(b["backend"]) + " Brax's damaged lower leg is "
         "the capsule scaled to 0.25 (Najarro's 0.4 -> 0.1), but on Brax's body, not "
-        "pybullet's. The papers report their best run of 3-5 seeds; we run one seed per "
-        "row.",
+        "pybullet's. " + _seeds_caveat(results),
         "",
         "## (A) Najarro & Risi 2020, Table 1: `ant-damage`, trained on the first two",
         "",
@@ -597,6 +784,11 @@ def write_outputs(results: dict[str, dict], budget: dict, out: Path) -> None:
             for c in judge_claims(results)
         ),
         "",
+        *(
+            [*seeds_lines, ""]
+            if (seeds_lines := render_seeds(results, seed_progress, b["generations"]))
+            else []
+        ),
         "## rho sweep on the default morphology (Palm et al. could not run rho < 32)",
         "",
         *render_table("sweep", results, "mean", progress, b["generations"]),
@@ -618,6 +810,24 @@ def write_outputs(results: dict[str, dict], budget: dict, out: Path) -> None:
     ]
     write_atomic(out / "ant_tables.md", "\n".join(lines) + "\n")
     _plot(results, progress, out / "ant_tables.png")
+
+
+def _seeds_caveat(results: dict[str, dict]) -> str:
+    several = {
+        row: sorted(by_seed)
+        for row, by_seed in seed_groups(results).items()
+        if len(by_seed) > 1
+    }
+    if not several:
+        return "The papers report their best run of 3-5 seeds; we run one seed per row."
+    names = ", ".join(
+        f"{ROW[row].table} {ROW[row].label} ({len(s)})" for row, s in several.items()
+    )
+    return (
+        "The papers report their best run of 3-5 seeds; the tables below are seed 0, "
+        f"and the rows with several seeds ({names}) are compared seed by seed in "
+        "'Seeds'; the other rows have one."
+    )
 
 
 def _plot(results: dict[str, dict], progress: dict[str, dict], path: Path) -> None:
@@ -649,9 +859,11 @@ def _plot(results: dict[str, dict], progress: dict[str, dict], path: Path) -> No
         ax.set_title(f"({table}) {TASKS[table]}", fontsize=9)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
-    for res in results.values():
+    for key, res in results.items():
         gens, fit = zip(*res["curve"], strict=True)
-        axes[2].plot(gens, fit, lw=1, label=f"{res['table']} {res['label']}")
+        seed = split_key(key)[1]
+        tag = f" seed {seed}" if seed else ""
+        axes[2].plot(gens, fit, lw=1, label=f"{res['table']} {res['label']}{tag}")
     for key, p in progress.items():
         gens, fit = zip(*p["curve"], strict=True)
         row = ROW[key]
@@ -705,6 +917,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="Brax pipeline (another one writes under results/ant/BACKEND)")  # fmt: skip
     p.add_argument("--out", type=Path, default=None,
                    help=f"default {OUT}, or {OUT}/BACKEND for another --backend")  # fmt: skip
+    p.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        default=[0],
+        help="train each selected row once per seed (default: 0; the papers ran 3-5 "
+        "and report the best)",
+    )
     p.add_argument("--report-only", action="store_true")
     p.add_argument(
         "--fresh",
@@ -720,6 +940,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = sorted(set(args.rows) - set(ROW))
     if unknown:
         raise SystemExit(f"unknown row(s) {unknown}; valid: {', '.join(ROW)}")
+    if any(seed < 0 for seed in args.seeds) or len(set(args.seeds)) < len(args.seeds):
+        p.error(f"--seeds must be distinct non-negative integers, got {args.seeds}")
     args.budget = BUDGET | dict(
         generations=args.generations,
         population=args.population,
@@ -739,22 +961,24 @@ def main(argv: list[str] | None = None) -> None:
     import hebbjax.evolution.train  # noqa: F401
 
     runs = args.out / "runs"
+    pairs = [(ROW[k], seed) for k in args.rows for seed in args.seeds]
+    keys = [run_key(row.key, seed) for row, seed in pairs]
     if args.fresh:
-        for key in args.rows:
+        for key in keys:
             shutil.rmtree(runs / key, ignore_errors=True)
     runs.mkdir(parents=True, exist_ok=True)
     rows = [ROW[k] for k in args.rows]
-    state = queue_state(runs, rows, args.budget)
+    state = queue_state(runs, rows, args.budget, tuple(args.seeds))
     results = {
-        r.key: json.loads((runs / r.key / "result.json").read_text())
-        for r in rows
-        if state[r.key] == "done"
+        key: json.loads((runs / key / "result.json").read_text())
+        for key in keys
+        if state[key] == "done"
     }
     # every committed row stays in the table, except those this call trains: run
-    # results here, or all selected rows with --fresh
-    fresh = dict.fromkeys(args.rows) if args.fresh else {}
+    # results here, or all selected rows (and seeds) with --fresh
+    fresh = dict.fromkeys(keys) if args.fresh else {}
     kept = committed_results(args.out, list(ROWS), args.budget, skip=results | fresh)
-    committed = {k: v for k, v in kept.items() if k in args.rows}
+    committed = {k: v for k, v in kept.items() if k in keys}
     print(
         "queue:",
         state | dict.fromkeys(committed, "done (in ant_tables.json)"),
@@ -767,20 +991,27 @@ def main(argv: list[str] | None = None) -> None:
     write_outputs(_in_table_order(results), args.budget, args.out)
     if args.report_only:
         return
-    for row in rows:
-        if row.key in results:
+    for (row, seed), key in zip(pairs, keys, strict=True):
+        if key in results:
             continue
         try:
-            results[row.key] = run_row(row, args.budget, runs)
+            results[key] = run_row(row, args.budget | dict(seed=seed), runs)
         except Exception as err:  # one failing row must not stop the queue
-            print(f"{row.key}: FAILED {type(err).__name__}: {err}", flush=True)
+            print(f"{key}: FAILED {type(err).__name__}: {err}", flush=True)
             continue
-        keep_genomes(runs / row.key, args.out / "genomes" / row.key)
+        keep_genomes(runs / key, args.out / "genomes" / key)
         write_outputs(_in_table_order(results), args.budget, args.out)
 
 
 def _in_table_order(results: dict[str, dict]) -> dict[str, dict]:
-    return {r.key: results[r.key] for r in ROWS if r.key in results}
+    """Results by run key, in the tables' row order, each row's seeds ascending."""
+    order = {r.key: i for i, r in enumerate(ROWS)}
+
+    def place(key: str) -> tuple[int, int]:
+        base, seed = split_key(key)
+        return order[base], seed
+
+    return {k: results[k] for k in sorted(results, key=place)}
 
 
 if __name__ == "__main__":
