@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from benchmarks import carry
 from benchmarks.reproduce import ant_tables as at
 
@@ -88,16 +89,11 @@ def test_table1_one_row_keeps_the_others(tmp_path, monkeypatch):
     assert [r["key"] for r in out] == ["meta-dnn"]  # dnn dropped: it must train again
 
 
-def test_ant_tables_one_row_keeps_the_others(tmp_path, monkeypatch):
-    """As for table1: ``--rows`` rewrites the table with the other committed rows kept,
-    and ``--fresh`` trains the selected row again instead of reading it back."""
+def _ant_main(tmp_path, monkeypatch, saved):
+    """``ant_tables.main`` on a committed table of ``saved`` rows, training replaced:
+    returns (main(argv), the run keys trained, the results written each time)."""
     import hebbjax.cli
 
-    budget = at.BUDGET
-    saved = [
-        dict(key=k, config=at.config_fields(at.ROW[k], budget), v="committed")
-        for k in ("b-static", "a-static")
-    ]
     (tmp_path / "ant_tables.json").write_text(json.dumps({"rows": saved}))
     written, trained = [], []
     monkeypatch.setattr(hebbjax.cli, "use_all_cpu_cores", lambda: None)
@@ -106,18 +102,51 @@ def test_ant_tables_one_row_keeps_the_others(tmp_path, monkeypatch):
     )
 
     def run_row(row, budget, runs):
-        trained.append(row.key)
-        return dict(key=row.key, v="trained")
+        trained.append(at.run_key(row.key, budget["seed"]))
+        return dict(key=trained[-1], v="trained")
 
     monkeypatch.setattr(at, "run_row", run_row)
-    at.main(["--rows", "a-static", "--out", str(tmp_path)])
+    return (lambda argv: at.main([*argv, "--out", str(tmp_path)])), trained, written
+
+
+def _saved(key, seed=0, **extra):
+    return dict(key=key, config=at.config_fields(at.ROW[at.split_key(key)[0]], at.BUDGET | {"seed": seed}), **extra)  # fmt: skip
+
+
+def test_ant_tables_one_row_keeps_the_others(tmp_path, monkeypatch):
+    """As for table1: ``--rows`` rewrites the table with the other committed rows kept,
+    and ``--fresh`` trains the selected row again instead of reading it back."""
+    saved = [_saved(k, v="committed") for k in ("b-static", "a-static")]
+    main, trained, written = _ant_main(tmp_path, monkeypatch, saved)
+    main(["--rows", "a-static"])
     assert trained == [] and list(written[-1]) == ["a-static", "b-static"]
-    at.main(["--fresh", "--rows", "a-static", "--out", str(tmp_path)])
+    main(["--fresh", "--rows", "a-static"])
     assert trained == ["a-static"]
     assert [(k, r["v"]) for k, r in written[-1].items()] == [
         ("a-static", "trained"),
         ("b-static", "committed"),
     ]
+
+
+def test_ant_seeds_train_beside_the_committed_seed_zero(tmp_path, monkeypatch):
+    """``--seeds 1 2`` trains the other seeds into their own run keys and keeps the
+    committed seed 0; a committed seed is not trained again; ``--fresh`` only drops the
+    selected seeds."""
+    saved = [
+        _saved("a-static"),
+        _saved("a-static-seed2", 2),
+        _saved("a-static-seed3", 0),  # saved at seed 0's config: not seed 3's, dropped
+    ]
+    main, trained, written = _ant_main(tmp_path, monkeypatch, saved)
+    main(["--rows", "a-static", "--seeds", "1", "2"])
+    assert trained == ["a-static-seed1"]
+    assert list(written[-1]) == ["a-static", "a-static-seed1", "a-static-seed2"]
+    trained.clear()
+    main(["--rows", "a-static", "--seeds", "2", "--fresh"])
+    assert trained == ["a-static-seed2"]
+    assert list(written[-1]) == ["a-static", "a-static-seed2"]
+    with pytest.raises(SystemExit):
+        at.parse_args(["--seeds", "1", "1"])
 
 
 def test_eprnn_queue_runs_the_cells_with_a_paper_value_first():
