@@ -15,8 +15,13 @@ computed on our validation curve: the mean of the top 3 of the last 10 validatio
     python -m benchmarks.eprnn_compare --queue tables [--equal-generations 2000]
     python -m benchmarks.eprnn_compare --cell seqpred-l1-k10-n20:eprnn,es-rnn=15000 ...
     python -m benchmarks.eprnn_compare --generations 250 [--tasks ...] [--models ...]
+    python -m benchmarks.eprnn_compare --cell wrnav-noise0.05:eprnn=2000 --seeds 1 2
 
-The cells run one after the other in the order given. Resumable: a finished row in
+The cells run one after the other in the order given. Seeds: the paper's statistic is the
+mean over 3 independent runs; ``--seeds`` runs every selected cell once per seed (seed 0,
+the default, is the run of each row so far; seed s > 0 runs in ``<cell>_s<s>`` and its
+row names it), and the cells with several finished seeds get the mean +- std of the
+statistic over their seeds beside the paper's. Resumable: a finished row in
 ``results.json`` with the same settings is kept, an interrupted run continues from its
 last checkpoint (every 100 generations) in ``--runs-dir``. ``results.json``,
 ``results.md`` and ``curves.png`` in ``--out`` are rewritten atomically after every row
@@ -77,6 +82,26 @@ class Cell(NamedTuple):
     task: str
     model: str
     generations: int
+    seed: int = 0
+
+
+def cell_of(row: dict) -> Cell:
+    """The cell of a result row (rows from before seeds are seed 0)."""
+    return Cell(row["task"], row["model"], row["generations"], row.get("seed", 0))
+
+
+def is_finished(rows: list[dict], cell: Cell, settings: dict) -> bool:
+    """Whether ``rows`` hold this cell's finished row at these settings (another seed's
+    row, equal in every other setting, does not count)."""
+    return any(
+        cell_of(r) == cell and all(r.get(k) == v for k, v in settings.items())
+        for r in rows
+    )
+
+
+def with_seeds(cells: list[Cell], seeds: list[int]) -> list[Cell]:
+    """Every cell once per seed, seed by seed (the plan's order within each)."""
+    return [cell._replace(seed=seed) for seed in seeds for cell in cells]
 
 
 def tables_queue(equal: int, extra: int, full: int = PAPER_GENERATIONS) -> list[Cell]:
@@ -144,7 +169,7 @@ def add_navigation(rows: list[dict], prepare_fn) -> bool:
             or not genome.exists()
         ):
             continue
-        setup = prepare_fn(Cell(r["task"], r["model"], r["generations"]))[1]
+        setup = prepare_fn(cell_of(r))[1]
         params = load_genome(genome, setup.model, fmt="npz")
         r["navigation"] = navigation_of(setup, params)
         changed = True
@@ -183,6 +208,7 @@ def make_config(cell: Cell, population: int, lr: float, validate_every: int):
         strategy="eprnn-es",
         population=population,
         generations=cell.generations,
+        seed=cell.seed,
         schedule=((0, n_tasks),),
         sigma0=0.01,
         validate_every=validate_every,
@@ -198,7 +224,8 @@ def validate_every_for(generations: int) -> int:
 
 
 def run_dir_for(runs: Path, cell: Cell) -> Path:
-    return runs / f"{cell.task}_{cell.model}_g{cell.generations}"
+    seed = f"_s{cell.seed}" if cell.seed else ""
+    return runs / f"{cell.task}_{cell.model}_g{cell.generations}{seed}"
 
 
 def settings_of(cell: Cell, population: int, lr: float, setup) -> dict:
@@ -209,6 +236,7 @@ def settings_of(cell: Cell, population: int, lr: float, setup) -> dict:
         task=cell.task,
         model=cell.model,
         generations=cell.generations,
+        **({"seed": cell.seed} if cell.seed else {}),  # rows before seeds: seed 0
         population=population,
         learning_rate=lr,
         n_gene=n_gene(setup.model),
@@ -314,6 +342,41 @@ def _fmt(value, spec: str = ".3f") -> str:
     return "n/a" if value is None else format(value, spec)
 
 
+def label(cell: Cell) -> str:
+    """The model column: the model, and its seed when not 0."""
+    return cell.model + (f" (seed {cell.seed})" if cell.seed else "")
+
+
+def over_seeds(rows: list[dict]) -> list[dict]:
+    """The paper's statistic averaged over the seeds of each cell that has finished more
+    than one (the paper: mean over 3 independent runs), in the rows' order."""
+    groups: dict[Cell, list[dict]] = {}
+    for r in rows:
+        if r["status"] == "done":
+            groups.setdefault(cell_of(r)._replace(seed=0), []).append(r)
+    out = []
+    for cell, done in groups.items():
+        if len(done) < 2:
+            continue
+        stats = [r["paper_statistic"] for r in done]
+        tests = [r["test_mean_genome"] for r in done]
+        out.append(
+            dict(
+                task=cell.task,
+                model=cell.model,
+                generations=cell.generations,
+                seeds=sorted(r.get("seed", 0) for r in done),
+                statistic_mean=statistics.fmean(stats),
+                statistic_std=statistics.stdev(stats),
+                statistics=stats,
+                test_mean=statistics.fmean(tests),
+                paper=done[0]["paper"],
+                trivial=done[0]["trivial"],
+            )
+        )
+    return out
+
+
 def results_markdown(rows: list[dict]) -> str:
     lines = [
         "| task | model | genes | P x gens (paper 398 x 15,000) | status "
@@ -334,13 +397,33 @@ def results_markdown(rows: list[dict]) -> str:
             else "n/a"
         )
         lines.append(
-            f"| {r['task']} | {r['model']} | {r['n_gene']:,} "
+            f"| {r['task']} | {label(cell_of(r))} | {r['n_gene']:,} "
             f"| {r['population']} x {r['generations']:,} | {r['status']} "
             f"| {_fmt(r['paper'])} | {_fmt(r['paper_statistic'])} "
             f"| {mean if done else last} | {best if done else '...'} "
             f"| {r['trivial']:.3f} | {_fmt(at_common)} "
             f"| {_fmt(r['median_generation_seconds'], '.2f')} |"
         )
+    seeded = over_seeds(rows)
+    if seeded:
+        lines += [
+            "",
+            "Over seeds (the paper's statistic is the mean over 3 independent runs): the "
+            "top-3-of-last-10 statistic of each finished seed, their mean +- std (ddof 1), "
+            "and the mean of the final mean genomes' test scores.",
+            "",
+            "| task | model | gens | seeds | statistic per seed | mean +- std | paper "
+            "| test, mean over seeds | do nothing |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for g in seeded:
+            per = ", ".join(f"{v:.3f}" for v in g["statistics"])
+            lines.append(
+                f"| {g['task']} | {g['model']} | {g['generations']:,} "
+                f"| {', '.join(map(str, g['seeds']))} | {per} "
+                f"| {g['statistic_mean']:.3f} +- {g['statistic_std']:.3f} "
+                f"| {_fmt(g['paper'])} | {g['test_mean']:.3f} | {g['trivial']:.3f} |"
+            )
     nav = [r for r in rows if r.get("navigation")]
     if nav:
         lines += [
@@ -357,7 +440,7 @@ def results_markdown(rows: list[dict]) -> str:
         for r in nav:
             n = r["navigation"]
             lines.append(
-                f"| {r['task']} | {r['model']} | {r['generations']:,} "
+                f"| {r['task']} | {label(cell_of(r))} | {r['generations']:,} "
                 f"| {n['return']:.2f} | {n['do_nothing_return']:.2f} "
                 f"| {n['goal_rate']:.0%} | {n['closer_fraction']:.0%} "
                 f"| {n['approach']:+.2f} | {n['near_start']:.0%} | {n['verdict']} |"
@@ -381,8 +464,8 @@ def curves_png(rows: list[dict]) -> bytes:
         for r in rows:
             if r["task"] == task and r["curve"]:
                 gens, scores = zip(*r["curve"], strict=True)
-                label = f"{r['model']} ({r['generations']:,})"
-                (line,) = ax.plot(gens, scores, label=label, lw=1)
+                name = f"{label(cell_of(r))} ({r['generations']:,})"
+                (line,) = ax.plot(gens, scores, label=name, lw=1)
                 if r["paper"] is not None:
                     ax.axhline(r["paper"], ls=":", color=line.get_color(), lw=1)
         trivial = next(r["trivial"] for r in rows if r["task"] == task)
@@ -464,6 +547,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--equal-generations", type=int, default=2000)
     parser.add_argument("--extra-generations", type=int, default=1000)
     parser.add_argument("--cell", action="append", default=[], metavar="TASK:MODELS=G")
+    parser.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        default=[0],
+        help="run every selected cell once per seed (default 0; the paper: 3 runs)",
+    )
     parser.add_argument("--population", type=int, default=398)
     parser.add_argument("--generations", type=int, default=400)
     parser.add_argument(
@@ -481,10 +571,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--runs-dir", type=Path, default=RUNS)
     args = parser.parse_args(argv)
-    queue = build_queue(args)
+    if any(seed < 0 for seed in args.seeds) or len(set(args.seeds)) < len(args.seeds):
+        parser.error(
+            f"--seeds must be distinct non-negative integers, got {args.seeds}"
+        )
+    queue = with_seeds(build_queue(args), args.seeds)
     if args.dry_run:
         for i, cell in enumerate(queue):
-            print(f"{i + 1:3d} {cell.task:20s} {cell.model:13s} {cell.generations:6d}")
+            print(f"{i + 1:3d} {cell.task:20s} {label(cell):13s} {cell.generations:6d}")
         return
     from hebbjax.cli import use_all_cpu_cores
 
@@ -506,16 +600,16 @@ def main(argv: list[str] | None = None) -> None:
     for cell in queue:
         prepared = prepare(cell, args.population, args.learning_rate)
         settings = prepared[2]
-        if any(all(r.get(k) == v for k, v in settings.items()) for r in rows):
+        if is_finished(rows, cell, settings):
             continue
-        rows = [r for r in rows if tuple(r[k] for k in Cell._fields) != cell]
+        rows = [r for r in rows if cell_of(r) != cell]
 
         def refresh(progress: dict, rows=rows) -> None:
             write_outputs(rows + [progress], args.out)
 
         row = run_cell(cell, prepared, args.runs_dir, refresh)
         print(
-            f"{cell.task:20s} {cell.model:13s} {cell.generations:6d} gens: test "
+            f"{cell.task:20s} {label(cell_of(row)):13s} {cell.generations:6d} gens: test "
             f"{row['test_mean_genome']:+.3f} (best-val {row['test_best_genome']:+.3f}; "
             f"top-3 of last 10 val {row['paper_statistic']:+.3f}, paper "
             f"{_fmt(row['paper'])}; nothing {row['trivial']:+.3f}) "

@@ -1,0 +1,79 @@
+"""The pure parts of benchmarks/eprnn_compare.py: seeds, finished rows, the report."""
+
+from pathlib import Path
+
+import pytest
+from benchmarks import eprnn_compare as ec
+
+
+def _row(model="eprnn", seed=0, statistic=-1.0, test=-1.5, status="done"):
+    row = dict(
+        task="wrnav-noise0.05",
+        model=model,
+        generations=2000,
+        population=398,
+        n_gene=41_670,
+        status=status,
+        paper=ec.PAPER["wrnav-noise0.05"][model],
+        paper_statistic=statistic,
+        test_mean_genome=test,
+        test_mean_genome_stderr=0.4,
+        test_best_genome=test,
+        test_best_genome_stderr=0.4,
+        trivial=-38.777,
+        curve=[(1000, -20.0), (2000, statistic)],
+        median_generation_seconds=0.8,
+    )
+    return row | ({"seed": seed} if seed else {})
+
+
+def test_seeds_run_seed_by_seed_in_their_own_directories():
+    cells = [ec.Cell("wrnav-noise0.05", m, 2000) for m in ("eprnn", "es-rnn")]
+    queue = ec.with_seeds(cells, [0, 2])
+    assert [(c.model, c.seed) for c in queue] == [
+        ("eprnn", 0), ("es-rnn", 0), ("eprnn", 2), ("es-rnn", 2),
+    ]  # fmt: skip
+    runs = Path("runs")
+    assert ec.run_dir_for(runs, queue[0]) == runs / "wrnav-noise0.05_eprnn_g2000"
+    assert ec.run_dir_for(runs, queue[2]) == runs / "wrnav-noise0.05_eprnn_g2000_s2"
+    assert ec.make_config(queue[2], 398, 0.02, 100).seed == 2
+    assert ec.cell_of(_row()) == queue[0] and ec.cell_of(_row(seed=2)) == queue[2]
+
+
+def test_another_seeds_row_does_not_finish_a_cell():
+    """A seed-1 row equal in every other setting is not seed 0's result (rows written
+    before seeds carry no seed and are seed 0)."""
+    settings = dict(task="wrnav-noise0.05", model="eprnn", generations=2000)
+    seed0 = ec.Cell("wrnav-noise0.05", "eprnn", 2000)
+    seed1 = seed0._replace(seed=1)
+    assert not ec.is_finished([_row(seed=1)], seed0, settings)
+    assert ec.is_finished([_row(seed=1)], seed1, settings | {"seed": 1})
+    assert ec.is_finished([_row()], seed0, settings)
+    assert not ec.is_finished([_row()], seed0, settings | {"population": 200})
+
+
+def test_the_report_averages_the_statistic_over_seeds():
+    rows = [
+        _row(statistic=-15.0, test=-16.0),
+        _row(seed=1, statistic=-17.0, test=-18.0),
+        _row(seed=2, statistic=-38.0, test=-38.5, status="running (5/2000)"),
+        _row("es-rnn", statistic=-19.0),
+    ]
+    (group,) = ec.over_seeds(rows)  # es-rnn has one seed; seed 2 is still running
+    assert group["seeds"] == [0, 1]
+    assert group["statistic_mean"] == pytest.approx(-16.0)
+    assert group["statistic_std"] == pytest.approx(2**0.5)
+    assert group["test_mean"] == pytest.approx(-17.0)
+    text = ec.results_markdown(rows)
+    assert "| wrnav-noise0.05 | eprnn (seed 1) | 41,670 |" in text
+    assert "| wrnav-noise0.05 | eprnn | 41,670 |" in text
+    assert "| wrnav-noise0.05 | eprnn | 2,000 | 0, 1 | -15.000, -17.000 " in text
+    assert "| -16.000 +- 1.414 | -15.070 | -17.000 | -38.777 |" in text
+    assert "Over seeds" not in ec.results_markdown(rows[:1] + rows[3:])
+
+
+def test_seeds_must_be_distinct():
+    with pytest.raises(SystemExit):
+        ec.main(
+            ["--cell", "wrnav-noise0.05:eprnn=10", "--seeds", "1", "1", "--dry-run"]
+        )
