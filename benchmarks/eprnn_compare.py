@@ -347,15 +347,20 @@ def label(cell: Cell) -> str:
     return cell.model + (f" (seed {cell.seed})" if cell.seed else "")
 
 
+#: the settings a cell's seeds must share to be averaged (besides task, model, generations)
+SEED_INDEPENDENT = ("population", "learning_rate", "n_gene", "num_extremes")
+
+
 def over_seeds(rows: list[dict]) -> list[dict]:
     """The paper's statistic averaged over the seeds of each cell that has finished more
     than one (the paper: mean over 3 independent runs), in the rows' order."""
-    groups: dict[Cell, list[dict]] = {}
+    groups: dict[tuple, list[dict]] = {}
     for r in rows:
-        if r["status"] == "done":
-            groups.setdefault(cell_of(r)._replace(seed=0), []).append(r)
+        if r["status"] == "done":  # seeds of one cell at the same settings
+            same = tuple(r.get(k) for k in SEED_INDEPENDENT)
+            groups.setdefault((cell_of(r)._replace(seed=0), same), []).append(r)
     out = []
-    for cell, done in groups.items():
+    for (cell, _), done in groups.items():
         if len(done) < 2:
             continue
         stats = [r["paper_statistic"] for r in done]
@@ -485,6 +490,19 @@ def curves_png(rows: list[dict]) -> bytes:
     return buf.getvalue()
 
 
+def merge_finished(rows: list[dict], path: Path) -> list[dict]:
+    """``rows`` and the finished rows another process has written to ``path`` meanwhile
+    (two queues on one ``--out`` would otherwise overwrite each other's rows); a cell
+    (and seed) of ``rows`` wins over the file's."""
+    try:
+        disk = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return rows
+    ours = {cell_of(r) for r in rows}
+    theirs = [r for r in disk if r.get("status") == "done" and cell_of(r) not in ours]
+    return rows + theirs
+
+
 def write_outputs(rows: list[dict], out: Path) -> None:
     """results.json, results.md and curves.png, each written atomically."""
     from hebbjax.checkpoint import atomic_write_bytes
@@ -564,7 +582,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--learning-rate", type=float, default=0.02, help="0.02 (code) or 0.2 (paper)"
     )
-    parser.add_argument("--fresh", action="store_true", help="discard earlier results")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="discard every earlier result and run (all cells and seeds, not only the "
+        "selected ones)",
+    )
     parser.add_argument(
         "--dry-run", action="store_true", help="print the queue and stop"
     )
@@ -605,7 +628,7 @@ def main(argv: list[str] | None = None) -> None:
         rows = [r for r in rows if cell_of(r) != cell]
 
         def refresh(progress: dict, rows=rows) -> None:
-            write_outputs(rows + [progress], args.out)
+            write_outputs(merge_finished(rows + [progress], results), args.out)
 
         row = run_cell(cell, prepared, args.runs_dir, refresh)
         print(
@@ -616,7 +639,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{row['run_seconds']:.0f} s",
             flush=True,
         )
-        rows.append(row)
+        rows = merge_finished(rows + [row], results)
         write_outputs(rows, args.out)
 
 

@@ -219,6 +219,58 @@ def test_render_seeds_lists_every_seed_and_marks_the_best(tmp_path):
     assert "| static weights | 0 **best** | 3.00 ± 1.00 m" in text
     assert "| static weights | 1 | 1.00 ± 1.00 m" in text and "| 1.00 m |" in text
     assert "| static weights | 2 | training: generation 5/200" in text
-    assert "b-static" not in text and "| Static |" not in text  # one seed: not listed
+    assert "| Static |" not in text  # b-static has one seed: not listed
     assert "static beats Hebbian" not in text  # no Hebbian row: no claim to judge
     assert "three independent" in text
+
+
+def test_a_nan_never_wins_and_rows_without_a_common_seed_say_so():
+    results = {
+        "a-static": _result("A", (float("nan"), 1.0, 1.0)),
+        "a-static-seed1": _result("A", (0.1, 0.1, 0.1), 1),
+        "a-hebbian-seed2": _result("A", (1.0, 1.0, 1.0), 2),
+    }
+    assert at.best_seeds(results) == {"a-static": 1, "a-hebbian": 2}
+    claims = at.judge_claims_by_seed(results)
+    assert claims and all(c["same_seed"] == "no seed in common" for c in claims)
+
+
+def test_a_finished_seed_shows_while_seed_zero_trains(tmp_path):
+    """Seed 1 finished, seed 0 still training: the Seeds section lists both."""
+    run = tmp_path / "a-static"
+    run.mkdir()
+    record = dict(generation=9, fitness_mean=0.5, wall_seconds=3.0)
+    (run / "metrics.jsonl").write_text(json.dumps(record) + "\n")
+    results = {"a-static-seed1": _result("A", (1.0, 1.0, 0.5), 1)}
+    text = "\n".join(at.render_seeds(results, {"a-static": at.progress_of(run)}))
+    assert "| static weights | 0 | training: generation 10/200" in text
+    assert "| static weights | 1 **best** | 1.00 ± 1.00 m" in text
+
+
+def test_the_report_with_seeds(tmp_path):
+    """write_outputs with a row of two seeds: the caveat names it, the Seeds section
+    stands before the rho sweep, the JSON keeps the best seeds and claims."""
+
+    def full(table, means, seed=0, key="a-static"):
+        res = _result(table, means, seed)
+        row = at.ROW[key]
+        return res | dict(
+            best=res["mean"],
+            config=at.config_fields(row, at.BUDGET | {"seed": seed}),
+            curve=[(0, 0.0), (1, 1.0)],
+            table=table,
+            label=row.label,
+        )
+
+    results = {
+        "a-static": full("A", (3.0, 3.0, 0.5)),
+        "a-static-seed1": full("A", (1.0, 1.0, 0.5), 1),
+    }
+    at.write_outputs(results, at.BUDGET, tmp_path)
+    text = (tmp_path / "ant_tables.md").read_text()
+    assert "the rows with several seeds (A static weights (2))" in text
+    assert text.index("## Seeds") < text.index("## rho sweep")
+    assert "| static weights | 0 **best** |" in text
+    data = json.loads((tmp_path / "ant_tables.json").read_text())
+    assert data["best_seeds"] == {"a-static": 0}
+    assert (tmp_path / "ant_tables.png").exists()

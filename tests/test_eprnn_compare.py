@@ -1,5 +1,6 @@
 """The pure parts of benchmarks/eprnn_compare.py: seeds, finished rows, the report."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,32 @@ def test_seeds_must_be_distinct():
         ec.main(
             ["--cell", "wrnav-noise0.05:eprnn=10", "--seeds", "1", "1", "--dry-run"]
         )
+
+
+def test_seeds_at_other_settings_are_not_averaged():
+    rows = [
+        _row(statistic=-15.0),
+        _row(seed=1, statistic=-17.0) | {"learning_rate": 0.2},
+    ]
+    rows[0]["learning_rate"] = 0.02
+    assert ec.over_seeds(rows) == []
+    rows[1]["learning_rate"] = 0.02
+    assert len(ec.over_seeds(rows)) == 1
+
+
+def test_finished_rows_of_another_process_are_kept(tmp_path):
+    """Two queues on one --out: each write keeps the other's finished rows; a cell (and
+    seed) of this process wins over the file's."""
+    path = tmp_path / "results.json"
+    assert ec.merge_finished([_row()], path) == [_row()]  # no file yet
+    theirs = [
+        _row(seed=1, statistic=-20.0),
+        _row(statistic=-99.0),  # this process's cell: ours wins
+        _row("es-rnn", status="running (3/2000)"),  # not finished: theirs to rewrite
+    ]
+    path.write_text(json.dumps(theirs))
+    merged = ec.merge_finished([_row(statistic=-15.0)], path)
+    assert [(ec.cell_of(r).seed, r["paper_statistic"]) for r in merged] == [
+        (0, -15.0),
+        (1, -20.0),
+    ]

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import shutil
@@ -414,12 +415,15 @@ def training_mean(result: dict, table: str) -> float:
 
 def best_seeds(results: dict[str, dict]) -> dict[str, int]:
     """Each row's highest-performing seed, the papers' choice of run: the highest mean
-    distance on its training morphologies (held-out columns play no part; ties: the
-    lower seed)."""
+    distance on its training morphologies (held-out columns play no part; a NaN never
+    wins; ties: the lower seed)."""
+
+    def score(by_seed: dict[int, dict], table: str, seed: int) -> float:
+        value = training_mean(by_seed[seed], table)
+        return -math.inf if math.isnan(value) else value
+
     return {
-        row: max(
-            sorted(by_seed), key=lambda s: training_mean(by_seed[s], ROW[row].table)
-        )
+        row: max(sorted(by_seed), key=lambda s: score(by_seed, ROW[row].table, s))
         for row, by_seed in seed_groups(results).items()
     }
 
@@ -441,7 +445,7 @@ def judge_claims_by_seed(results: dict[str, dict]) -> list[dict]:
         held = sum(v == "held" for v in verdicts.values())
         per_seed = f"held in {held} of {len(verdicts)} (" + ", ".join(
             f"seed {s}: {v}" for s, v in verdicts.items()
-        ) + ")"  # fmt: skip
+        ) + ")" if verdicts else "no seed in common"  # fmt: skip
         out.append(
             dict(
                 claim=text,
@@ -710,6 +714,7 @@ def write_outputs(results: dict[str, dict], budget: dict, out: Path) -> None:
         if split_key(d.name)[0] in ROW
         and split_key(d.name)[1] > 0
         and d.name not in results
+        and not (d / "result.json").exists()  # finished at another budget
         and (p := progress_of(d))
     }
     mem_file = out / "gmm_memory.json"
@@ -786,7 +791,11 @@ def write_outputs(results: dict[str, dict], budget: dict, out: Path) -> None:
         "",
         *(
             [*seeds_lines, ""]
-            if (seeds_lines := render_seeds(results, seed_progress, b["generations"]))
+            if (
+                seeds_lines := render_seeds(
+                    results, progress | seed_progress, b["generations"]
+                )
+            )
             else []
         ),
         "## rho sweep on the default morphology (Palm et al. could not run rho < 32)",
