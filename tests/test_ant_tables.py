@@ -271,6 +271,7 @@ def test_the_report_with_seeds(tmp_path):
     assert "the rows with several seeds (A static weights (2))" in text
     assert text.index("## Seeds") < text.index("## rho sweep")
     assert "| static weights | 0 **best** |" in text
+    assert "| (A) model | seed | `default` |" in text
     data = json.loads((tmp_path / "ant_tables.json").read_text())
     assert data["best_seeds"] == {"a-static": 0}
     assert (tmp_path / "ant_tables.png").exists()

@@ -497,7 +497,7 @@ def render_seeds(
         columns = COLUMNS[table]
         lines += [
             "",
-            f"({table}) | seed | " + " | ".join(f"`{c}`" for c in columns)
+            f"| ({table}) model | seed | " + " | ".join(f"`{c}`" for c in columns)
             + " | training mean | wall s (load) |",
             "|---|---|" + "---|" * (len(columns) + 2),
         ]  # fmt: skip
