@@ -178,6 +178,18 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
 }
 
 
+def can_resume(run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds a run to continue: a checkpoint and the clock beside it.
+    Anything else is removed (killed before its first checkpoint, or between that
+    checkpoint and its first clock write: its time is unknown, so it starts over)."""
+    if (run_dir / "checkpoint.npz").exists() and (run_dir / "clock.json").exists():
+        return True
+    if run_dir.exists():
+        print(f"{run_dir.name}: no checkpoint and clock to continue; starting over")
+        shutil.rmtree(run_dir)
+    return False
+
+
 def _cpu_seconds() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
@@ -298,9 +310,7 @@ def run_experiment(name: str, args: argparse.Namespace) -> dict:
             return final
     if args.report_only:
         return {}
-    if run_dir.exists() and not (run_dir / "checkpoint.npz").exists():
-        shutil.rmtree(run_dir)
-    resume = (run_dir / "checkpoint.npz").exists()
+    resume = can_resume(run_dir)
     clock_file = run_dir / "clock.json"
     clock = {"0": [0.0, 0.0]}
     start_gen = 0
