@@ -158,7 +158,14 @@ def split_key(key: str) -> tuple[str, int]:
 
 
 def _json(value: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples become lists): what saved configs are
+    compared with."""
     return json.loads(json.dumps(value))
+
+
+def by_morphology(result: dict, genome: str = "mean") -> dict[str, dict]:
+    """A row's evaluation (``genome``: "mean" or "best") by morphology name."""
+    return {s["set"].removeprefix("variant:"): s for s in result[genome]["rows"]}
 
 
 def units_of(metres: float) -> float:
@@ -212,7 +219,7 @@ def row_state(run_dir: Path, fields: dict) -> str:
     result = run_dir / "result.json"
     if result.exists():
         saved = json.loads(result.read_text()).get("config")
-        if saved == json.loads(json.dumps(fields)):
+        if saved == _json(fields):
             return "done"
     if (run_dir / "checkpoint.npz").exists():
         return "partial"
@@ -339,7 +346,7 @@ def render_table(
                 (progress or {}).get(row.key), len(columns), generations
             )
         else:
-            by_set = {s["set"].removeprefix("variant:"): s for s in res[genome]["rows"]}
+            by_set = by_morphology(res, genome)
             ours = [_cell(by_set.get(c)) for c in columns]
             cost = _cost(res)
         solved = row.paper_solved or (None,) * len(columns)
@@ -372,7 +379,7 @@ CLAIMS = (
 
 
 def _mean_se(result: dict, columns: tuple[str, ...]) -> tuple[float, float]:
-    by = {s["set"].removeprefix("variant:"): s for s in result["mean"]["rows"]}
+    by = by_morphology(result)
     means = [by[c]["mean_m"] for c in columns]
     ses = [by[c]["std_m"] / by[c].get("n_lifetimes", 100) ** 0.5 for c in columns]
     return sum(means) / len(means), sum(x * x for x in ses) ** 0.5 / len(ses)
@@ -468,8 +475,8 @@ def render_seeds(
     progress: dict[str, dict] | None = None,
     generations: int = BUDGET["generations"],
 ) -> list[str]:
-    """Markdown: every seed of the rows trained with more than one (``progress``: seed
-    runs still training, by run key), each row's best seed marked, and the claims judged
+    """Markdown: every seed of the rows trained with more than one (``progress``: runs
+    still training, any seed, by run key), each row's best seed marked, and the claims judged
     on the best seeds and seed by seed; [] when every row has one seed."""
     groups, best = seed_groups(results), best_seeds(results)
     training = {}
@@ -512,10 +519,7 @@ def render_seeds(
                     )
                     mean, mark = "-", ""
                 else:
-                    by_set = {
-                        x["set"].removeprefix("variant:"): x
-                        for x in res["mean"]["rows"]
-                    }
+                    by_set = by_morphology(res)
                     ours = [_cell(by_set.get(c)) for c in columns]
                     cost = _cost(res)
                     mean = f"{training_mean(res, table):.2f} m"
@@ -666,7 +670,7 @@ def run_row(row: Row, budget: dict, runs: Path) -> dict:
         seed=budget["seed"],
         table=row.table,
         label=row.label,
-        config=json.loads(json.dumps(fields)),
+        config=_json(fields),
         n_gene=int(n_gene(setup.model)),
         mean=mean_eval,
         best=best_eval,
@@ -702,21 +706,15 @@ def run_row(row: Row, budget: dict, runs: Path) -> dict:
 
 
 def write_outputs(results: dict[str, dict], budget: dict, out: Path) -> None:
-    progress = {
-        r.key: p
-        for r in ROWS
-        if r.key not in results and (p := progress_of(out / "runs" / r.key))
-    }
     runs = out / "runs"
-    seed_progress = {
+    training = {  # every unfinished run of a row, any seed, by run key
         d.name: p
         for d in (sorted(runs.iterdir()) if runs.is_dir() else [])
         if split_key(d.name)[0] in ROW
-        and split_key(d.name)[1] > 0
         and d.name not in results
-        and not (d / "result.json").exists()  # finished at another budget
         and (p := progress_of(d))
     }
+    progress = {r.key: training[r.key] for r in ROWS if r.key in training}  # seed 0
     mem_file = out / "gmm_memory.json"
     memory = json.loads(mem_file.read_text()) if mem_file.exists() else None
     written = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -791,11 +789,7 @@ def write_outputs(results: dict[str, dict], budget: dict, out: Path) -> None:
         "",
         *(
             [*seeds_lines, ""]
-            if (
-                seeds_lines := render_seeds(
-                    results, progress | seed_progress, b["generations"]
-                )
-            )
+            if (seeds_lines := render_seeds(results, training, b["generations"]))
             else []
         ),
         "## rho sweep on the default morphology (Palm et al. could not run rho < 32)",
@@ -856,7 +850,7 @@ def _plot(results: dict[str, dict], progress: dict[str, dict], path: Path) -> No
             res = results.get(row.key)
             if res is None:
                 continue
-            by = {s["set"].removeprefix("variant:"): s for s in res["mean"]["rows"]}
+            by = by_morphology(res)
             seconds = res["config"]["task_kwargs"]["seconds"]
             speed = [by[c]["mean_m"] / seconds for c in cols]
             err = [by[c]["std_m"] / seconds for c in cols]
