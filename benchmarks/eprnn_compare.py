@@ -23,7 +23,9 @@ the default, is the run of each row so far; seed s > 0 runs in ``<cell>_s<s>`` a
 row names it), and the cells with several finished seeds get the mean +- std of the
 statistic over their seeds beside the paper's. Resumable: a finished row in
 ``results.json`` with the same settings is kept, an interrupted run continues from its
-last checkpoint (every 100 generations) in ``--runs-dir``. ``results.json``,
+last checkpoint (every 100 generations) in ``--runs-dir``, and a cell given more
+generations than a finished run of it (same task, model, seed and settings) continues a
+copy of that run (``continued_from.json``; the shorter run and its row are kept). ``results.json``,
 ``results.md`` and ``curves.png`` in ``--out`` are rewritten atomically after every row
 and at every validation of the running one (marked "running").
 """
@@ -228,6 +230,70 @@ def run_dir_for(runs: Path, cell: Cell) -> Path:
     return runs / f"{cell.task}_{cell.model}_g{cell.generations}{seed}"
 
 
+CONTINUED_FROM = "continued_from.json"
+
+
+def shorter_run(runs: Path, cell: Cell, config) -> Path | None:
+    """The longest finished run of this cell (task, model, seed) with fewer generations
+    whose settings are ``config``'s but for ``generations``, or None.
+
+    Training resumes to the bit with only ``generations`` extended, so continuing that
+    run gives what a run from scratch would, for the generations it has not done.
+    """
+    import dataclasses
+    import re
+
+    from hebbjax.config import PRESENTATION, TrainConfig
+    from hebbjax.evolution.run_files import CHECKPOINT, CONFIG, read_metrics
+
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+
+    seed = f"_s{cell.seed}" if cell.seed else ""
+    name = re.compile(rf"{re.escape(cell.task)}_{re.escape(cell.model)}_g(\d+){seed}")
+    found: list[tuple[int, Path]] = []
+    for path in runs.glob(f"{cell.task}_{cell.model}_g*"):
+        match = name.fullmatch(path.name)
+        if not match or not (path / CHECKPOINT).is_file():
+            continue
+        generations = int(match.group(1))
+        if generations >= cell.generations or len(read_metrics(path)) != generations:
+            continue
+        try:
+            raw = json.loads((path / CONFIG).read_text())
+            saved = TrainConfig.from_dict({k: v for k, v in raw.items() if k in fields})
+        except (OSError, ValueError):
+            continue
+        if not saved.differences(config, ignore=(*PRESENTATION, "generations")):
+            found.append((generations, path))
+    return max(found)[1] if found else None
+
+
+def continue_shorter(runs: Path, cell: Cell, config, run_dir: Path) -> str | None:
+    """Start ``run_dir`` (no checkpoint yet) as a copy of ``shorter_run``'s files, which
+    are kept; the name of the run it continues, or None. Atomic: a copy killed halfway
+    leaves no ``run_dir``."""
+    import shutil
+
+    source = shorter_run(runs, cell, config)
+    if source is None:
+        return None
+    staging = run_dir.with_name(run_dir.name + ".copying")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for path in source.iterdir():
+        if path.is_file() and not path.name.startswith("."):
+            shutil.copyfile(path, staging / path.name)
+    (staging / CONTINUED_FROM).write_text(json.dumps({"run": source.name}) + "\n")
+    shutil.rmtree(run_dir, ignore_errors=True)
+    os.replace(staging, run_dir)
+    return source.name
+
+
+def continued_from(run_dir: Path) -> str | None:
+    path = run_dir / CONTINUED_FROM
+    return json.loads(path.read_text())["run"] if path.exists() else None
+
+
 def settings_of(cell: Cell, population: int, lr: float, setup) -> dict:
     """What must match for a finished row to count as this cell's."""
     from hebbjax.models.base import n_gene
@@ -293,10 +359,11 @@ def run_cell(cell: Cell, prepared, runs: Path, refresh) -> dict:
     validate_every = config.validate_every
     trivial = do_nothing_score(setup)
     run_dir = run_dir_for(runs, cell)
-    if run_dir.exists() and not (run_dir / CHECKPOINT).exists():
+    if not (run_dir / CHECKPOINT).exists():
         import shutil
 
-        shutil.rmtree(run_dir)  # killed before its first checkpoint
+        shutil.rmtree(run_dir, ignore_errors=True)  # killed before its first checkpoint
+        continue_shorter(runs, cell, config, run_dir)
 
     def progress_fn(generation: int, record: dict) -> None:
         if "validation" in record:
@@ -331,6 +398,7 @@ def run_cell(cell: Cell, prepared, runs: Path, refresh) -> dict:
         tasks_per_generation=config.schedule[0][1],
         validate_every=validate_every,
         paper=PAPER[cell.task].get(cell.model),
+        continued_from=continued_from(run_dir),
         run_dir=str(
             run_dir.relative_to(ROOT) if run_dir.is_relative_to(ROOT) else run_dir
         ),
@@ -401,9 +469,12 @@ def results_markdown(rows: list[dict]) -> str:
             if r["curve"]
             else "n/a"
         )
+        status = r["status"]
+        if r.get("continued_from"):
+            status += f" (continues {r['continued_from']})"
         lines.append(
             f"| {r['task']} | {label(cell_of(r))} | {r['n_gene']:,} "
-            f"| {r['population']} x {r['generations']:,} | {r['status']} "
+            f"| {r['population']} x {r['generations']:,} | {status} "
             f"| {_fmt(r['paper'])} | {_fmt(r['paper_statistic'])} "
             f"| {mean if done else last} | {best if done else '...'} "
             f"| {r['trivial']:.3f} | {_fmt(at_common)} "

@@ -107,3 +107,84 @@ def test_finished_rows_of_another_process_are_kept(tmp_path):
         (0, -15.0),
         (1, -20.0),
     ]
+
+
+def _small_config(cell):
+    import dataclasses
+
+    config = ec.make_config(cell, population=8, lr=0.02, validate_every=2)
+    return dataclasses.replace(
+        config, schedule=((0, 2),), n_validation=8, checkpoint_every=2
+    )
+
+
+def test_a_longer_cell_continues_the_shorter_run_to_the_same_genome(tmp_path):
+    """A cell given more generations than a finished run of it copies that run and
+    resumes it (the shorter run is kept): the same final mean genome as from scratch."""
+    import numpy as np
+
+    from hebbjax.evolution.run_files import read_metrics
+    from hebbjax.evolution.train import train
+
+    short = ec.Cell("seqpred-l1-k10-n20", "es-rnn", 4)
+    long = short._replace(generations=6)
+    runs = tmp_path / "runs"
+    train(_small_config(short), ec.run_dir_for(runs, short))
+    target = ec.run_dir_for(runs, long)
+    assert ec.continue_shorter(runs, long, _small_config(long), target) == short_name(
+        short
+    )
+    assert ec.continued_from(target) == short_name(short)
+    continued = train(_small_config(long), target, resume=True)
+    scratch = train(_small_config(long), tmp_path / "scratch")
+    assert len(continued.history) == 6
+    # the first 4 generations were copied, not trained again (their clocks are the same)
+    assert continued.history[:4] == read_metrics(ec.run_dir_for(runs, short))
+    assert (ec.run_dir_for(runs, short) / "checkpoint.npz").exists()  # kept
+    for a, b in zip(
+        jax_leaves(continued.mean_params), jax_leaves(scratch.mean_params), strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
+
+
+def short_name(cell):
+    return ec.run_dir_for(Path("."), cell).name
+
+
+def jax_leaves(tree):
+    import jax
+
+    return jax.tree.leaves(tree)
+
+
+def test_only_a_finished_shorter_run_of_the_same_cell_at_the_same_settings(tmp_path):
+    """Another seed, a longer run, an unfinished run or changed settings: none is
+    continued."""
+    import dataclasses
+
+    runs = tmp_path
+    cell = ec.Cell("wrnav-noise0.2", "epmlp", 4000)
+
+    def fake(c, done, config=None):
+        path = ec.run_dir_for(runs, c)
+        path.mkdir()
+        (path / "checkpoint.npz").write_bytes(b"")
+        (path / "metrics.jsonl").write_text("{}\n" * done)
+        config = config or ec.make_config(c, 398, 0.02, 100)
+        (path / "config.json").write_text(config.to_json())
+        return path
+
+    config = ec.make_config(cell, 398, 0.02, 100)
+    fake(cell._replace(generations=2000, seed=1), 2000)  # another seed
+    fake(cell._replace(model="epmlp-random", generations=2000), 2000)  # another model
+    fake(cell._replace(generations=5000), 5000)  # longer
+    fake(cell._replace(generations=3000), 2900)  # unfinished
+    assert ec.shorter_run(runs, cell, config) is None
+    changed = dataclasses.replace(
+        ec.make_config(cell._replace(generations=1000), 398, 0.02, 100), sigma0=0.02
+    )
+    fake(cell._replace(generations=1000), 1000, changed)  # other settings
+    assert ec.shorter_run(runs, cell, config) is None
+    kept = fake(cell._replace(generations=500), 500)
+    fake(cell._replace(generations=200), 200)
+    assert ec.shorter_run(runs, cell, config) == kept  # the longest that fits
