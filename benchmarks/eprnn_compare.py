@@ -25,9 +25,9 @@ statistic over their seeds beside the paper's. Resumable: a finished row in
 ``results.json`` with the same settings is kept, an interrupted run continues from its
 last checkpoint (every 100 generations) in ``--runs-dir``, and a cell given more
 generations than a finished run of it (same task, model, seed and settings) continues a
-copy of that run (``continued_from.json``; the shorter run and its row are kept). ``results.json``,
-``results.md`` and ``curves.png`` in ``--out`` are rewritten atomically after every row
-and at every validation of the running one (marked "running").
+copy of that run (``continued_from.json``; the shorter run and its row are kept).
+``results.json``, ``results.md`` and ``curves.png`` in ``--out`` are rewritten atomically
+after every row and at every validation of the running one (marked "running").
 """
 
 from __future__ import annotations
@@ -247,7 +247,6 @@ def shorter_run(runs: Path, cell: Cell, config) -> Path | None:
     from hebbjax.evolution.run_files import CHECKPOINT, CONFIG, read_metrics
 
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
-
     seed = f"_s{cell.seed}" if cell.seed else ""
     name = re.compile(rf"{re.escape(cell.task)}_{re.escape(cell.model)}_g(\d+){seed}")
     found: list[tuple[int, Path]] = []
