@@ -240,13 +240,12 @@ def shorter_run(runs: Path, cell: Cell, config) -> Path | None:
     Training resumes to the bit with only ``generations`` extended, so continuing that
     run gives what a run from scratch would, for the generations it has not done.
     """
-    import dataclasses
     import re
 
-    from hebbjax.config import PRESENTATION, TrainConfig
+    from hebbjax.config import TrainConfig
     from hebbjax.evolution.run_files import CHECKPOINT, CONFIG, read_metrics
+    from hebbjax.evolution.train import RESUME_MAY_CHANGE
 
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
     seed = f"_s{cell.seed}" if cell.seed else ""
     name = re.compile(rf"{re.escape(cell.task)}_{re.escape(cell.model)}_g(\d+){seed}")
     found: list[tuple[int, Path]] = []
@@ -255,14 +254,15 @@ def shorter_run(runs: Path, cell: Cell, config) -> Path | None:
         if not match or not (path / CHECKPOINT).is_file():
             continue
         generations = int(match.group(1))
-        if generations >= cell.generations or len(read_metrics(path)) != generations:
+        if generations >= cell.generations:
             continue
         try:
-            raw = json.loads((path / CONFIG).read_text())
-            saved = TrainConfig.from_dict({k: v for k, v in raw.items() if k in fields})
-        except (OSError, ValueError):
+            saved = TrainConfig.from_file(path / CONFIG)
+        except ValueError:  # ConfigError: unreadable or not a config
             continue
-        if not saved.differences(config, ignore=(*PRESENTATION, "generations")):
+        if saved.differences(config, ignore=RESUME_MAY_CHANGE):
+            continue
+        if len(read_metrics(path)) == generations:  # finished
             found.append((generations, path))
     return max(found)[1] if found else None
 
@@ -278,10 +278,7 @@ def continue_shorter(runs: Path, cell: Cell, config, run_dir: Path) -> str | Non
         return None
     staging = run_dir.with_name(run_dir.name + ".copying")
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    for path in source.iterdir():
-        if path.is_file() and not path.name.startswith("."):
-            shutil.copyfile(path, staging / path.name)
+    shutil.copytree(source, staging, ignore=shutil.ignore_patterns(".*"))  # not .lock
     (staging / CONTINUED_FROM).write_text(json.dumps({"run": source.name}) + "\n")
     shutil.rmtree(run_dir, ignore_errors=True)
     os.replace(staging, run_dir)

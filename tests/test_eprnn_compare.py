@@ -121,7 +121,7 @@ def _small_config(cell):
 def test_a_longer_cell_continues_the_shorter_run_to_the_same_genome(tmp_path):
     """A cell given more generations than a finished run of it copies that run and
     resumes it (the shorter run is kept): the same final mean genome as from scratch."""
-    import numpy as np
+    import chex
 
     from hebbjax.evolution.run_files import read_metrics
     from hebbjax.evolution.train import train
@@ -129,32 +129,20 @@ def test_a_longer_cell_continues_the_shorter_run_to_the_same_genome(tmp_path):
     short = ec.Cell("seqpred-l1-k10-n20", "es-rnn", 4)
     long = short._replace(generations=6)
     runs = tmp_path / "runs"
-    train(_small_config(short), ec.run_dir_for(runs, short))
+    short_dir = ec.run_dir_for(runs, short)
+    train(_small_config(short), short_dir)
     target = ec.run_dir_for(runs, long)
-    assert ec.continue_shorter(runs, long, _small_config(long), target) == short_name(
-        short
+    assert (
+        ec.continue_shorter(runs, long, _small_config(long), target) == short_dir.name
     )
-    assert ec.continued_from(target) == short_name(short)
+    assert ec.continued_from(target) == short_dir.name
     continued = train(_small_config(long), target, resume=True)
     scratch = train(_small_config(long), tmp_path / "scratch")
     assert len(continued.history) == 6
     # the first 4 generations were copied, not trained again (their clocks are the same)
-    assert continued.history[:4] == read_metrics(ec.run_dir_for(runs, short))
-    assert (ec.run_dir_for(runs, short) / "checkpoint.npz").exists()  # kept
-    for a, b in zip(
-        jax_leaves(continued.mean_params), jax_leaves(scratch.mean_params), strict=True
-    ):
-        np.testing.assert_array_equal(a, b)
-
-
-def short_name(cell):
-    return ec.run_dir_for(Path("."), cell).name
-
-
-def jax_leaves(tree):
-    import jax
-
-    return jax.tree.leaves(tree)
+    assert continued.history[:4] == read_metrics(short_dir)
+    assert (short_dir / "checkpoint.npz").exists()  # kept
+    chex.assert_trees_all_equal(continued.mean_params, scratch.mean_params)
 
 
 def test_only_a_finished_shorter_run_of_the_same_cell_at_the_same_settings(tmp_path):

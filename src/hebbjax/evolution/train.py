@@ -128,6 +128,10 @@ def _to_python(tree: Any) -> Any:
     return jax.tree.map(convert, tree)
 
 
+#: the settings a resumed run may change: how it reports, and ``generations`` (to extend it)
+RESUME_MAY_CHANGE = (*PRESENTATION, "generations")
+
+
 def _check_resume(saved: dict, config: TrainConfig, out: Path, done: int) -> None:
     """A ``RunError`` naming every setting ``config`` changes in the run it resumes."""
     try:
@@ -142,7 +146,7 @@ def _check_resume(saved: dict, config: TrainConfig, out: Path, done: int) -> Non
         raise CheckpointError(
             f"checkpoint in {out} has an unreadable config: {err}"
         ) from None
-    changed = saved_config.differences(config, ignore=(*PRESENTATION, "generations"))
+    changed = saved_config.differences(config, ignore=RESUME_MAY_CHANGE)
     if changed:
         raise RunError(
             f"--resume continues the run in {out} as configured; these settings differ "
