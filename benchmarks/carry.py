@@ -31,6 +31,8 @@ FILES = (
     "metrics.jsonl",
     "sessions.json",
     "branch.json",
+    "clock.json",  # time_to_quality: a run without its clock starts over
+    "points.jsonl",
     "best_genome.npz",
     "mean_genome.npz",
 )

@@ -170,6 +170,18 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         schedule_after=((0, 16), (1000, 32), (2000, 64)),
         validate_every=25,
     ),
+    # the same curriculum after the sep-CMA-ES hour (its strategy state goes on), run for
+    # hours: how long this machine takes toward the paper's 15x15 score
+    "maze9to15-sep-hour-then-n16to64": _exp(
+        task="maze15",
+        strategy="sep-cma-es",
+        strategy_kwargs=HOUR["strategy_kwargs"],
+        note="the sep-CMA-ES 9x9 hour (5,500 generations), then 15x15: 16 -> 32 -> 64 mazes",
+        branch_from="maze9-sep-cma-es-p128-n8to64-smin0.02",
+        branch_min_generation=5500,
+        schedule_after=((0, 16), (1000, 32), (2000, 64)),
+        validate_every=50,
+    ),
     # 15x15
     "maze15-paper-cmaes-p128-n8": _exp(task="maze15"),
     "maze15-paper-cmaes-p128-n8to64-smin0.02": _exp(

@@ -35,6 +35,25 @@ def test_carry_round_trip_and_never_rewinds(tmp_path, monkeypatch):
     assert (run / "checkpoint.npz").read_bytes() == b"gen9"
 
 
+def test_a_carried_time_to_quality_run_resumes(tmp_path, monkeypatch):
+    """A time-to-quality run continues only with its clock beside its checkpoint: the
+    carry keeps both (and the validation points), so a fresh clone resumes it."""
+    from benchmarks import time_to_quality as ttq
+
+    monkeypatch.setattr(carry, "ROOT", tmp_path)
+    monkeypatch.setattr(carry, "CARRY", tmp_path / "carry")
+    run = tmp_path / "benchmarks" / "results" / "time_to_quality" / "runs" / "exp"
+    _run(run, 3)
+    (run / "clock.json").write_text('{"0": [0.0, 0.0], "3": [9.0, 9.0]}')
+    (run / "points.jsonl").write_text('{"generation": 0}\n')
+    carry.save([run])
+    for f in run.iterdir():
+        f.unlink()
+    carry.restore()
+    assert ttq.can_resume(run)
+    assert (run / "points.jsonl").read_text() == '{"generation": 0}\n'
+
+
 def test_ant_tables_keeps_committed_rows(tmp_path):
     budget = at.BUDGET
     row = at.ROW["a-static"]
