@@ -567,7 +567,55 @@ def _mazes(schedule) -> str:
     return " -> ".join([str(first[1])] + [f"{n} (g{g})" for g, n in later])
 
 
-def write_outputs(results: list[dict], out: Path, notes: str = "") -> None:
+def running(out: Path) -> list[dict]:
+    """The experiments with validation points but no final result yet (long runs that
+    go on in later sessions, ``benchmarks/carry.py``): name, spec and points so far."""
+    found = []
+    for run_dir in sorted((out / "runs").glob("*/points.jsonl")):
+        run_dir = run_dir.parent
+        if run_dir.name not in EXPERIMENTS or (run_dir / "final.json").exists():
+            continue
+        text = (run_dir / "points.jsonl").read_text().splitlines()
+        points = [json.loads(x) for x in text if x]
+        if points:  # a branch's schedule is its own (config.json), as in final.json
+            schedule = json.loads((run_dir / "config.json").read_text())["schedule"]
+            spec = EXPERIMENTS[run_dir.name] | {"schedule": schedule}
+            found.append(dict(name=run_dir.name, spec=spec, points=points))
+    return found
+
+
+def _running_lines(runs: list[dict]) -> list[str]:
+    lines = [
+        "",
+        "## Running (not finished: carried across sessions, `benchmarks/carry.py`)",
+        "",
+        "| experiment | strategy | P x mazes x rep | gens so far | min so far (mean load) "
+        "| M lifetimes | latest val (gen) | best val (gen) | minutes to a score |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        s, pts = r["spec"], r["points"]
+        last, best = pts[-1], max(pts, key=lambda p: p["score"])
+        load = sum(p["load"] for p in pts) / len(pts)
+        reach = " / ".join(
+            "-" if v is None else f"{v['minutes']:.0f}"
+            for v in reached(pts, s["task"]).values()
+        )
+        lines.append(
+            f"| {r['name']} | {s['strategy']} {s['strategy_kwargs'] or ''} | "
+            f"{s['population']} x {_mazes(s['schedule'])} x {s['repeats']} | "
+            f"{last['generation']} | {last['wall_seconds'] / 60:.0f} ({load:.1f}) | "
+            f"{last['lifetimes'] / 1e6:.2f} | {last['score']:+.3f} ({last['generation']}) | "
+            f"{best['score']:+.3f} ({best['generation']}) | {reach} |"
+        )
+    return lines
+
+
+def write_outputs(
+    results: list[dict], out: Path, notes: str = "", in_progress: list[dict] = ()
+) -> None:
+    """``results.{json,md}`` and ``curves.png``: the finished experiments, then the
+    ``in_progress`` ones (``running``: in the report and the curves, not the json)."""
     results = [r for r in results if r]
     (out / "results.json").write_text(json.dumps(results, indent=1))
     lines = [
@@ -603,6 +651,8 @@ def write_outputs(results: list[dict], out: Path, notes: str = "") -> None:
             f" | {r['test_2048']['score']:+.3f} +- {r['test_2048']['stderr']:.3f} | "
             f"{reach} |"
         )
+    if in_progress:
+        lines += _running_lines(list(in_progress))
     noise = [
         json.loads(f.read_text()) for f in sorted((out / "runs").glob("*/noise.json"))
     ]
@@ -636,23 +686,27 @@ def write_outputs(results: list[dict], out: Path, notes: str = "") -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    tasks = sorted({r["spec"]["task"] for r in results})
+    curves = results + list(in_progress)
+    tasks = sorted({r["spec"]["task"] for r in curves})
     fig, axes = plt.subplots(
         len(tasks), 2, figsize=(13, 4.2 * len(tasks)), squeeze=False
     )
     for row, task in zip(axes, tasks, strict=True):
-        for r in results:
+        for r in curves:
             if r["spec"]["task"] != task or not r["points"]:
                 continue
             pts = r["points"]
             scores = _smooth([p["score"] for p in pts])
+            ls = "-" if "final_generation" in r else "--"  # dashed: still running
+            label = r["name"] + ("" if ls == "-" else " (running)")
             (line,) = row[0].plot(
-                [p["wall_seconds"] / 60 for p in pts], scores, lw=1, label=r["name"]
+                [p["wall_seconds"] / 60 for p in pts], scores, lw=1, ls=ls, label=label
             )
             row[1].plot(
                 [p["lifetimes"] / 1e6 for p in pts],
                 scores,
                 lw=1,
+                ls=ls,
                 color=line.get_color(),
             )
         for ax in row:
@@ -727,13 +781,13 @@ def main(argv=None) -> None:
                 selection_noise(name, args)
             if args.calibrate:
                 calibrate(name, args)
-        write_outputs(collected(), args.out, notes)
+        write_outputs(collected(), args.out, notes, running(args.out))
         return
     for name in args.experiments:
         if not args.report_only:
             run_experiment(name, args)
-        write_outputs(collected(), args.out, notes)
-    write_outputs(collected(), args.out, notes)
+        write_outputs(collected(), args.out, notes, running(args.out))
+    write_outputs(collected(), args.out, notes, running(args.out))
 
 
 if __name__ == "__main__":

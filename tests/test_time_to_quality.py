@@ -16,3 +16,36 @@ def test_a_run_killed_before_its_clock_starts_over(tmp_path):
     (run / "checkpoint.npz").write_bytes(b"")
     (run / "clock.json").write_text('{"0": [0.0, 0.0]}')
     assert ttq.can_resume(run) and run.exists()
+
+
+def test_running_experiments_are_reported_until_they_finish(tmp_path):
+    """A long run carried across sessions shows in results.md (and the curves) with its
+    points so far and its own schedule; a finished one and a stray directory do not."""
+    import json
+
+    name = "maze9to15-sep-hour-then-n16to64"  # a branch: its schedule is in config.json
+    run = tmp_path / "runs" / name
+    run.mkdir(parents=True)
+    points = [
+        dict(generation=g, score=s, wall_seconds=60.0 * m, lifetimes=1e6 * m, load=2.0)
+        for g, s, m in ((5500, -0.30, 61), (5550, -0.20, 62), (5600, -0.25, 63))
+    ]
+    (run / "points.jsonl").write_text("".join(json.dumps(p) + "\n" for p in points))
+    (run / "config.json").write_text(json.dumps({"schedule": [[0, 8], [5500, 16]]}))
+    done = tmp_path / "runs" / "maze9-snes-p128-n8"
+    done.mkdir()
+    (done / "points.jsonl").write_text(json.dumps(points[0]) + "\n")
+    (done / "final.json").write_text("{}")
+    (tmp_path / "runs" / "not-an-experiment").mkdir()
+    (tmp_path / "runs" / "not-an-experiment" / "points.jsonl").write_text("{}\n")
+
+    found = ttq.running(tmp_path)
+    assert [r["name"] for r in found] == [name]
+    assert found[0]["spec"]["schedule"] == [[0, 8], [5500, 16]]
+    ttq.write_outputs([], tmp_path, "", found)
+    report = (tmp_path / "results.md").read_text()
+    row = next(x for x in report.splitlines() if x.startswith(f"| {name}"))
+    assert "8 -> 16 (g5500)" in row and "| 5600 |" in row
+    assert "-0.250 (5600)" in row and "-0.200 (5550)" in row  # latest, best
+    assert json.loads((tmp_path / "results.json").read_text()) == []
+    assert (tmp_path / "curves.png").exists()
