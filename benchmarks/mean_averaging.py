@@ -2,9 +2,9 @@
 
 At the 9x9 plateau a generation's search direction is mostly maze noise
 (``results/time_to_quality/fitness_noise_maze9.md``): the strategy's mean keeps moving by
-about its step size each generation without getting better, a random walk around the
-optimum. Iterate averaging (Polyak & Juditsky 1992; for ES, e.g. the "mean of the last
-means") removes the walk's spread at no cost in lifetimes. This measures it: continue a
+about its step size each generation without getting better. If it walks around an
+optimum, iterate averaging (Polyak & Juditsky 1992) removes the walk's spread at no cost
+in lifetimes. This measures it: continue a
 time-to-quality run from its checkpoint for ``--generations`` more generations exactly as
 training would (same keys, same schedule), keep every generation's mean genome, and score
 on the 1,024 validation mazes and the 2,048 test mazes
@@ -46,7 +46,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--strategy-opt", action="append", default=[], metavar="KEY=VALUE",
         help="override a strategy option for the continuation (e.g. c_mean=0.25)",
     )  # fmt: skip
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    try:
+        pairs = dict(kv.split("=", 1) for kv in args.strategy_opt)
+        args.overrides = {k: float(v) for k, v in pairs.items()}
+    except ValueError:
+        p.error(f"--strategy-opt takes KEY=NUMBER, got {args.strategy_opt}")
+    return args
 
 
 def walk_stats(means) -> dict:
@@ -185,8 +191,7 @@ def main(argv=None) -> None:
 
     from benchmarks.time_to_quality import evaluate_set
 
-    overrides = dict(kv.split("=", 1) for kv in args.strategy_opt)
-    overrides = {k: float(v) for k, v in overrides.items()}
+    overrides = args.overrides
     tag = "".join(f"-{k}{v:g}" for k, v in sorted(overrides.items()))
     src = args.out / "runs" / args.run
     work = args.out / "runs" / f"{args.run}.averaging{tag}"
