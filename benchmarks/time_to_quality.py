@@ -148,6 +148,17 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     "maze9-sep-cma-es-p128-n8to64-smin0.02": _exp(
         strategy="sep-cma-es", **HOUR, note="the hour preset's schedule on sep-CMA-ES"
     ),
+    # basins.md: the hour ends in a wide explorer region, the released genome sits on a
+    # narrow explore-then-return peak; ES at a large step size favours wide regions. The
+    # hour's schedule at the paper's sigma0 (0.01, floor 0.01), at the sep hour's lifetimes
+    "maze9-sep-cma-es-p128-n8to64-s0.01": _exp(
+        strategy="sep-cma-es",
+        sigma0=0.01,
+        schedule=HOUR["schedule"],
+        validate_every=HOUR["validate_every"],
+        strategy_kwargs={"std_min": 0.01},
+        note="the hour's schedule on sep-CMA-ES at the paper's sigma0 0.01",
+    ),
     "maze9-snes-p128-n8": _exp(strategy="snes", sigma0=0.05),
     "maze9-openai-es-p128-n8": _exp(
         strategy="openai-es", sigma0=0.02, strategy_kwargs={"learning_rate": 0.01}
