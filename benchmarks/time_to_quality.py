@@ -159,6 +159,20 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         strategy_kwargs={"std_min": 0.01},
         note="the hour's schedule on sep-CMA-ES at the paper's sigma0 0.01",
     ),
+    # ... it enters the explore-then-return region (rollout 3 - rollout 1 of the mean
+    # +0.6 to +0.9 from generation 500, against +0.1 to +0.2 at sigma0 0.05) but climbs
+    # slowly; from its checkpoint, the step size the released genome's region keeps
+    # (basins.md: floor 0.02 holds and improves it) and the hour's late 64 mazes
+    "maze9-sep-cma-es-s0.01-then-smin0.02": _exp(
+        strategy="sep-cma-es",
+        sigma0=0.01,
+        strategy_kwargs={"std_min": 0.02},
+        note="branch of the sigma0 0.01 run: step size kept >= 0.02, 64 mazes",
+        branch_from="maze9-sep-cma-es-p128-n8to64-s0.01",
+        branch_min_generation=1000,
+        schedule_after=((0, 64),),
+        validate_every=50,
+    ),
     "maze9-snes-p128-n8": _exp(strategy="snes", sigma0=0.05),
     "maze9-openai-es-p128-n8": _exp(
         strategy="openai-es", sigma0=0.02, strategy_kwargs={"learning_rate": 0.01}
