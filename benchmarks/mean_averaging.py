@@ -122,7 +122,7 @@ def continue_run(src: Path, work: Path, overrides: dict, generations: int, every
     )
     from hebbjax.config import TrainConfig
     from hebbjax.evolution.loop import make_generation_step
-    from hebbjax.evolution.train import CHECKPOINT, build_run
+    from hebbjax.evolution.train import CHECKPOINT, build_run, run_keys
     from hebbjax.parallel import global_mesh, replicate_on
 
     work.mkdir(parents=True, exist_ok=True)
@@ -132,8 +132,7 @@ def continue_run(src: Path, work: Path, overrides: dict, generations: int, every
     )
     setup = build_run(config)
     mesh = global_mesh()
-    root = jax.random.key(config.seed)
-    k_es, k_run, _ = jax.random.split(jax.random.fold_in(root, 1), 3)
+    k_es, k_run, _ = run_keys(config.seed)
     template = setup.es.init(k_es, setup.init_params, setup.es_params)
     resume = (work / "state.npz").exists()
     arrays, meta = load_checkpoint(work / "state.npz" if resume else src / CHECKPOINT)

@@ -609,6 +609,21 @@ def running(out: Path) -> list[dict]:
     return found
 
 
+def _setup_cells(r: dict) -> str:
+    """A report row's first cells: ``| name | strategy options | P x mazes x rep |``."""
+    s = r["spec"]
+    return (
+        f"| {r['name']} | {s['strategy']} {s['strategy_kwargs'] or ''} | "
+        f"{s['population']} x {_mazes(s['schedule'])} x {s['repeats']} |"
+    )
+
+
+def _reach(r: dict) -> str:
+    """Minutes to each of the task's target scores (``-`` where not reached)."""
+    hit = reached(r["points"], r["spec"]["task"])
+    return " / ".join("-" if v is None else f"{v['minutes']:.0f}" for v in hit.values())
+
+
 def _running_lines(runs: list[dict]) -> list[str]:
     lines = [
         "",
@@ -619,19 +634,14 @@ def _running_lines(runs: list[dict]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
-        s, pts = r["spec"], r["points"]
+        pts = r["points"]
         last, best = pts[-1], max(pts, key=lambda p: p["score"])
         load = sum(p["load"] for p in pts) / len(pts)
-        reach = " / ".join(
-            "-" if v is None else f"{v['minutes']:.0f}"
-            for v in reached(pts, s["task"]).values()
-        )
         lines.append(
-            f"| {r['name']} | {s['strategy']} {s['strategy_kwargs'] or ''} | "
-            f"{s['population']} x {_mazes(s['schedule'])} x {s['repeats']} | "
+            f"{_setup_cells(r)} "
             f"{last['generation']} | {last['wall_seconds'] / 60:.0f} ({load:.1f}) | "
             f"{last['lifetimes'] / 1e6:.2f} | {last['score']:+.3f} ({last['generation']}) | "
-            f"{best['score']:+.3f} ({best['generation']}) | {reach} |"
+            f"{best['score']:+.3f} ({best['generation']}) | {_reach(r)} |"
         )
     return lines
 
@@ -662,19 +672,14 @@ def write_outputs(
         s = r["spec"]
         pts = r["points"]
         best = max(pts, key=lambda p: p["score"]) if pts else None
-        hit = reached(pts, s["task"])
-        reach = " / ".join(
-            "-" if v is None else f"{v['minutes']:.0f}" for v in hit.values()
-        )
         lines.append(
-            f"| {r['name']} | {s['strategy']} {s['strategy_kwargs'] or ''} | "
-            f"{s['population']} x {_mazes(s['schedule'])} x {s['repeats']} | {s['sigma0']} | "
+            f"{_setup_cells(r)} {s['sigma0']} | "
             f"{r['final_generation']} | {r['final_wall_seconds'] / 60:.0f} "
             f"({r['mean_load'] or 0:.1f}) | {r['final_lifetimes'] / 1e6:.2f} | "
             + (f"{best['score']:+.3f} ({best['generation']}) | " if best else "- | ")
             + f"{r['validation_1024']['score']:+.3f} +- {r['validation_1024']['stderr']:.3f}"
             f" | {r['test_2048']['score']:+.3f} +- {r['test_2048']['stderr']:.3f} | "
-            f"{reach} |"
+            f"{_reach(r)} |"
         )
     if in_progress:
         lines += _running_lines(list(in_progress))

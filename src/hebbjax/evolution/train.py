@@ -117,6 +117,12 @@ def build_run(config: TrainConfig, init_params: Any = None) -> RunSetup:
     return RunSetup(model, task, es, es_params, init_params)
 
 
+def run_keys(seed: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """``(k_es, k_run, k_val)`` of a run: the strategy's init, the generations (generation
+    g uses ``fold_in(k_run, g)``) and validation."""
+    return tuple(jax.random.split(jax.random.fold_in(jax.random.key(seed), 1), 3))
+
+
 def _to_python(tree: Any) -> Any:
     def convert(x):
         a = np.asarray(x)
@@ -252,8 +258,7 @@ def _train_locked(
     writer = is_writer()  # process 0 alone writes the run directory
     if writer:
         remove_stale_temporaries(out)
-    root = jax.random.key(config.seed)
-    k_es, k_run, k_val = jax.random.split(jax.random.fold_in(root, 1), 3)
+    k_es, k_run, k_val = run_keys(config.seed)
     es_state = es.init(k_es, setup.init_params, es_params)
     start, best_score, best_gen = 0, -math.inf, -1
     best_params = setup.init_params
