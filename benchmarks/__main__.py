@@ -88,7 +88,8 @@ PLANS = {
         + ["--train-populations", "512"],
         sweep1=["--populations", "64", "1024", "--forms", "direct", "factored"],
         blocks=["--populations", "1024", "--blocks", "8", "16", "32", "128", "0"]
-        + ["--forms", "direct", "factored"],
+        + ["--forms", "direct", "factored"]
+        + ["--models", "decprnn-postdn", "prnn-postdn", "meta-lstm"],
         generation2=["--populations", "360", "--n-tasks", "8", "--task-repeats", "4"]
         + ["--forms", "direct", "factored", "--means", "init", "paper"],
         generation1=["--populations", "360", "--n-tasks", "8", "--task-repeats", "4"],
@@ -439,14 +440,15 @@ def markdown(s: dict) -> str:
     if "blocks" in j:
         lines += [
             "",
-            "## Block size (decprnn-postdn, 2 devices; 'None' = whole share at once)",
+            "## Block size (2 devices; 'None' = whole share at once)",
             "",
-            "| block_lifetimes | form | agent-steps/s |",
-            "|---|---|---|",
+            "| model | block_lifetimes | form | agent-steps/s |",
+            "|---|---|---|---|",
         ]
         for r in j["blocks"]["rows"]:
             lines.append(
-                f"| {r['block_lifetimes']} | {r['form']} | {_fmt(r['steps_per_s'])} |"
+                f"| {r.get('model', 'decprnn-postdn')} | {r['block_lifetimes']} "
+                f"| {r['form']} | {_fmt(r['steps_per_s'])} |"
             )
     if "paper_generation" in j:
         lines += [

@@ -27,6 +27,7 @@ Times are medians of ``repeats`` timed calls after one warm-up call; compile tim
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -172,15 +173,22 @@ def job_sweep(args) -> dict:
 
 
 def job_blocks(args) -> dict:
+    """Agent-steps/s of each model and form at one population for each ``--blocks``
+    setting (0: no blocking), one lifetime per individual or ``--block-tasks`` each."""
     rows = []
-    for block in args.blocks:
-        value = None if block == 0 else block
-        for form in args.forms:
-            row = _measure_population(
-                "decprnn-postdn", args.populations[0], value, form, args.repeats
-            )
-            print(json.dumps(row), file=sys.stderr, flush=True)
-            rows.append(row)
+    for name, block, form in itertools.product(args.models, args.blocks, args.forms):
+        if not _has_form(name, form):
+            continue
+        row = _measure_population(
+            name,
+            args.populations[0],
+            None if block == 0 else block,
+            form,
+            args.repeats,
+            n_tasks=args.block_tasks,
+        )
+        print(json.dumps(row), file=sys.stderr, flush=True)
+        rows.append(row)
     return dict(rows=rows, peak_rss_mb=peak_rss_mb())
 
 
@@ -339,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-tasks", type=int, default=8)
     parser.add_argument("--blocks", nargs="+", type=int, default=[32])
     parser.add_argument("--block", type=int, default=32)
+    parser.add_argument(
+        "--block-tasks", type=int, default=1, help="blocks: mazes per individual"
+    )
     parser.add_argument("--means", nargs="+", default=["init"])
     parser.add_argument("--n-tasks", type=int, default=8)
     parser.add_argument("--task-repeats", type=int, default=4)

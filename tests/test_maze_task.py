@@ -133,6 +133,12 @@ def test_fitness_weights_and_penalty():
     np.testing.assert_allclose(result.returns, returns, atol=1e-6)
     expected = np.sum(np.array(weights) * (returns - 1e-6 * 5.0)) / np.sum(weights)
     assert float(result.fitness) == pytest.approx(expected, abs=1e-6)
+    # a negative weight: R3 + 0.5 (R3 - R1), here 1.5 (-2) - 0.5 (0.96)
+    result, _ = lifetime(model, n_rollouts=3, rollout_weights=(-0.5, 0.0, 1.5))
+    assert float(result.fitness) == pytest.approx(-3.48 - 1e-6 * 5.0, abs=1e-6)
+    for bad in ((-1.0, 0.0, 1.0), (0.0, float("nan"), 1.0)):
+        with pytest.raises(ValueError, match="positive sum"):
+            maze_task(rollout_weights=bad)
     params = {"a": jnp.array([3.0, -4.0]), "b": jnp.zeros((2, 1))}
     assert float(genome_rms(params)) == pytest.approx(np.sqrt(25 / 4))
 

@@ -249,12 +249,14 @@ def weighted_fitness(weights: tuple[float, ...]) -> Callable[..., jax.Array]:
 
 
 def check_rollout_weights(n_rollouts: int, weights) -> tuple[float, ...]:
-    """``weights`` as a tuple of ``n_rollouts`` non-negative floats with a positive sum."""
+    """``weights`` as a tuple of ``n_rollouts`` finite floats with a positive sum. A
+    negative weight is allowed: (-0.5, 0, 1.5) is R3 + 0.5 (R3 - R1), a fitness that also
+    rewards what a lifetime learns between its first and last rollouts."""
     weights = tuple(float(w) for w in weights)
-    if len(weights) != n_rollouts or sum(weights) <= 0 or min(weights) < 0:
+    if len(weights) != n_rollouts or not all(np.isfinite(weights)) or sum(weights) <= 0:
         raise ValueError(
-            f"rollout_weights must be {n_rollouts} non-negative numbers with a positive "
-            f"sum, got {weights}"
+            f"rollout_weights must be {n_rollouts} finite numbers with a positive sum, "
+            f"got {weights}"
         )
     return weights
 
