@@ -183,6 +183,12 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         task_kwargs={"rollout_weights": (-0.5, 0.0, 1.5)},
         note="the sep hour with fitness R3 + 0.5 (R3 - R1)",
     ),
+    "maze9-sep-cma-es-hour-w-1": _exp(
+        strategy="sep-cma-es",
+        **HOUR,
+        task_kwargs={"rollout_weights": (-1.0, 0.0, 2.0)},
+        note="the sep hour with fitness R3 + (R3 - R1)",
+    ),
     "maze9-snes-p128-n8": _exp(strategy="snes", sigma0=0.05),
     "maze9-openai-es-p128-n8": _exp(
         strategy="openai-es", sigma0=0.02, strategy_kwargs={"learning_rate": 0.01}
