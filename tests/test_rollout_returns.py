@@ -1,7 +1,6 @@
 import json
 
 import pytest
-
 from benchmarks.rollout_returns import at_lifetimes, main, read_run, table
 
 
