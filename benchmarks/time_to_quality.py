@@ -660,6 +660,33 @@ def _running_lines(runs: list[dict]) -> list[str]:
     return lines
 
 
+def _rollout_lines(runs: list[dict], run_dirs: Path) -> list[str]:
+    """What each run's mean genome learns within a lifetime: validation R1 / R3 / R3 - R1
+    at equal lifetimes (``benchmarks/rollout_returns.py``; the paper's score is R3)."""
+    from benchmarks.rollout_returns import table
+
+    names = [
+        r["name"]
+        for r in runs
+        if r["spec"]["task"] == "maze9"
+        and (run_dirs / r["name"] / "metrics.jsonl").exists()
+    ]
+    if not names:
+        return []
+    return [
+        "",
+        "## Within a lifetime: validation return of rollouts 1 and 3 (9x9)",
+        "",
+        "The mean genome's return in the first and third rollout on the 1,024 validation "
+        "mazes, at equal lifetimes (mean of the last three validations at or below each "
+        "budget; `python -m benchmarks.rollout_returns RUN ...`). The released genome: "
+        "R1 / R3 +0.40 / +0.80 on the test mazes (explores, then returns); the sep hour's "
+        "final genome +0.57 / +0.68 (explores fast, remembers little).",
+        "",
+        *table(names, [0.5, 1, 2, 4, 8, 16], run_dirs),
+    ]
+
+
 def write_outputs(
     results: list[dict], out: Path, notes: str = "", in_progress: list[dict] = ()
 ) -> None:
@@ -697,6 +724,7 @@ def write_outputs(
         )
     if in_progress:
         lines += _running_lines(list(in_progress))
+    lines += _rollout_lines(results + list(in_progress), out / "runs")
     noise = [
         json.loads(f.read_text()) for f in sorted((out / "runs").glob("*/noise.json"))
     ]
