@@ -49,3 +49,24 @@ def test_running_experiments_are_reported_until_they_finish(tmp_path):
     assert "-0.250 (5600)" in row and "-0.200 (5550)" in row  # latest, best
     assert json.loads((tmp_path / "results.json").read_text()) == []
     assert (tmp_path / "curves.png").exists()
+    assert "Within a lifetime" not in report  # 15x15 only: no 9x9 run to show
+
+    # a 9x9 run with its validations' rollout returns gets a within-lifetime row
+    nine = tmp_path / "runs" / "maze9-paper-preset"
+    nine.mkdir()
+    points = [
+        p | dict(lifetimes=1e6 * m) for p, m in zip(points, (15, 16, 17), strict=True)
+    ]
+    (nine / "points.jsonl").write_text("".join(json.dumps(p) + "\n" for p in points))
+    (nine / "config.json").write_text(json.dumps({"schedule": [[0, 2]]}))
+    metrics = [
+        dict(generation=p["generation"], validation=dict(return_mean=[-0.5, 0.0, r3]))
+        for p, r3 in zip(points, (0.1, 0.2, 0.3), strict=True)
+    ]
+    (nine / "metrics.jsonl").write_text("".join(json.dumps(m) + "\n" for m in metrics))
+    ttq.write_outputs([], tmp_path, "", ttq.running(tmp_path))
+    report = (tmp_path / "results.md").read_text()
+    row = next(
+        x for x in report.splitlines() if x.startswith("| maze9-paper-preset | - |")
+    )
+    assert row.endswith("| - | -0.50 / +0.15 / +0.65 |")  # 16 M: the two at 15 and 16 M
