@@ -251,7 +251,8 @@ def weighted_fitness(weights: tuple[float, ...]) -> Callable[..., jax.Array]:
 def check_rollout_weights(n_rollouts: int, weights) -> tuple[float, ...]:
     """``weights`` as a tuple of ``n_rollouts`` finite floats with a positive sum. A
     negative weight is allowed: (-0.5, 0, 1.5) is R3 + 0.5 (R3 - R1), a fitness that also
-    rewards what a lifetime learns between its first and last rollouts."""
+    rewards what a lifetime learns between its first and last rollouts (on the maze it is
+    gamed: the goal is in view, so rollout 1 learns to see it and not enter; README)."""
     weights = tuple(float(w) for w in weights)
     if len(weights) != n_rollouts or not all(np.isfinite(weights)) or sum(weights) <= 0:
         raise ValueError(
