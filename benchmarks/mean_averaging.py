@@ -47,11 +47,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="override a strategy option for the continuation (e.g. c_mean=0.25)",
     )  # fmt: skip
     args = p.parse_args(argv)
+    from hebbjax.cli.common import UsageError, parse_options
+
     try:
-        pairs = dict(kv.split("=", 1) for kv in args.strategy_opt)
-        args.overrides = {k: float(v) for k, v in pairs.items()}
-    except ValueError:
-        p.error(f"--strategy-opt takes KEY=NUMBER, got {args.strategy_opt}")
+        args.overrides = parse_options(args.strategy_opt, "--strategy-opt")
+    except UsageError as e:
+        p.error(str(e))
+    bad = {k: v for k, v in args.overrides.items() if type(v) not in (int, float)}
+    if bad:
+        p.error(f"--strategy-opt takes KEY=NUMBER, got {bad}")
     return args
 
 

@@ -19,6 +19,8 @@ import argparse
 import json
 from pathlib import Path
 
+from hebbjax.evolution.run_files import read_metrics
+
 RUNS = Path(__file__).resolve().parent / "results" / "time_to_quality" / "runs"
 
 
@@ -29,14 +31,15 @@ def read_run(run_dir: Path) -> list[dict]:
     lifetimes = {
         p["generation"]: p["lifetimes"] for p in map(json.loads, filter(None, lines))
     }
-    rows = []
-    for line in filter(None, (run_dir / "metrics.jsonl").read_text().splitlines()):
-        record = json.loads(line)
-        gen = record["generation"]
-        if "validation" in record and gen in lifetimes:
-            returns = record["validation"]["return_mean"]
-            rows.append(dict(generation=gen, lifetimes=lifetimes[gen], returns=returns))
-    return rows
+    return [
+        dict(
+            generation=r["generation"],
+            lifetimes=lifetimes[r["generation"]],
+            returns=r["validation"]["return_mean"],
+        )
+        for r in read_metrics(run_dir)
+        if "validation" in r and r["generation"] in lifetimes
+    ]
 
 
 def at_lifetimes(rows: list[dict], target: float, window: int = 3) -> dict | None:
