@@ -143,6 +143,23 @@ def test_fitness_weights_and_penalty():
     assert float(genome_rms(params)) == pytest.approx(np.sqrt(25 / 4))
 
 
+def test_score_within_changes_the_fitness_not_the_returns():
+    """A success later than ``score_within`` steps is scored as a failure (-2) in the
+    fitness; the returns (what validation and test report) stay the lifetime's."""
+    model = scripted_model(PATH)  # every rollout reaches the goal in 4 steps
+    penalty = 1e-6 * 20.0
+    for within, expected in ((None, 0.96), (4, 0.96), (3, -2.0)):
+        result, _ = lifetime(model, score_within=within)
+        np.testing.assert_allclose(result.returns, [0.96] * 3, atol=1e-6)
+        np.testing.assert_array_equal(result.steps, [4, 4, 4])
+        assert float(result.fitness) == pytest.approx(expected - penalty, abs=1e-6)
+    task = maze_task(size=7, score_within=50)
+    assert task.settings["score_within"] == 50
+    for bad in (0, 201, 2.5, True):
+        with pytest.raises(ValueError, match="score_within"):
+            maze_task(score_within=bad)
+
+
 def test_dnn_gets_the_input_prefix():
     result, memory = lifetime(scripted_model(PATH, n_in=9))
     assert memory["xs"].shape == (BUFFER, 9)

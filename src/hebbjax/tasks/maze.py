@@ -139,15 +139,39 @@ def maze_episodes(
     )
 
 
-def maze_fitness(weights: Sequence[float]):
-    """F = sum_r w_r (R_r - 1e-6 RMS(genome)) / sum_r w_r (spec 2.6)."""
+def maze_fitness(
+    weights: Sequence[float], score_within: int | None = None, max_steps: int = 200
+):
+    """F = sum_r w_r (R_r - 1e-6 RMS(genome)) / sum_r w_r (spec 2.6).
+
+    With ``score_within`` = K, R_r counts only for a rollout that reached the goal within
+    K steps; a later success counts as a failure (-0.01 ``max_steps``). Only the fitness
+    changes: the lifetime, its returns and so every validation and test score do not."""
     w = np.asarray(weights, np.float32)  # numpy: may be built inside a trace
 
     def fitness(params, returns, steps, success):
         penalty = 1e-6 * genome_rms(params)
+        if score_within is not None:
+            fast = (success > 0) & (steps <= score_within)
+            returns = jnp.where(fast, returns, episode_return(False, steps, max_steps))
         return jnp.sum(w * (returns - penalty)) / jnp.sum(w)
 
     return fitness
+
+
+def check_score_within(score_within: int | None, max_steps: int) -> int | None:
+    """``score_within`` as an int in 1..max_steps, or None."""
+    if score_within is None:
+        return None
+    if isinstance(score_within, bool) or not isinstance(score_within, (int, np.integer)):
+        raise ValueError(
+            f"score_within must be a whole number of steps, got {score_within!r}"
+        )
+    if not 1 <= score_within <= max_steps:
+        raise ValueError(
+            f"score_within must be in 1..max_steps ({max_steps}), got {score_within}"
+        )
+    return int(score_within)
 
 
 def make_lifetime(
@@ -163,6 +187,7 @@ def make_lifetime(
     probe: Probe | None = None,
     size: int = 15,
     parts: bool = False,
+    score_within: int | None = None,
 ):
     """``run(params, maze, key) -> LifetimeResult`` for one maze and one genome
     (``parts=True``: its ``LifetimeParts``, for compacted evaluation).
@@ -189,9 +214,12 @@ def make_lifetime(
         greedy=greedy,
         first_actions=first_actions,
     )
+    fitness = maze_fitness(
+        weights, check_score_within(score_within, max_steps), max_steps
+    )
     if parts:
-        return lifetime_parts(model, spec, maze_fitness(weights), probe)
-    return episodic_lifetime(model, spec, maze_fitness(weights), probe)
+        return lifetime_parts(model, spec, fitness, probe)
+    return episodic_lifetime(model, spec, fitness, probe)
 
 
 def _rollout_weights(n_rollouts: int, weights: Sequence[float] | None) -> tuple:
@@ -217,6 +245,7 @@ def maze_task(
     name: str | None = None,
     block_lifetimes: int | None = 32,
     compact: str = "sets",
+    score_within: int | None = None,
 ) -> Task:
     """The maze meta-RL task (spec 2.1-2.6).
 
@@ -245,13 +274,22 @@ def maze_task(
             0.9-1.15x here, where a genome's 32 lifetimes in a block share its weights
             and a pool's slots each read their own), "off". Speed only: each lifetime is
             the same function of genome, maze and key (``benchmarks/compaction.py``).
+        score_within: the fitness counts a rollout's return only when it reached the
+            goal within this many steps (else the failure return, -0.01 max_steps);
+            None (default, the paper) counts every return. The returns, and so the
+            validation and test scores, are unchanged: a training signal that pays for
+            reaching the goal fast in the scored rollout (time_to_quality.py).
     Returns:
         A ``Task`` whose ``lifetime(model)`` is ``run(params, maze, key) -> LifetimeResult``.
     """
     weights = _rollout_weights(n_rollouts, rollout_weights)
+    if max_steps < 1:
+        raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+    score_within = check_score_within(score_within, max_steps)
     options = dict(
         n_rollouts=n_rollouts,
         rollout_weights=weights,
+        score_within=score_within,
         obs_sign=obs_sign,
         r_slot=r_slot,
         max_steps=max_steps,
@@ -263,8 +301,6 @@ def maze_task(
     checked_compact(compact)
     if not 0.0 <= crowd < 1.0:
         raise ValueError(f"crowd must be in [0, 1), got {crowd}")
-    if max_steps < 1:
-        raise ValueError(f"max_steps must be >= 1, got {max_steps}")
     env = MetaMaze2D(size=size, max_steps=max_steps, obs_sign=obs_sign)
 
     def lifetime(model: Model, probe: Probe | None = None):
@@ -315,6 +351,7 @@ def maze_task(
             r_slot=r_slot,
             max_steps=max_steps,
             greedy=greedy,
+            score_within=score_within,
             validation_seed=validation_seed,
             test_seed=test_seed,
         ),
