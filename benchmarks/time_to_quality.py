@@ -411,7 +411,9 @@ def run_experiment(name: str, args: argparse.Namespace) -> dict:
     lifetimes_per_gen = config.population * config.repeats
     # the score is rollout 3's return; the validation fitness is another number where
     # the experiment trains with its own fitness (then printed beside it)
-    reweighted = any(k in config.task_kwargs for k in ("rollout_weights", "score_within"))
+    reweighted = any(
+        k in config.task_kwargs for k in ("rollout_weights", "score_within")
+    )
 
     def lifetimes_at(gen_history: list[dict]) -> int:
         return sum(lifetimes_per_gen * r["n_tasks"] for r in gen_history)

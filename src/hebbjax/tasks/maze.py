@@ -163,7 +163,9 @@ def check_score_within(score_within: int | None, max_steps: int) -> int | None:
     """``score_within`` as an int in 1..max_steps, or None."""
     if score_within is None:
         return None
-    if isinstance(score_within, bool) or not isinstance(score_within, (int, np.integer)):
+    if isinstance(score_within, bool) or not isinstance(
+        score_within, (int, np.integer)
+    ):
         raise ValueError(
             f"score_within must be a whole number of steps, got {score_within!r}"
         )
