@@ -82,6 +82,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--dir", type=Path, default=RUNS)
     args = parser.parse_args(argv)
+    bad = [a for a in args.at if not 0 < a < 1e4]
+    if bad:
+        parser.error(
+            f"--at takes millions of lifetimes (0 < M < 10,000), got {bad[0]:g}"
+            + (f"; did you mean {bad[0] / 1e6:g}?" if bad[0] >= 1e4 else "")
+        )
     missing = [n for n in args.runs if not (args.dir / n / "metrics.jsonl").exists()]
     if missing:
         available = sorted(p.parent.name for p in args.dir.glob("*/metrics.jsonl"))

@@ -34,3 +34,7 @@ def test_returns_at_equal_lifetimes(tmp_path, capsys):
         main(["a", "c", "--dir", str(tmp_path)])
     assert e.value.code == 2
     assert "no run ['c']" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["a", "--at", "500000", "--dir", str(tmp_path)])
+    assert e.value.code == 2
+    assert "millions of lifetimes" in capsys.readouterr().err
