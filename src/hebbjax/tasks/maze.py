@@ -146,7 +146,7 @@ def maze_fitness(
 
     With ``score_within`` = K, R_r counts only for a rollout that reached the goal within
     K steps; a later success counts as a failure (-0.01 ``max_steps``). Only the fitness
-    changes: the lifetime, its returns and so every validation and test score do not."""
+    changes, not the lifetime or its per-rollout returns."""
     w = np.asarray(weights, np.float32)  # numpy: may be built inside a trace
 
     def fitness(params, returns, steps, success):
@@ -278,9 +278,12 @@ def maze_task(
             the same function of genome, maze and key (``benchmarks/compaction.py``).
         score_within: the fitness counts a rollout's return only when it reached the
             goal within this many steps (else the failure return, -0.01 max_steps);
-            None (default, the paper) counts every return. The returns, and so the
-            validation and test scores, are unchanged: a training signal that pays for
-            reaching the goal fast in the scored rollout (time_to_quality.py).
+            None (default, the paper) counts every return. A training signal that pays
+            for reaching the goal fast in the scored rollout (time_to_quality.py). Only
+            the fitness changes (what training ranks, and ``summarize``'s ``score``);
+            the lifetime and its per-rollout returns do not: the paper's score is the
+            last rollout's return (``return_mean[-1]``), or evaluate with
+            ``score_within=None`` (``--task-opt score_within=null``).
     Returns:
         A ``Task`` whose ``lifetime(model)`` is ``run(params, maze, key) -> LifetimeResult``.
     """
