@@ -208,6 +208,14 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         task_kwargs={"score_within": 40},
         note="the sep hour with R3 scored only within 40 steps",
     ),
+    # ... a second seed before the hour preset changes
+    "maze9-sep-cma-es-hour-within40-seed1": _exp(
+        strategy="sep-cma-es",
+        **HOUR,
+        task_kwargs={"score_within": 40},
+        seed=1,
+        note="maze9-sep-cma-es-hour-within40 with seed 1",
+    ),
     "maze9-snes-p128-n8": _exp(strategy="snes", sigma0=0.05),
     "maze9-openai-es-p128-n8": _exp(
         strategy="openai-es", sigma0=0.02, strategy_kwargs={"learning_rate": 0.01}
