@@ -74,6 +74,8 @@ def _exp(task="maze9", strategy="paper-cmaes", population=128, mazes=8, repeats=
 HOUR = {
     k: PRESETS["hour"][k] for k in ("schedule", "strategy_kwargs", "validate_every")
 }
+#: the sep-CMA-ES hour with rollout 3 scored only within 40 steps (``score_within``)
+WITHIN40 = dict(strategy="sep-cma-es", **HOUR, task_kwargs={"score_within": 40})
 
 EXPERIMENTS: dict[str, dict[str, Any]] = {
     # the `small` preset (the lead's measurement) with the Table-1 variant
@@ -203,18 +205,11 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # in 74% (capped fitness +0.71 against +0.08; R3 +0.82 against +0.62). Validation
     # still scores R3 itself
     "maze9-sep-cma-es-hour-within40": _exp(
-        strategy="sep-cma-es",
-        **HOUR,
-        task_kwargs={"score_within": 40},
-        note="the sep hour with R3 scored only within 40 steps",
+        **WITHIN40, note="the sep hour with R3 scored only within 40 steps"
     ),
     # ... a second seed before the hour preset changes
     "maze9-sep-cma-es-hour-within40-seed1": _exp(
-        strategy="sep-cma-es",
-        **HOUR,
-        task_kwargs={"score_within": 40},
-        seed=1,
-        note="maze9-sep-cma-es-hour-within40 with seed 1",
+        **WITHIN40, seed=1, note="maze9-sep-cma-es-hour-within40 with seed 1"
     ),
     "maze9-snes-p128-n8": _exp(strategy="snes", sigma0=0.05),
     "maze9-openai-es-p128-n8": _exp(
@@ -379,6 +374,7 @@ def run_experiment(name: str, args: argparse.Namespace) -> dict:
     from hebbjax.checkpoint import load_checkpoint
     from hebbjax.evolution.train import build_run, read_metrics, train
     from hebbjax.models.genome_io import load_genome
+    from hebbjax.tasks.maze import FITNESS_OPTIONS
 
     spec = dict(EXPERIMENTS[name])
     if args.validate_every is not None:
@@ -419,9 +415,7 @@ def run_experiment(name: str, args: argparse.Namespace) -> dict:
     lifetimes_per_gen = config.population * config.repeats
     # the score is rollout 3's return; the validation fitness is another number where
     # the experiment trains with its own fitness (then printed beside it)
-    reweighted = any(
-        k in config.task_kwargs for k in ("rollout_weights", "score_within")
-    )
+    reweighted = any(k in config.task_kwargs for k in FITNESS_OPTIONS)
 
     def lifetimes_at(gen_history: list[dict]) -> int:
         return sum(lifetimes_per_gen * r["n_tasks"] for r in gen_history)

@@ -139,6 +139,10 @@ def maze_episodes(
     )
 
 
+#: the task options under which the fitness is not the last rollout's return (the score)
+FITNESS_OPTIONS = ("rollout_weights", "score_within")
+
+
 def maze_fitness(
     weights: Sequence[float], score_within: int | None = None, max_steps: int = 200
 ):
