@@ -148,16 +148,25 @@ def test_score_within_changes_the_fitness_not_the_returns():
     fitness; the returns (what validation and test report) stay the lifetime's."""
     model = scripted_model(PATH)  # every rollout reaches the goal in 4 steps
     penalty = 1e-6 * 20.0
-    for within, expected in ((None, 0.96), (4, 0.96), (3, -2.0)):
-        result, _ = lifetime(model, score_within=within)
+    cases = ((None, 0, 0.96), (4, 0, 0.96), (3, 0, -2.0), (4, 0.25, 0.96))
+    # a late success keeps late_credit of its return, the rest is the failure's
+    cases += ((3, 0.25, 0.25 * 0.96 - 0.75 * 2.0), (3, 1, 0.96))
+    for within, credit, expected in cases:
+        result, _ = lifetime(model, score_within=within, late_credit=credit)
         np.testing.assert_allclose(result.returns, [0.96] * 3, atol=1e-6)
         np.testing.assert_array_equal(result.steps, [4, 4, 4])
         assert float(result.fitness) == pytest.approx(expected - penalty, abs=1e-6)
-    task = maze_task(size=7, score_within=50)
+    task = maze_task(size=7, score_within=50, late_credit=0.5)
     assert task.settings["score_within"] == 50
+    assert task.settings["late_credit"] == 0.5
     for bad in (0, 201, 2.5, True):
         with pytest.raises(ValueError, match="score_within"):
             maze_task(score_within=bad)
+    for bad in (-0.1, 1.5, "half", True):
+        with pytest.raises(ValueError, match="late_credit"):
+            maze_task(score_within=40, late_credit=bad)
+    with pytest.raises(ValueError, match="set score_within too"):
+        maze_task(late_credit=0.5)
 
 
 def test_dnn_gets_the_input_prefix():

@@ -140,24 +140,30 @@ def maze_episodes(
 
 
 #: the task options under which the fitness is not the last rollout's return (the score)
-FITNESS_OPTIONS = ("rollout_weights", "score_within")
+FITNESS_OPTIONS = ("rollout_weights", "score_within", "late_credit")
 
 
 def maze_fitness(
-    weights: Sequence[float], score_within: int | None = None, max_steps: int = 200
+    weights: Sequence[float],
+    score_within: int | None = None,
+    max_steps: int = 200,
+    late_credit: float = 0.0,
 ):
     """F = sum_r w_r (R_r - 1e-6 RMS(genome)) / sum_r w_r (spec 2.6).
 
-    With ``score_within`` = K, R_r counts only for a rollout that reached the goal within
-    K steps; a later success counts as a failure (-0.01 ``max_steps``). Only the fitness
+    With ``score_within`` = K, R_r counts in full only for a rollout that reached the goal
+    within K steps; a later success counts as ``late_credit`` c of its return and 1 - c of
+    a failure's (-0.01 ``max_steps``): c = 0 scores it as a failure. Only the fitness
     changes, not the lifetime or its per-rollout returns."""
     w = np.asarray(weights, np.float32)  # numpy: may be built inside a trace
 
     def fitness(params, returns, steps, success):
         penalty = 1e-6 * genome_rms(params)
         if score_within is not None:
-            fast = (success > 0) & (steps <= score_within)
-            returns = jnp.where(fast, returns, episode_return(False, steps, max_steps))
+            fail = episode_return(False, steps, max_steps)
+            late = late_credit * returns + (1.0 - late_credit) * fail
+            fast = steps <= score_within
+            returns = jnp.where(success > 0, jnp.where(fast, returns, late), fail)
         return jnp.sum(w * (returns - penalty)) / jnp.sum(w)
 
     return fitness
@@ -180,6 +186,22 @@ def check_score_within(score_within: int | None, max_steps: int) -> int | None:
     return int(score_within)
 
 
+def check_late_credit(late_credit: float, score_within: int | None) -> float:
+    """``late_credit`` as a float in [0, 1]; nonzero only beside ``score_within``."""
+    if isinstance(late_credit, bool) or not isinstance(
+        late_credit, (int, float, np.integer, np.floating)
+    ):
+        raise ValueError(f"late_credit must be a number in [0, 1], got {late_credit!r}")
+    if not 0.0 <= late_credit <= 1.0:
+        raise ValueError(f"late_credit must be in [0, 1], got {late_credit}")
+    if late_credit and score_within is None:
+        raise ValueError(
+            "late_credit weighs successes later than score_within steps: "
+            "set score_within too (e.g. --task-opt score_within=40)"
+        )
+    return float(late_credit)
+
+
 def make_lifetime(
     model: Model,
     *,
@@ -194,6 +216,7 @@ def make_lifetime(
     size: int = 15,
     parts: bool = False,
     score_within: int | None = None,
+    late_credit: float = 0.0,
 ):
     """``run(params, maze, key) -> LifetimeResult`` for one maze and one genome
     (``parts=True``: its ``LifetimeParts``, for compacted evaluation).
@@ -220,8 +243,9 @@ def make_lifetime(
         greedy=greedy,
         first_actions=first_actions,
     )
+    score_within = check_score_within(score_within, max_steps)
     fitness = maze_fitness(
-        weights, check_score_within(score_within, max_steps), max_steps
+        weights, score_within, max_steps, check_late_credit(late_credit, score_within)
     )
     if parts:
         return lifetime_parts(model, spec, fitness, probe)
@@ -252,6 +276,7 @@ def maze_task(
     block_lifetimes: int | None = 32,
     compact: str = "sets",
     score_within: int | None = None,
+    late_credit: float = 0.0,
 ) -> Task:
     """The maze meta-RL task (spec 2.1-2.6).
 
@@ -288,6 +313,9 @@ def maze_task(
             the lifetime and its per-rollout returns do not: the paper's score is the
             last rollout's return (``return_mean[-1]``), or evaluate with
             ``score_within=None`` (``--task-opt score_within=null``).
+        late_credit: with ``score_within``, the share c in [0, 1] of a late success's
+            return that the fitness keeps (the rest, 1 - c, is the failure return):
+            0 (default) scores a late success as a failure, 1 as its own return.
     Returns:
         A ``Task`` whose ``lifetime(model)`` is ``run(params, maze, key) -> LifetimeResult``.
     """
@@ -295,10 +323,12 @@ def maze_task(
     if max_steps < 1:
         raise ValueError(f"max_steps must be >= 1, got {max_steps}")
     score_within = check_score_within(score_within, max_steps)
+    late_credit = check_late_credit(late_credit, score_within)
     options = dict(
         n_rollouts=n_rollouts,
         rollout_weights=weights,
         score_within=score_within,
+        late_credit=late_credit,
         obs_sign=obs_sign,
         r_slot=r_slot,
         max_steps=max_steps,
@@ -361,6 +391,7 @@ def maze_task(
             max_steps=max_steps,
             greedy=greedy,
             score_within=score_within,
+            late_credit=late_credit,
             validation_seed=validation_seed,
             test_seed=test_seed,
         ),
