@@ -111,3 +111,25 @@ def test_compile_cache_keeps_every_program(tmp_path, monkeypatch):
     finally:
         for name, value in saved.items():
             jax.config.update(name, value)
+
+
+def test_progress_shows_the_last_rollout_return_beside_a_capped_score():
+    """Where the fitness is not the paper's score (``score_within``, reweighted rollouts)
+    the validation line gives the last rollout's return too; otherwise it does not."""
+    import io
+
+    from hebbjax.cli.progress import Progress
+
+    def line(score, last):
+        stream = io.StringIO()
+        stats = dict(score=score, return_mean=[-0.5, 0.6, last], success_rate=[1.0] * 3)
+        record = dict(validation=stats, fitness_max=0.1, fitness_mean=0.0)
+        with Progress(10, stream=stream, live=False) as bar:
+            bar(0, record | dict(env_steps_per_s=1.0))
+        return stream.getvalue().splitlines()[0]
+
+    assert line(0.58, 0.7) == (
+        "gen      0  validation score +0.580 (last-rollout return +0.700)  "
+        "success per rollout 1.00 / 1.00 / 1.00"
+    )
+    assert "last-rollout" not in line(0.6999999, 0.7)

@@ -99,12 +99,13 @@ class Progress:
             ("final_validation", generation + 1),
         ):
             if key in record:
-                self.validation = record[key]["score"]
-                rates = " / ".join(f"{g:.2f}" for g in record[key]["success_rate"])
+                stats = record[key]
+                self.validation = stats["score"]
+                rates = " / ".join(f"{g:.2f}" for g in stats["success_rate"])
                 final = " (final)" if key == "final_validation" else ""
                 self.print(
-                    f"gen {at:>6}  validation score {_fmt(self.validation)}{final}  "
-                    f"success per rollout {rates}"
+                    f"gen {at:>6}  validation score {_fmt(self.validation)}{final}"
+                    f"{_last_return(stats)}  success per rollout {rates}"
                 )
                 validated = True
         if record.get("compile_seconds"):
@@ -131,3 +132,13 @@ class Progress:
 
 def progress_for(total: int, done_before: int, every: int, quiet: bool) -> Callable:
     return Progress(total, done_before, every, quiet=quiet)
+
+
+def _last_return(stats: dict) -> str:
+    """The last rollout's mean return beside a score that is another number (a task
+    option that reweights or caps the fitness, e.g. the maze's ``score_within``): the
+    paper's score is that return. Empty where they agree (up to the genome penalty)."""
+    returns = stats.get("return_mean")
+    if not returns or abs(returns[-1] - stats["score"]) < 1e-3:
+        return ""
+    return f" (last-rollout return {_fmt(returns[-1])})"
