@@ -38,3 +38,24 @@ def test_returns_at_equal_lifetimes(tmp_path, capsys):
         main(["a", "--at", "500000", "--dir", str(tmp_path)])
     assert e.value.code == 2
     assert "millions of lifetimes" in capsys.readouterr().err
+
+
+def test_failure_breakdown_splits_the_score():
+    """The last rollout's score is its successes' part minus its failures' cost, and a
+    failure after an earlier success is told from one where the goal was never found."""
+    import numpy as np
+
+    from benchmarks.rollout_failures import breakdown, main
+
+    success = np.array([[1, 1, 1], [0, 1, 0], [0, 0, 0], [1, 0, 1]])
+    steps = np.array([[50, 10, 12], [200, 30, 200], [200, 200, 200], [80, 200, 20]])
+    b = breakdown(success, steps)
+    assert b["goal_rate"] == [0.5, 0.5, 0.5]
+    assert (b["last_failures"], b["last_failures_after_a_success"]) == (2, 1)
+    assert b["last_failures_never_found"] == 1
+    assert b["steps_reached_mean"] == [65.0, 20.0, 16.0]
+    returns = np.where(success[:, -1], 1 - 0.01 * steps[:, -1], -2.0)
+    score = b["successes_part"] - b["failures_cost"]
+    assert score == pytest.approx(returns.mean())
+    with pytest.raises(SystemExit):
+        main(["no-such-run"])
