@@ -144,7 +144,9 @@ def test_hour_preset_is_the_time_to_quality_recipe_and_maze_only(tmp_path, capsy
     assert hour.task_kwargs == {} and hour.strategy == "paper-cmaes"  # 15x15
     # the other presets are the same on 9x9 as on 15x15
     for preset in ("small", "paper"):
-        nine, other = (TrainConfig.from_preset(preset, task=t) for t in ("maze9", "maze"))
+        nine, other = (
+            TrainConfig.from_preset(preset, task=t) for t in ("maze9", "maze")
+        )
         assert dataclasses.replace(nine, task="maze") == other
     # through the CLI too (a strategy option set by the strategy's Params, not its
     # factory's signature, was once dropped there)

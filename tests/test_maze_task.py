@@ -167,6 +167,23 @@ def test_score_within_changes_the_fitness_not_the_returns():
             maze_task(score_within=40, late_credit=bad)
     with pytest.raises(ValueError, match="set score_within too"):
         maze_task(late_credit=0.5)
+    # one cap per rollout (None: uncapped): here only rollout 2's success is late
+    weights = dict(rollout_weights=(1, 1, 1))
+    for within, expected in (
+        ((None, 3, None), (0.96 * 2 - 2) / 3),
+        ((None,) * 3, 0.96),
+    ):
+        result, _ = lifetime(model, score_within=within, **weights)
+        assert float(result.fitness) == pytest.approx(expected - penalty, abs=1e-6)
+    assert maze_task(score_within=[None, None, 40]).settings["score_within"] == (
+        None,
+        None,
+        40,
+    )
+    with pytest.raises(ValueError, match="2 entries for 3 rollouts"):
+        maze_task(score_within=[40, 40])
+    with pytest.raises(ValueError, match="1..max_steps"):
+        maze_task(score_within=[None, 0, 40])
 
 
 def test_dnn_gets_the_input_prefix():

@@ -44,7 +44,6 @@ def test_failure_breakdown_splits_the_score():
     """The last rollout's score is its successes' part minus its failures' cost, and a
     failure after an earlier success is told from one where the goal was never found."""
     import numpy as np
-
     from benchmarks.rollout_failures import breakdown, main
 
     success = np.array([[1, 1, 1], [0, 1, 0], [0, 0, 0], [1, 0, 1]])

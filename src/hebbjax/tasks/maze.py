@@ -145,39 +145,65 @@ FITNESS_OPTIONS = ("rollout_weights", "score_within", "late_credit")
 
 def maze_fitness(
     weights: Sequence[float],
-    score_within: int | None = None,
+    score_within: int | Sequence[int | None] | None = None,
     max_steps: int = 200,
     late_credit: float = 0.0,
 ):
     """F = sum_r w_r (R_r - 1e-6 RMS(genome)) / sum_r w_r (spec 2.6).
 
-    With ``score_within`` = K, R_r counts in full only for a rollout that reached the goal
-    within K steps; a later success counts as ``late_credit`` c of its return and 1 - c of
-    a failure's (-0.01 ``max_steps``): c = 0 scores it as a failure. Only the fitness
-    changes, not the lifetime or its per-rollout returns."""
+    With ``score_within`` = K (one number, or one per rollout with None for no cap), R_r
+    counts in full only for a rollout that reached the goal within K steps; a later success
+    counts as ``late_credit`` c of its return and 1 - c of a failure's (-0.01
+    ``max_steps``): c = 0 scores it as a failure. Only the fitness changes, not the
+    lifetime or its per-rollout returns."""
     w = np.asarray(weights, np.float32)  # numpy: may be built inside a trace
+    caps = None
+    if score_within is not None:
+        per_rollout = (
+            score_within
+            if isinstance(score_within, (tuple, list))
+            else (score_within,) * len(w)
+        )
+        caps = np.array([max_steps if k is None else k for k in per_rollout], np.int32)
 
     def fitness(params, returns, steps, success):
         penalty = 1e-6 * genome_rms(params)
-        if score_within is not None:
+        if caps is not None:
             fail = episode_return(False, steps, max_steps)
             late = late_credit * returns + (1.0 - late_credit) * fail
-            fast = steps <= score_within
+            fast = steps <= caps
             returns = jnp.where(success > 0, jnp.where(fast, returns, late), fail)
         return jnp.sum(w * (returns - penalty)) / jnp.sum(w)
 
     return fitness
 
 
-def check_score_within(score_within: int | None, max_steps: int) -> int | None:
-    """``score_within`` as an int in 1..max_steps, or None."""
+def check_score_within(
+    score_within: int | Sequence[int | None] | None,
+    max_steps: int,
+    n_rollouts: int | None = None,
+) -> int | tuple[int | None, ...] | None:
+    """``score_within`` as an int in 1..max_steps, a tuple of one such int or None per
+    rollout, or None."""
     if score_within is None:
         return None
+    if isinstance(score_within, (tuple, list)):
+        if n_rollouts is not None and len(score_within) != n_rollouts:
+            raise ValueError(
+                f"score_within has {len(score_within)} entries for {n_rollouts} "
+                "rollouts: give one per rollout (null: no cap) or one number for all"
+            )
+        caps = tuple(
+            None if k is None else check_score_within(k, max_steps)
+            for k in score_within
+        )
+        return None if all(k is None for k in caps) else caps
     if isinstance(score_within, bool) or not isinstance(
         score_within, (int, np.integer)
     ):
         raise ValueError(
-            f"score_within must be a whole number of steps, got {score_within!r}"
+            "score_within must be a whole number of steps (or a list of one per "
+            f"rollout), got {score_within!r}"
         )
     if not 1 <= score_within <= max_steps:
         raise ValueError(
@@ -186,7 +212,7 @@ def check_score_within(score_within: int | None, max_steps: int) -> int | None:
     return int(score_within)
 
 
-def check_late_credit(late_credit: float, score_within: int | None) -> float:
+def check_late_credit(late_credit: float, score_within: object) -> float:
     """``late_credit`` as a float in [0, 1]; nonzero only beside ``score_within``."""
     if isinstance(late_credit, bool) or not isinstance(
         late_credit, (int, float, np.integer, np.floating)
@@ -215,7 +241,7 @@ def make_lifetime(
     probe: Probe | None = None,
     size: int = 15,
     parts: bool = False,
-    score_within: int | None = None,
+    score_within: int | Sequence[int | None] | None = None,
     late_credit: float = 0.0,
 ):
     """``run(params, maze, key) -> LifetimeResult`` for one maze and one genome
@@ -243,7 +269,7 @@ def make_lifetime(
         greedy=greedy,
         first_actions=first_actions,
     )
-    score_within = check_score_within(score_within, max_steps)
+    score_within = check_score_within(score_within, max_steps, n_rollouts)
     fitness = maze_fitness(
         weights, score_within, max_steps, check_late_credit(late_credit, score_within)
     )
@@ -275,7 +301,7 @@ def maze_task(
     name: str | None = None,
     block_lifetimes: int | None = 32,
     compact: str = "sets",
-    score_within: int | None = None,
+    score_within: int | Sequence[int | None] | None = None,
     late_credit: float = 0.0,
 ) -> Task:
     """The maze meta-RL task (spec 2.1-2.6).
@@ -312,7 +338,8 @@ def maze_task(
             the fitness changes (what training ranks, and ``summarize``'s ``score``);
             the lifetime and its per-rollout returns do not: the paper's score is the
             last rollout's return (``return_mean[-1]``), or evaluate with
-            ``score_within=None`` (``--task-opt score_within=null``).
+            ``score_within=None`` (``--task-opt score_within=null``). A list gives one
+            cap per rollout, null for none (``--task-opt 'score_within=[null,null,40]'``).
         late_credit: with ``score_within``, the share c in [0, 1] of a late success's
             return that the fitness keeps (the rest, 1 - c, is the failure return):
             0 (default) scores a late success as a failure, 1 as its own return.
@@ -322,7 +349,7 @@ def maze_task(
     weights = _rollout_weights(n_rollouts, rollout_weights)
     if max_steps < 1:
         raise ValueError(f"max_steps must be >= 1, got {max_steps}")
-    score_within = check_score_within(score_within, max_steps)
+    score_within = check_score_within(score_within, max_steps, n_rollouts)
     late_credit = check_late_credit(late_credit, score_within)
     options = dict(
         n_rollouts=n_rollouts,
