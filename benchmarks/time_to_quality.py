@@ -215,9 +215,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # failures alone cost 0.056 of the 0.78. Under the cap a success after 40 steps pays no
     # more than giving up: keep half of a late success's return (`late_credit`)
     "maze9-sep-cma-es-hour-within40-late0.5": _exp(
-        strategy="sep-cma-es",
-        **HOUR,
-        task_kwargs={"score_within": 40, "late_credit": 0.5},
+        **WITHIN40 | dict(task_kwargs={"score_within": 40, "late_credit": 0.5}),
         note="the within-40 hour, a late success half its return, half a failure",
     ),
     # failures.md: the within-40 hour's explorer is its weak part (rollout 1 reaches the goal
@@ -225,9 +223,13 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # and most of its rollout-3 failures follow a success in rollout 1 or 2. A fifth of the
     # fitness on rollout 1's own (uncapped) return; rollout 3 still capped at 40 steps
     "maze9-sep-cma-es-hour-within40-r1w0.25": _exp(
-        strategy="sep-cma-es",
-        **HOUR,
-        task_kwargs={"score_within": [None, None, 40], "rollout_weights": [0.25, 0, 1]},
+        **WITHIN40
+        | dict(
+            task_kwargs={
+                "score_within": [None, None, 40],
+                "rollout_weights": [0.25, 0, 1],
+            }
+        ),
         note="the within-40 hour with 0.25 of rollout 1's uncapped return",
     ),
     "maze9-snes-p128-n8": _exp(strategy="snes", sigma0=0.05),
@@ -393,7 +395,7 @@ def run_experiment(name: str, args: argparse.Namespace) -> dict:
     from hebbjax.checkpoint import load_checkpoint
     from hebbjax.evolution.train import build_run, read_metrics, train
     from hebbjax.models.genome_io import load_genome
-    from hebbjax.tasks.maze import FITNESS_OPTIONS
+    from hebbjax.tasks.maze_fitness import FITNESS_OPTIONS
 
     spec = dict(EXPERIMENTS[name])
     if args.validate_every is not None:

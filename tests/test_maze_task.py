@@ -11,7 +11,8 @@ from hebbjax.models.base import Model
 from hebbjax.parallel import local_mesh
 from hebbjax.rollout import _jitted_set_evaluator, evaluate, summarize
 from hebbjax.tasks import TASKS, Probe, Task, make_task, maze_task
-from hebbjax.tasks.maze import genome_rms, make_lifetime, select_action
+from hebbjax.tasks.maze import make_lifetime, select_action
+from hebbjax.tasks.maze_fitness import genome_rms
 
 LAYOUT = [
     "#######",
