@@ -126,7 +126,13 @@ def continue_run(src: Path, work: Path, overrides: dict, generations: int, every
     )
     from hebbjax.config import TrainConfig
     from hebbjax.evolution.loop import make_generation_step
-    from hebbjax.evolution.train import CHECKPOINT, build_run, run_keys
+    from hebbjax.evolution.train import (
+        CHECKPOINT,
+        build_run,
+        phase_key,
+        run_keys,
+        task_at,
+    )
     from hebbjax.parallel import global_mesh, replicate_on
 
     work.mkdir(parents=True, exist_ok=True)
@@ -152,13 +158,13 @@ def continue_run(src: Path, work: Path, overrides: dict, generations: int, every
     steps = {}
     t0 = time.perf_counter()
     for generation in range(start, g0 + generations):
-        n_tasks = config.tasks_at(generation)
-        if n_tasks not in steps:
-            steps[n_tasks] = make_generation_step(
-                setup.es, setup.es_params, setup.model, setup.task, n_tasks,
-                config.repeats, mesh,
+        phase = phase_key(config, generation)
+        if phase not in steps:
+            steps[phase] = make_generation_step(
+                setup.es, setup.es_params, setup.model,
+                task_at(config, setup.task, generation), phase[0], config.repeats, mesh,
             )  # fmt: skip
-        es_state, _ = steps[n_tasks](es_state, jax.random.fold_in(k_run, generation))
+        es_state, _ = steps[phase](es_state, jax.random.fold_in(k_run, generation))
         means.append(flat_mean(es_state))
         done = generation + 1
         if (done - g0) % every == 0 or done == g0 + generations:

@@ -63,6 +63,17 @@ def test_config_round_trip_and_validation():
         TrainConfig(population=1)
     with pytest.raises(ValueError, match="schedule"):
         TrainConfig(schedule=((5, 2),))
+    phased = TrainConfig(
+        schedule=((0, 8, {"score_within": 40}), (100, 64)),
+        task_kwargs={"max_steps": 90},
+    )
+    assert TrainConfig.from_json(phased.to_json()) == phased
+    assert phased.task_options_at(99) == {"max_steps": 90, "score_within": 40}
+    assert phased.task_options_at(100) == {"max_steps": 90}
+    assert phased.tasks_at(99) == 8 and phased.tasks_at(100) == 64
+    for bad in [((0, 8, 40),), ((0, 8, {}, 1),), ((0, 8.5),), ((0, True),)]:
+        with pytest.raises(ValueError, match="schedule"):
+            TrainConfig(schedule=bad)
     with pytest.raises(ValueError, match="unknown preset"):
         TrainConfig.from_preset("huge")
     with pytest.raises(ValueError, match="unknown config key"):

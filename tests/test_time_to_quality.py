@@ -70,3 +70,11 @@ def test_running_experiments_are_reported_until_they_finish(tmp_path):
         x for x in report.splitlines() if x.startswith("| maze9-paper-preset | - |")
     )
     assert row.endswith("| - | -0.50 / +0.15 / +0.65 |")  # 16 M: the two at 15 and 16 M
+
+
+def test_schedule_column_names_each_entrys_task_options():
+    from benchmarks.time_to_quality import _mazes
+
+    assert _mazes([[0, 8], [1500, 16]]) == "8 -> 16 (g1500)"
+    phased = [[0, 8, {"score_within": 40}], [4000, 256]]
+    assert _mazes(phased) == "8 (score_within=40) -> 256 (g4000)"

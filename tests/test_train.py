@@ -262,3 +262,30 @@ def test_init_starts_from_another_runs_genome_and_resumes_from_its_copy(
     assert "error" in err and not (tmp_path / "b" / "checkpoint.npz").exists()
     assert main(["train", "--out", str(out), "--resume", "--init", str(out)]) == 2
     assert "drop --config/--preset/--init" in capsys.readouterr().err
+
+
+def test_schedule_task_options_change_the_training_fitness_only(tmp_path):
+    """A schedule entry's task options (a curriculum, e.g. a cap that is lifted) replace
+    task_kwargs' in the training fitness from that generation on; validation keeps
+    task_kwargs; a bad option fails before training."""
+    base = TINY | dict(generations=3, task_kwargs={"max_steps": 100})
+    summed = {"rollout_weights": [1, 1, 1]}
+    phased = TrainConfig(**base | dict(schedule=((0, 2, summed), (2, 2))))
+    assert phased.task_options_at(1) == {"max_steps": 100} | summed
+    assert phased.task_options_at(2) == {"max_steps": 100}
+    plain = TrainConfig(**base)
+    summed_run = TrainConfig(**base | dict(task_kwargs=base["task_kwargs"] | summed))
+    runs = {}
+    for name, config in dict(phased=phased, plain=plain, summed=summed_run).items():
+        runs[name] = train(config, tmp_path / name).history
+    fitness = ("fitness_mean", "fitness_max")
+
+    def fit(name, g):
+        return [runs[name][g][k] for k in fitness]
+
+    assert fit("phased", 0) == fit("summed", 0) and fit("phased", 1) == fit("summed", 1)
+    assert fit("phased", 0) != fit("plain", 0)
+    assert fit("phased", 2) != fit("summed", 2)  # the same state, the plain fitness
+    assert runs["phased"][0]["validation"] == runs["plain"][0]["validation"]
+    with pytest.raises(ValueError, match="rollout_weights|valid"):
+        build_run(TrainConfig(**base | dict(schedule=((0, 2), (1, 2, {"nope": 1})))))

@@ -174,8 +174,10 @@ class TrainConfig:
     population: int = 128
     generations: int = 400
     seed: int = 0
-    # (first generation, tasks per generation) pairs, in increasing order.
-    schedule: tuple[tuple[int, int], ...] = ((0, 8),)
+    # (first generation, tasks per generation) pairs, in increasing order; an entry may
+    # carry a third item, task options that replace task_kwargs' from that generation on
+    # in the training fitness (a curriculum: ``task_options_at``)
+    schedule: tuple[tuple[Any, ...], ...] = ((0, 8),)
     repeats: int = 1
     sigma0: float = 0.05
     validate_every: int = 25
@@ -233,25 +235,43 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
-        if any(len(pair) != 2 for pair in self.schedule):
+        if any(
+            len(entry) not in (2, 3) or not all(_is_int(x) for x in entry[:2])
+            for entry in self.schedule
+        ):
             raise ConfigError(
-                f"schedule must be (first generation, tasks) pairs, got {self.schedule}"
+                "schedule entries must be (first generation, tasks) pairs or (first "
+                f"generation, tasks, {{task options}}) triples, got {self.schedule}"
             )
-        starts = [s for s, _ in self.schedule]
+        if any(
+            len(entry) == 3 and not isinstance(entry[2], dict)
+            for entry in self.schedule
+        ):
+            raise ConfigError(
+                "a schedule entry's third item is a mapping of task options (e.g. "
+                f'{{"score_within": 40}}), got {self.schedule}'
+            )
+        starts = [entry[0] for entry in self.schedule]
         if starts[0] != 0 or starts != sorted(set(starts)):
             raise ConfigError(
                 f"schedule must start at generation 0 and increase, got {self.schedule}"
             )
-        if any(n < 1 for _, n in self.schedule):
+        if any(entry[1] < 1 for entry in self.schedule):
             raise ConfigError(f"tasks per generation must be >= 1: {self.schedule}")
+
+    def _entry_at(self, generation: int) -> tuple[Any, ...]:
+        return [e for e in self.schedule if generation >= e[0]][-1]
 
     def tasks_at(self, generation: int) -> int:
         """Tasks (mazes) per generation at ``generation``, from the schedule."""
-        n = self.schedule[0][1]
-        for start, count in self.schedule:
-            if generation >= start:
-                n = count
-        return n
+        return self._entry_at(generation)[1]
+
+    def task_options_at(self, generation: int) -> dict[str, Any]:
+        """The task options the training fitness uses at ``generation``: ``task_kwargs``
+        with the schedule entry's own options over them (validation keeps
+        ``task_kwargs``: one yardstick for the whole run)."""
+        entry = self._entry_at(generation)
+        return self.task_kwargs | (entry[2] if len(entry) == 3 else {})
 
     @classmethod
     def from_preset(cls, preset: str = "small", **overrides: Any) -> TrainConfig:
@@ -279,10 +299,11 @@ class TrainConfig:
         raw = dict(raw)
         if "schedule" in raw:
             try:
-                raw["schedule"] = tuple(tuple(pair) for pair in raw["schedule"])
+                raw["schedule"] = tuple(tuple(entry) for entry in raw["schedule"])
             except TypeError:
                 raise ConfigError(
-                    f"schedule must be a list of [generation, tasks] pairs, got "
+                    f"schedule must be a list of [generation, tasks] pairs or [generation, "
+                    f"tasks, {{task options}}] triples, got "
                     f"{raw['schedule']!r}"
                 ) from None
         for name in ("loggers", "plugins"):
@@ -339,6 +360,10 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError(f"config {path} must hold a mapping of fields")
     return raw
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
 
 
 def _check_type(name: str, value: Any, annotation: str) -> None:

@@ -100,6 +100,9 @@ def build_run(config: TrainConfig, init_params: Any = None) -> RunSetup:
     ``init_params`` overrides the initial genome (e.g. a merged genome, ``hebbjax merge``).
     """
     task = make_task(config.task, **config.task_kwargs)
+    for entry in config.schedule:  # a curriculum's options fail here, not hours later
+        if len(entry) == 3:
+            make_task(config.task, **config.task_options_at(entry[0]))
     model = make_model(
         config.model, n_in=task.n_in, n_out=task.n_out, **config.model_kwargs
     )
@@ -115,6 +118,20 @@ def build_run(config: TrainConfig, init_params: Any = None) -> RunSetup:
         **config.strategy_kwargs,
     )
     return RunSetup(model, task, es, es_params, init_params)
+
+
+def phase_key(config: TrainConfig, generation: int) -> tuple[int, str]:
+    """What a generation's compiled step depends on in the schedule: its tasks per
+    generation and its task options."""
+    options = json.dumps(config.task_options_at(generation), sort_keys=True)
+    return config.tasks_at(generation), options
+
+
+def task_at(config: TrainConfig, task: Any, generation: int) -> Any:
+    """The task whose fitness trains ``generation`` (``task``, built from
+    ``config.task_kwargs``, unless the schedule gives that generation other options)."""
+    options = config.task_options_at(generation)
+    return task if options == config.task_kwargs else make_task(config.task, **options)
 
 
 def run_keys(seed: int) -> tuple[jax.Array, jax.Array, jax.Array]:
@@ -335,21 +352,23 @@ def _train_locked(
             if generation % config.validate_every == 0:
                 record["validation"] = run_validation(generation)
             n_tasks = config.tasks_at(generation)
+            phase = phase_key(config, generation)
             key = jax.random.fold_in(k_run, generation)
             compile_seconds = 0.0
-            if n_tasks not in steps:
+            if phase not in steps:
                 t0 = time.perf_counter()
+                fitness_task = task_at(config, task, generation)
                 fn = make_generation_step(
-                    es, es_params, model, task, n_tasks, config.repeats, mesh
+                    es, es_params, model, fitness_task, n_tasks, config.repeats, mesh
                 )
                 # compiled ahead to time the compilation; the jitted function reuses
                 # that executable (calling the AOT object itself fails when the step
                 # closes over large constants, e.g. a Brax system: hoisted const args)
                 fn.lower(es_state, key).compile()
-                steps[n_tasks] = fn
+                steps[phase] = fn
                 compile_seconds = time.perf_counter() - t0
             t0 = time.perf_counter()
-            es_state, metrics = steps[n_tasks](es_state, key)
+            es_state, metrics = steps[phase](es_state, key)
             metrics = jax.block_until_ready(metrics)
             wall = time.perf_counter() - t0
             record |= _to_python(metrics)
