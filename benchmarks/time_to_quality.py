@@ -232,6 +232,51 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         ),
         note="the within-40 hour with 0.25 of rollout 1's uncapped return",
     ),
+    # seed 0 of the within-40 hour went on at 64 mazes from 17.3 M to 26.3 M lifetimes and
+    # stayed at +0.70; its rollout-3 failures (2-3% of mazes) barely move a 64-maze ranking
+    # (s.e. of one genome's capped fitness about 0.06). From that plateau, 256 mazes per
+    # generation (a quarter of the noise's s.e. halved, four times the cost per generation)
+    "maze9-within40-then-n256": _exp(
+        **WITHIN40 | dict(validate_every=5),
+        note="branch of the within-40 hour (seed 0) on its plateau: 256 mazes",
+        branch_from="maze9-sep-cma-es-hour-within40",
+        branch_min_generation=6000,
+        schedule_after=((0, 256),),
+    ),
+    # ... or the cap itself holds it there: a late success pays no more than a failure, so
+    # late in the run the ranking cannot tell the near-misses apart. Started on the released
+    # genome, the uncapped fitness climbed +0.812 -> +0.826 in 200 generations (basins.md).
+    # From seed 1's end (16.9 M lifetimes, explore-then-return: R1 -0.75, R3 +0.71), the
+    # paper's fitness (rollout 3 uncapped) at the same 64 mazes
+    "maze9-within40-seed1-then-uncapped": _exp(
+        strategy="sep-cma-es",
+        strategy_kwargs=HOUR["strategy_kwargs"],
+        validate_every=25,
+        note="branch of the within-40 hour's seed 1 at its end: rollout 3 uncapped",
+        branch_from="maze9-sep-cma-es-hour-within40-seed1",
+        branch_min_generation=5500,
+        schedule_after=((0, 64),),
+    ),
+    # Both lift the plateau (+0.03 from 256 mazes on seed 0, +0.025 uncapped on seed 1).
+    # Together, inside the hour's 16.9 M lifetimes: the within-40 hour's seed 1 again (the
+    # same run: its points must match) to generation 4,000 (8.7 M lifetimes, validation
+    # +0.717 there), run with --lifetimes 8.7e6 ...
+    "maze9-within40-s1-to-g4000": _exp(
+        **WITHIN40,
+        seed=1,
+        note="the within-40 hour's seed 1, stopped at generation 4,000",
+    ),
+    # ... then 256 mazes per generation with rollout 3 uncapped, to 16.9 M lifetimes
+    "maze9-within40-s1-g4000-then-n256-uncapped": _exp(
+        strategy="sep-cma-es",
+        strategy_kwargs=HOUR["strategy_kwargs"],
+        seed=1,
+        validate_every=5,
+        note="the within-40 hour's seed 1 to 8.7 M lifetimes, then 256 mazes uncapped",
+        branch_from="maze9-within40-s1-to-g4000",
+        branch_min_generation=4000,
+        schedule_after=((0, 256),),
+    ),
     "maze9-snes-p128-n8": _exp(strategy="snes", sigma0=0.05),
     "maze9-openai-es-p128-n8": _exp(
         strategy="openai-es", sigma0=0.02, strategy_kwargs={"learning_rate": 0.01}
@@ -651,9 +696,16 @@ def _smooth(xs: list[float], k: int = 3) -> list[float]:
 
 
 def _mazes(schedule) -> str:
-    """Mazes per generation: ``8``, or ``8 -> 16 (g1500) -> 32 (g3000)`` for a schedule."""
+    """Mazes per generation: ``8``, or ``8 -> 16 (g1500) -> 32 (g3000)`` for a schedule
+    (an entry's own task options beside it: ``64 (g4000, score_within=None)``)."""
+
+    def options(entry) -> str:
+        opts = entry[2] if len(entry) == 3 else {}
+        return "".join(f", {k}={v}" for k, v in opts.items())
+
     first, *later = schedule
-    return " -> ".join([str(first[1])] + [f"{n} (g{g})" for g, n in later])
+    head = str(first[1]) + (f" ({options(first)[2:]})" if options(first) else "")
+    return " -> ".join([head] + [f"{e[1]} (g{e[0]}{options(e)})" for e in later])
 
 
 def running(out: Path) -> list[dict]:
