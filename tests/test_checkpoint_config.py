@@ -132,27 +132,41 @@ def test_task_preset_under_flags_and_config_files(tmp_path):
 
 def test_hour_preset_is_the_time_to_quality_recipe_and_maze_only(tmp_path, capsys):
     """``--preset hour`` is the time-to-quality experiment it was measured as (same
-    strategy, schedule, step-size floor and fitness: on 9x9 the within-40 sep hour, on
-    15x15 the paper-cmaes hour), and a task it was not tuned for is refused with the
-    valid presets named (exit 2 from the CLI)."""
-    from benchmarks.time_to_quality import EXPERIMENTS
+    strategy, schedule, step-size floor and fitness: on 9x9 the within-40 sep hour to
+    generation 4,000, then 256 mazes on the paper's fitness, a branch there; on 15x15 the
+    paper-cmaes hour), and a task it was not tuned for is refused with the valid presets
+    named (exit 2 from the CLI)."""
+    from benchmarks.time_to_quality import EXPERIMENTS, make_config
 
     from hebbjax.cli import main
     from hebbjax.errors import ConfigError
 
-    for task, name in (
-        ("maze9", "maze9-sep-cma-es-hour-within40"),
-        ("maze", "maze15-paper-cmaes-p128-n8to64-smin0.02"),
-    ):
-        hour = TrainConfig.from_preset("hour", task=task)
-        spec = EXPERIMENTS[name]
-        for field in ("strategy", "population", "schedule", "sigma0", "repeats"):
-            assert getattr(hour, field) == spec[field], field
-        assert hour.strategy_kwargs == spec["strategy_kwargs"] == {"std_min": 0.02}
-        fitness = {k: v for k, v in spec["task_kwargs"].items() if k != "r_slot"}
-        assert hour.task_kwargs == fitness
-        assert hour.tasks_at(4999) == 32 and hour.tasks_at(5000) == 64
-    assert hour.task_kwargs == {} and hour.strategy == "paper-cmaes"  # 15x15
+    def fitness(task_kwargs):
+        return {k: v for k, v in task_kwargs.items() if k != "r_slot"}
+
+    hour = TrainConfig.from_preset("hour", task="maze")
+    spec = EXPERIMENTS["maze15-paper-cmaes-p128-n8to64-smin0.02"]
+    for field in ("strategy", "population", "schedule", "sigma0", "repeats"):
+        assert getattr(hour, field) == spec[field], field
+    assert hour.strategy_kwargs == spec["strategy_kwargs"] == {"std_min": 0.02}
+    assert hour.task_kwargs == fitness(spec["task_kwargs"]) == {}
+    assert hour.strategy == "paper-cmaes" and hour.tasks_at(5000) == 64
+    # 9x9: the branch's source to generation 4,000, the branch after it
+    hour = TrainConfig.from_preset("hour", task="maze9")
+    name = "maze9-within40-s1-g4000-then-n256-uncapped"
+    branch = make_config(name, EXPERIMENTS[name], 4000)
+    source = EXPERIMENTS[EXPERIMENTS[name]["branch_from"]]
+    for field in ("strategy", "population", "sigma0", "repeats", "strategy_kwargs"):
+        assert getattr(hour, field) == getattr(branch, field) == source[field], field
+    assert hour.strategy == "sep-cma-es" and hour.strategy_kwargs == {"std_min": 0.02}
+    for g in (0, 1499, 1500, 3999, 4000, 4249):
+        assert hour.tasks_at(g) == branch.tasks_at(g), g
+        want = source["task_kwargs"] if g < 4000 else branch.task_kwargs
+        assert hour.task_options_at(g) == fitness(want), g
+    assert hour.task_options_at(3999) == {"score_within": 40}
+    assert hour.task_kwargs == {} and hour.tasks_at(4000) == 256
+    lifetimes = sum(hour.population * hour.tasks_at(g) for g in range(hour.generations))
+    assert lifetimes == 16_896_000  # the earlier hours' budget
     # the other presets are the same on 9x9 as on 15x15
     for preset in ("small", "paper"):
         nine, other = (
@@ -169,7 +183,7 @@ def test_hour_preset_is_the_time_to_quality_recipe_and_maze_only(tmp_path, capsy
     assert build_config(build_parser().parse_args(flags)) == hour
     other = build_config(build_parser().parse_args([*flags, "--strategy", "snes"]))
     assert other.strategy_kwargs == {} and other.schedule == hour.schedule
-    assert other.task_kwargs == {"score_within": 40}
+    assert other.task_options_at(0) == {"score_within": 40}
     with pytest.raises(ConfigError, match="valid presets for 'ant': small, paper"):
         TrainConfig.from_preset("hour", task="ant")
     argv = ["train", "--preset", "hour", "--task", "car", "--out", str(tmp_path / "r")]

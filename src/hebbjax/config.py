@@ -8,8 +8,10 @@ same strategy with a larger initial step (0.05), 128 individuals, 8 mazes x 1 re
 generations, validation on 256 mazes every 25. The ``hour`` preset (maze tasks only) is the
 fastest route to a high score found on this 2-core CPU (issue 16, ``benchmarks/time_to_quality``):
 the small preset's start, 8 -> 64 mazes per generation and a floor of 0.02 under the step size,
-about an hour; on 9x9 with sep-CMA-ES and the third rollout scored only within 40 steps
-(the maze task's ``score_within``; test +0.716 and +0.727 on two seeds). The ant and car tasks change the small and paper presets (``TASK_PRESETS``):
+about an hour; on 9x9 sep-CMA-ES with the third rollout scored only within 40 steps (the maze
+task's ``score_within``) to generation 4,000, then 256 mazes per generation on the paper's
+fitness (a schedule with task options). The ant and car tasks change the small and paper
+presets (``TASK_PRESETS``):
 Najarro & Risi's outer loop for ``paper``, and set sizes they hold.
 
 A run can be launched from a config file (``TrainConfig.from_file``: JSON, or TOML with the
@@ -121,15 +123,26 @@ TASK_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         ),
         "paper": dict(_NAJARRO, n_validation=64),
     },
-    # 9x9 mazes: the hour with sep-CMA-ES, rollout 3 scored only within 40 steps (issue 16,
-    # time_to_quality: maze9-sep-cma-es-hour-within40 and its seed 1; the 15x15 hour keeps
-    # paper-cmaes and the paper's fitness, whose 40-step cap would not fit its longer
-    # paths); 5,500 generations: 16.9 M lifetimes, the sep hour's 61 idle minutes (60-80
-    # for this one, whose explorer's first rollouts are longer)
+    # 9x9 mazes: the hour with sep-CMA-ES (issue 16, time_to_quality:
+    # maze9-within40-s1-to-g4000 and its branch ...-then-n256-uncapped): to generation
+    # 4,000 rollout 3 is scored only when it reaches the goal within 40 steps (it drives
+    # the search to explore, then return), then 256 mazes per generation on the paper's
+    # fitness (the cap and 64-maze rankings held the plateau at +0.70); 4,250 generations,
+    # 16.9 M lifetimes. The 15x15 hour keeps paper-cmaes and the paper's fitness (a 40-step
+    # cap does not fit its longer paths)
     "maze9": {
         "small": {},
         "hour": dict(
-            strategy="sep-cma-es", generations=5500, task_kwargs={"score_within": 40}
+            strategy="sep-cma-es",
+            generations=4250,
+            schedule=(
+                (0, 8, {"score_within": 40}),
+                (1500, 16, {"score_within": 40}),
+                (3000, 32, {"score_within": 40}),
+                (4000, 256),
+            ),
+            validate_every=25,
+            checkpoint_every=25,
         ),
         "paper": {},
     },
