@@ -237,7 +237,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # seed 0 of the within-40 hour went on at 64 mazes from 17.3 M to 26.3 M lifetimes and
     # stayed at +0.70; its rollout-3 failures (2-3% of mazes) barely move a 64-maze ranking
     # (s.e. of one genome's capped fitness about 0.06). From that plateau, 256 mazes per
-    # generation (a quarter of the noise's s.e. halved, four times the cost per generation)
+    # generation (the s.e. of a genome's fitness halved, four times the cost per generation)
     "maze9-within40-then-n256": _exp(
         **WITHIN40 | dict(validate_every=5),
         note="branch of the within-40 hour (seed 0) on its plateau: 256 mazes",
