@@ -133,3 +133,27 @@ def test_progress_shows_the_last_rollout_return_beside_a_capped_score():
         "success per rollout 1.00 / 1.00 / 1.00"
     )
     assert "last-rollout" not in line(0.6999999, 0.7)
+
+
+def test_schedule_flag_sets_a_curriculum_and_refuses_bad_ones(tmp_path, capsys):
+    from hebbjax.cli import build_parser, main
+    from hebbjax.cli.train import build_config
+
+    flags = ["train", "--task", "maze9", "--schedule"]
+    text = '[[0, 8, {"score_within": 40}], [4000, 256]]'
+    config = build_config(build_parser().parse_args([*flags, text]))
+    assert config.schedule == ((0, 8, {"score_within": 40}), (4000, 256))
+    out = str(tmp_path / "r")
+    for bad, says in (
+        (["[[0, 8"], "expected a JSON list"),
+        (["[[1, 8]]"], "start at generation 0"),
+        (["[[0, 8, {\"score_withn\": 4}]]"], "valid options"),
+        (["[[0, 8]]", "--tasks-per-gen", "4"], "not both"),
+    ):
+        try:  # argparse's own errors exit 2 from inside the parser
+            code = main([*flags, *bad, "--out", out, "--generations", "1"])
+        except SystemExit as exit:
+            code = exit.code
+        assert code == 2, bad
+        assert says in capsys.readouterr().err, bad
+    assert not (tmp_path / "r").exists()

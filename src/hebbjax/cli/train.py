@@ -9,6 +9,7 @@ and the flags. ``--init`` starts the search from another run's genome (a curricu
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -105,9 +106,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--tasks-per-gen",
         type=positive_int,
-        help="tasks per generation, constant (the presets: 8 (small); 8, 16 from "
-        "generation 1,500, 32 from 3,000, 64 from 5,000 (hour); 2, 4 from "
+        help="tasks per generation, constant: replaces the schedule (the presets: 8 "
+        "(small); 8, 16 from generation 1,500, 32 from 3,000, 64 from 5,000 (hour; on "
+        "9x9 8, 16, 32 with the 40-step cap, then 256 from 4,000); 2, 4 from "
         "generation 4,000, 8 from 8,000 (paper); 1 for the ant and car tasks)",
+    )
+    p.add_argument(
+        "--schedule",
+        type=_schedule,
+        help="the schedule as JSON: [[first generation, tasks], ...], an entry's task "
+        "options third, e.g. '[[0, 8, {\"score_within\": 40}], [4000, 256]]'",
     )
     p.add_argument(
         "--validate-every", type=positive_int, help=_default("validate_every")
@@ -178,6 +186,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _schedule(text: str) -> tuple[tuple[Any, ...], ...]:
+    try:
+        entries = json.loads(text)
+        return tuple(tuple(entry) for entry in entries)
+    except (json.JSONDecodeError, TypeError):
+        raise argparse.ArgumentTypeError(
+            "expected a JSON list of [first generation, tasks] or [first generation, "
+            f"tasks, {{task options}}] entries, got {text!r}"
+        ) from None
+
+
 def _loggers(values: list[str] | None) -> tuple[str, ...] | None:
     if not values:
         return None
@@ -192,8 +211,12 @@ def _loggers(values: list[str] | None) -> tuple[str, ...] | None:
 
 def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
     values = {field: getattr(args, flag) for flag, field in FIELDS.items()}
+    if args.tasks_per_gen and args.schedule:
+        raise UsageError("give --tasks-per-gen or --schedule, not both")
     if args.tasks_per_gen:
         values["schedule"] = ((0, args.tasks_per_gen),)
+    if args.schedule:
+        values["schedule"] = args.schedule
     for flag, field in (
         ("model_opt", "model_kwargs"),
         ("task_opt", "task_kwargs"),
