@@ -147,7 +147,7 @@ def test_schedule_flag_sets_a_curriculum_and_refuses_bad_ones(tmp_path, capsys):
     for bad, says in (
         (["[[0, 8"], "expected a JSON list"),
         (["[[1, 8]]"], "start at generation 0"),
-        (["[[0, 8, {\"score_withn\": 4}]]"], "valid options"),
+        (['[[0, 8, {"score_withn": 4}]]'], "valid options"),
         (["[[0, 8]]", "--tasks-per-gen", "4"], "not both"),
     ):
         try:  # argparse's own errors exit 2 from inside the parser
