@@ -73,7 +73,7 @@ def test_running_experiments_are_reported_until_they_finish(tmp_path):
 
 
 def test_schedule_column_names_each_entrys_task_options():
-    from benchmarks.time_to_quality import _mazes
+    from benchmarks.time_to_quality_report import _mazes
 
     assert _mazes([[0, 8], [1500, 16]]) == "8 -> 16 (g1500)"
     phased = [[0, 8, {"score_within": 40}], [4000, 256]]
