@@ -126,13 +126,8 @@ def continue_run(src: Path, work: Path, overrides: dict, generations: int, every
     )
     from hebbjax.config import TrainConfig
     from hebbjax.evolution.loop import make_generation_step
-    from hebbjax.evolution.train import (
-        CHECKPOINT,
-        build_run,
-        phase_key,
-        run_keys,
-        task_at,
-    )
+    from hebbjax.evolution.phases import phase_key, task_at
+    from hebbjax.evolution.train import CHECKPOINT, build_run, run_keys
     from hebbjax.parallel import global_mesh, replicate_on
 
     work.mkdir(parents=True, exist_ok=True)

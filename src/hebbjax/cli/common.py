@@ -49,6 +49,17 @@ def parse_options(pairs: Iterable[str] | None, flag: str) -> dict[str, Any]:
     return out
 
 
+def schedule_json(text: str) -> tuple[tuple[Any, ...], ...]:
+    """A ``--schedule`` value: JSON entries as tuples (TrainConfig checks them)."""
+    try:
+        return tuple(tuple(entry) for entry in json.loads(text))
+    except (json.JSONDecodeError, TypeError):
+        raise argparse.ArgumentTypeError(
+            "expected a JSON list of [first generation, tasks] or [first generation, "
+            f"tasks, {{task options}}] entries, got {text!r}"
+        ) from None
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)

@@ -9,7 +9,6 @@ and the flags. ``--init`` starts the search from another run's genome (a curricu
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -24,6 +23,7 @@ from hebbjax.cli.common import (
     parse_options,
     positive_int,
     registry,
+    schedule_json,
     start_distributed,
 )
 from hebbjax.config import (
@@ -106,14 +106,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--tasks-per-gen",
         type=positive_int,
-        help="tasks per generation, constant: replaces the schedule (the presets: 8 "
-        "(small); 8, 16 from generation 1,500, 32 from 3,000, 64 from 5,000 (hour; on "
-        "9x9 8, 16, 32 with the 40-step cap, then 256 from 4,000); 2, 4 from "
-        "generation 4,000, 8 from 8,000 (paper); 1 for the ant and car tasks)",
+        help="tasks per generation, constant: replaces the schedule (presets: 8 "
+        "(small); 8, 16 from generation 1,500, 32 from 3,000, 64 from 5,000 (hour; 9x9: "
+        "8, 16, 32 capped at 40 steps, 256 from 4,000); 2, 4 from 4,000, 8 from 8,000 "
+        "(paper); 1 for the ant and car tasks)",
     )
     p.add_argument(
         "--schedule",
-        type=_schedule,
+        type=schedule_json,
         help="the schedule as JSON: [[first generation, tasks], ...], an entry's task "
         "options third, e.g. '[[0, 8, {\"score_within\": 40}], [4000, 256]]'",
     )
@@ -184,17 +184,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not use the persistent JAX compilation cache (~/.cache/hebbjax/jax)",
     )
-
-
-def _schedule(text: str) -> tuple[tuple[Any, ...], ...]:
-    try:
-        entries = json.loads(text)
-        return tuple(tuple(entry) for entry in entries)
-    except (json.JSONDecodeError, TypeError):
-        raise argparse.ArgumentTypeError(
-            "expected a JSON list of [first generation, tasks] or [first generation, "
-            f"tasks, {{task options}}] entries, got {text!r}"
-        ) from None
 
 
 def _loggers(values: list[str] | None) -> tuple[str, ...] | None:

@@ -34,6 +34,7 @@ from hebbjax.checkpoint import (
 from hebbjax.config import PRESENTATION, TrainConfig
 from hebbjax.errors import ConfigError, RunError
 from hebbjax.evolution.loop import make_generation_step, make_validator
+from hebbjax.evolution.phases import phase_key, task_at
 from hebbjax.evolution.run_files import (
     CHECKPOINT,
     CONFIG,
@@ -101,8 +102,7 @@ def build_run(config: TrainConfig, init_params: Any = None) -> RunSetup:
     """
     task = make_task(config.task, **config.task_kwargs)
     for entry in config.schedule:  # a curriculum's options fail here, not hours later
-        if len(entry) == 3:
-            make_task(config.task, **config.task_options_at(entry[0]))
+        task_at(config, task, entry[0])
     model = make_model(
         config.model, n_in=task.n_in, n_out=task.n_out, **config.model_kwargs
     )
@@ -118,20 +118,6 @@ def build_run(config: TrainConfig, init_params: Any = None) -> RunSetup:
         **config.strategy_kwargs,
     )
     return RunSetup(model, task, es, es_params, init_params)
-
-
-def phase_key(config: TrainConfig, generation: int) -> tuple[int, str]:
-    """What a generation's compiled step depends on in the schedule: its tasks per
-    generation and its task options."""
-    options = json.dumps(config.task_options_at(generation), sort_keys=True)
-    return config.tasks_at(generation), options
-
-
-def task_at(config: TrainConfig, task: Any, generation: int) -> Any:
-    """The task whose fitness trains ``generation`` (``task``, built from
-    ``config.task_kwargs``, unless the schedule gives that generation other options)."""
-    options = config.task_options_at(generation)
-    return task if options == config.task_kwargs else make_task(config.task, **options)
 
 
 def run_keys(seed: int) -> tuple[jax.Array, jax.Array, jax.Array]:
