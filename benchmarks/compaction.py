@@ -11,9 +11,12 @@ a first (compiling) call, timed separately:
 - one genome on the 1,024-maze validation set (``rollout.evaluate``: validation during
   training and ``hebbjax eval``), the released DecPRNN(PostDN) genome, 15x15 and 9x9;
 - a population: 64 genomes around the released genome or around a random one (sigma 0.01),
-  8 mazes x 4 repeats each (the paper preset's 32 lifetimes per genome), 15x15 and 9x9.
+  8 mazes x 4 repeats each (the paper preset's 32 lifetimes per genome), 15x15 and 9x9;
+- the 9x9 hour's last phase (``--preset hour``, generation 4,000 on): 128 genomes around the
+  released or a random genome x 256 mazes, blocked against pools of 32 (``compact="auto"``,
+  the maze default, pools this shape) and of 128 slots.
 
-    python -m benchmarks.compaction [--repeats 5]
+    python -m benchmarks.compaction [--repeats 5] [--parts set,population,late]
 
 Writes ``benchmarks/results/compaction.{json,md}``.
 """
@@ -89,7 +92,33 @@ def set_rows(genome_path: Path, repeats: int) -> list[dict]:
     return rows
 
 
-def population_rows(genome_path: Path, repeats: int) -> list[dict]:
+#: (maze, genomes, mazes, repeats, the genome the population is drawn around,
+#: {label: task options}); the label "off" is the blocked evaluation compared against
+POPULATION_CASES = {
+    "population": [
+        (name, 64, 8, 4, label, {"off": {"compact": "off"}, "all": {"compact": "all"}})
+        for name in ("maze15", "maze9")
+        for label in ("released", "random")
+    ],
+    "late": [
+        (
+            "maze9",
+            128,
+            256,
+            1,
+            label,
+            {
+                "off": {"compact": "off"},
+                "auto (the default)": {"compact": "auto"},
+                "all, 128 slots": {"compact": "all", "block_lifetimes": 128},
+            },
+        )
+        for label in ("released", "random")
+    ],
+}
+
+
+def population_rows(genome_path: Path, repeats: int, part: str) -> list[dict]:
     import jax
     import numpy as np
     from jax.flatten_util import ravel_pytree
@@ -103,49 +132,59 @@ def population_rows(genome_path: Path, repeats: int) -> list[dict]:
     model = make_model("decprnn-postdn")
     released = ravel_pytree(load_genome(genome_path, model))[0]
     random, unravel = ravel_pytree(model.init_params(jax.random.key(5)))
+    means = {"released": released, "random": random}
     rows = []
-    for name in ("maze15", "maze9"):
-        for label, mean in (("released", released), ("random", random)):
-            population = jax.vmap(
-                lambda k, mean=mean: unravel(
-                    mean + 0.01 * jax.random.normal(k, mean.shape)
+    for name, n_p, n_t, n_r, label, modes in POPULATION_CASES[part]:
+        mean = means[label]
+        population = jax.vmap(
+            lambda k, mean=mean: unravel(mean + 0.01 * jax.random.normal(k, mean.shape))
+        )(jax.random.split(jax.random.key(1), n_p))
+        calls = {}
+        for mode, options in modes.items():
+            task = make_task(name, **options)
+            mazes = jax.vmap(task.sample_params)(
+                jax.random.split(jax.random.key(2), n_t)
+            )
+            keys = jax.random.split(jax.random.key(3), (n_t, n_r))
+            run = jax.jit(population_evaluator(model, task, mesh))
+            calls[mode] = functools.partial(run, population, mazes, keys)
+        firsts = {mode: _timed(call, 0)[0] for mode, call in calls.items()}
+        times = {mode: [] for mode in calls}
+        outs = {}
+        for _ in range(repeats):
+            for mode, call in calls.items():
+                _, (t,), outs[mode] = _timed(call, 1)
+                times[mode].append(t)
+        for mode in calls:
+            result = outs[mode]
+            rows.append(
+                dict(
+                    kind="population",
+                    shape=f"{n_p} genomes x {n_t} mazes x {n_r} repeats",
+                    task=name,
+                    genome=label,
+                    compact=mode,
+                    first_call_s=firsts[mode],
+                    median_s=float(np.median(times[mode])),
+                    times_s=times[mode],
+                    score=float(np.mean(result.fitness)),
+                    mean_lifetime_steps=float(np.asarray(result.steps).sum(-1).mean()),
+                    env_steps=int(np.asarray(result.steps).sum()),
                 )
-            )(jax.random.split(jax.random.key(1), 64))
-            calls = {}
-            for mode in ("off", "all"):
-                task = make_task(name, compact=mode)
-                mazes = jax.vmap(task.sample_params)(
-                    jax.random.split(jax.random.key(2), 8)
-                )
-                keys = jax.random.split(jax.random.key(3), (8, 4))
-                run = jax.jit(population_evaluator(model, task, mesh))
-                calls[mode] = functools.partial(run, population, mazes, keys)
-            firsts = {mode: _timed(call, 0)[0] for mode, call in calls.items()}
-            times = {mode: [] for mode in calls}
-            outs = {}
-            for _ in range(repeats):
-                for mode, call in calls.items():
-                    _, (t,), outs[mode] = _timed(call, 1)
-                    times[mode].append(t)
-            for mode in calls:
-                result = outs[mode]
-                rows.append(
-                    dict(
-                        kind="population",
-                        task=name,
-                        genome=label,
-                        compact=mode,
-                        first_call_s=firsts[mode],
-                        median_s=float(np.median(times[mode])),
-                        times_s=times[mode],
-                        score=float(np.mean(result.fitness)),
-                        mean_lifetime_steps=float(
-                            np.asarray(result.steps).sum(-1).mean()
-                        ),
-                        env_steps=int(np.asarray(result.steps).sum()),
-                    )
-                )
+            )
     return rows
+
+
+def _groups(rows: list[dict]) -> list[list[dict]]:
+    """Rows of one evaluation (the blocked one first), in order."""
+    groups: list[list[dict]] = []
+    for row in rows:
+        key = (row["kind"], row["task"], row["genome"], row.get("shape"))
+        if groups and key == groups[-1][0]["key"]:
+            groups[-1].append(row)
+        else:
+            groups.append([{"key": key}, row])
+    return [g[1:] for g in groups]
 
 
 def markdown(report: dict) -> str:
@@ -154,28 +193,36 @@ def markdown(report: dict) -> str:
         "",
         f"Written {report['written']} by `python -m benchmarks.compaction` on "
         f"{report['devices']} host devices, load average {report['load']:.1f} at the "
-        f"start; medians of {report['repeats']} interleaved calls after a first call "
-        "(compile + run, its own column). DecPRNN(PostDN), `block_lifetimes` 32 (the "
-        "maze default), a pool of 32 slots per device.",
+        "start; medians of interleaved calls after a first call (compile + run, its own "
+        "column). DecPRNN(PostDN), `block_lifetimes` 32 (the "
+        "maze default: blocks of 32 lifetimes, or a pool of 32 slots per device) unless "
+        "the row says otherwise. Parts and when they were measured (the load average is "
+        "that of the latest): "
+        + "; ".join(
+            f"{part} {when} ({_calls(report['rows'], part)} calls)"
+            for part, when in report.get("parts_written", {}).items()
+        )
+        + ".",
         "",
-        "| evaluation | maze | genome | blocked (s) | compacted (s) | speed-up | "
-        "first call blocked / compacted (s) | score blocked / compacted |",
-        "|---|---|---|---|---|---|---|---|",
+        "| evaluation | maze | genome | compacted | blocked (s) | compacted (s) | "
+        "speed-up | first call blocked / compacted (s) | score blocked / compacted |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    rows = report["rows"]
-    for i in range(0, len(rows), 2):
-        a, b = rows[i], rows[i + 1]
+    for blocked, *compacted in _groups(report["rows"]):
         what = (
             "one genome, 1,024 validation mazes"
-            if a["kind"] == "set"
-            else "64 genomes x 8 mazes x 4 repeats"
+            if blocked["kind"] == "set"
+            else blocked.get("shape", "64 genomes x 8 mazes x 4 repeats")
         )
-        lines.append(
-            f"| {what} | {a['task']} | {a['genome']} | {a['median_s']:.3f} | "
-            f"{b['median_s']:.3f} | {a['median_s'] / b['median_s']:.2f}x | "
-            f"{a['first_call_s']:.1f} / {b['first_call_s']:.1f} | "
-            f"{a['score']:.4f} / {b['score']:.4f} |"
-        )
+        for row in compacted:
+            lines.append(
+                f"| {what} | {blocked['task']} | {blocked['genome']} | "
+                f"{row['compact']} | {blocked['median_s']:.3f} | "
+                f"{row['median_s']:.3f} | "
+                f"{blocked['median_s'] / row['median_s']:.2f}x | "
+                f"{blocked['first_call_s']:.1f} / {row['first_call_s']:.1f} | "
+                f"{blocked['score']:.4f} / {row['score']:.4f} |"
+            )
     lines += [
         "",
         "Scores: each lifetime is the same function of genome, maze and key either way;",
@@ -187,12 +234,28 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+PARTS = ("set", "population", "late")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--genome", type=Path, default=GENOME)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help="which evaluations to time (comma-separated; the others keep the rows "
+        f"of the last report): {', '.join(PARTS)}",
+    )
     args = parser.parse_args(argv)
+    parts = [p for p in args.parts.split(",") if p]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown or not parts:
+        parser.error(
+            f"--parts {args.parts!r}: unknown {', '.join(unknown) or 'none given'}; "
+            f"valid: {', '.join(PARTS)}"
+        )
     if args.repeats < 1:
         parser.error(f"--repeats must be >= 1, got {args.repeats}")
     if not args.genome.exists():
@@ -204,8 +267,26 @@ def main(argv=None) -> None:
 
     from hebbjax.checkpoint import atomic_write_bytes
 
-    report["rows"] += set_rows(args.genome, args.repeats)
-    report["rows"] += population_rows(args.genome, args.repeats)
+    previous = args.out / "compaction.json"
+    old = json.loads(previous.read_text()) if previous.exists() else {"rows": []}
+    report["parts_written"] = {}
+    for part in PARTS:
+        if part not in parts:
+            kept = [r for r in old["rows"] if r.get("part", _part_of(r)) == part]
+            report["rows"] += kept
+            if kept:
+                report["parts_written"][part] = old.get("parts_written", {}).get(
+                    part, old.get("written")
+                )
+            continue
+        report["parts_written"][part] = report["written"]
+        if part == "set":
+            report["rows"] += [
+                dict(r, part=part) for r in set_rows(args.genome, args.repeats)
+            ]
+        else:
+            rows = population_rows(args.genome, args.repeats, part)
+            report["rows"] += [dict(r, part=part) for r in rows]
     args.out.mkdir(parents=True, exist_ok=True)
     text = markdown(report)
     atomic_write_bytes(
@@ -213,6 +294,16 @@ def main(argv=None) -> None:
     )
     atomic_write_bytes(args.out / "compaction.md", text.encode())
     print(text)
+
+
+def _calls(rows: list[dict], part: str) -> int:
+    """The timed calls per row of a part."""
+    return next(len(r["times_s"]) for r in rows if r.get("part", _part_of(r)) == part)
+
+
+def _part_of(row: dict) -> str:
+    """The part of a row written before rows named their part."""
+    return "set" if row["kind"] == "set" else "population"
 
 
 if __name__ == "__main__":

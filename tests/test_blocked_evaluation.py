@@ -134,3 +134,68 @@ def test_compaction_gives_the_blocked_lifetimes():
         )
     with pytest.raises(ValueError, match="compact"):
         make_task("maze", compact="yes")
+
+
+def test_auto_pools_a_population_only_with_many_lifetimes_per_genome():
+    """compact="auto" (the maze default) blocks a population whose genomes each run fewer
+    than POOL_FROM x block_lifetimes lifetimes and pools it from there, as "all" does."""
+    from hebbjax.compaction import POOL_FROM, pools_population
+
+    auto = make_task("maze9", block_lifetimes=2)
+    assert auto.compact == "auto"
+    assert not pools_population(auto, POOL_FROM * 2 - 1)
+    assert pools_population(auto, POOL_FROM * 2)
+    assert pools_population(make_task("maze9", block_lifetimes=2, compact="all"), 1)
+    assert not pools_population(make_task("maze9", compact="sets"), 10**6)
+
+    mesh = local_mesh()
+    model = make_model("decprnn-postdn", hidden=16)
+    population = jax.vmap(model.init_params)(jax.random.split(jax.random.key(0), 3))
+    out = {}
+    for mode in ("auto", "all", "off"):
+        task = make_task("maze9", block_lifetimes=2, compact=mode)
+        mazes = jax.vmap(task.sample_params)(jax.random.split(jax.random.key(1), 4))
+        keys = jax.random.split(jax.random.key(2), (4, 2))  # 8 lifetimes per genome
+        out[mode] = jax.jit(population_evaluator(model, task, mesh))(
+            population, mazes, keys
+        )
+    # pooled exactly as "all"; the blocked lifetimes are the same up to a dot's last bit
+    np.testing.assert_array_equal(out["auto"].returns, out["all"].returns)
+    np.testing.assert_array_equal(out["auto"].steps, out["all"].steps)
+    same = np.all(np.asarray(out["auto"].steps == out["off"].steps), axis=-1)
+    assert same.mean() >= 0.9, same
+
+
+def test_compaction_benchmark_report_and_bad_parts(tmp_path, capsys):
+    """The benchmark's report groups each evaluation's rows under its blocked one and
+    says when each part was measured; an unknown part is a usage error (exit 2)."""
+    from benchmarks.compaction import main, markdown
+
+    row = dict(task="maze9", genome="released", first_call_s=1.0, score=0.5)
+    rows = [
+        dict(row, kind="set", compact="off", median_s=2.0, times_s=[2.0]),
+        dict(row, kind="set", compact="sets", median_s=1.0, times_s=[1.0]),
+        *(
+            dict(row, kind="population", shape="2 genomes x 8 mazes x 1 repeats",
+                 part="late", compact=mode, median_s=t, times_s=[t, t])
+            for mode, t in (("off", 3.0), ("auto", 2.0), ("all", 1.5))
+        ),
+    ]  # fmt: skip
+    text = markdown(
+        dict(written="now", devices=2, load=1.0, rows=rows,
+             parts_written={"set": "then", "late": "now"})
+    )  # fmt: skip
+    assert "set then (1 calls); late now (2 calls)" in text
+    assert (
+        "| one genome, 1,024 validation mazes | maze9 | released | sets | 2.000 |"
+        in text
+    )
+    assert (
+        "| 2 genomes x 8 mazes x 1 repeats | maze9 | released | auto | 3.000 | 2.000 | 1.50x"
+        in text
+    )
+    assert "| all | 3.000 | 1.500 | 2.00x" in text
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--parts", "late,fast", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "unknown fast; valid: set, population, late" in capsys.readouterr().err

@@ -145,9 +145,21 @@ def compacted(
     return run
 
 
+#: ``compact="auto"`` pools a population's lifetimes when each genome runs at least this
+#: many times ``block_lifetimes`` of them. A blocked evaluation then steps blocks of one
+#: genome's lifetimes (a block of 256 for the 9x9 hour's 256 mazes) until the slowest ends:
+#: 63 % of the steps went to ended lifetimes for that phase's genomes. The pool was 1.5x
+#: faster around the released genome, 0.94x around a random one (lifetimes that all run
+#: to the step limit: nothing to refill; ``benchmarks/compaction.py``, "late"); at 32
+#: lifetimes per genome 0.9 to 1.15x (a block of one genome's lifetimes shares its weights,
+#: a pool's slots read their own).
+POOL_FROM = 4
+
+
 def compaction_of(task: Task, model: Model, kind: str) -> LifetimeParts | None:
-    """The task's lifetime steps when its ``kind`` ("sets" or "all") of evaluation compacts
-    on this backend, else None."""
+    """The task's lifetime steps when its ``kind`` ("sets" or "all") of evaluation may
+    compact on this backend, else None ("auto" decides per population shape:
+    ``pools_population``)."""
     if task.lifetime_parts is None or task.block_lifetimes is None:
         return None
     if task.compact == "off" or (task.compact == "sets" and kind != "sets"):
@@ -155,6 +167,16 @@ def compaction_of(task: Task, model: Model, kind: str) -> LifetimeParts | None:
     if jax.default_backend() != "cpu":
         return None
     return task.lifetime_parts(model)
+
+
+def pools_population(task: Task, lifetimes_per_genome: int) -> bool:
+    """Whether a population whose genomes each run ``lifetimes_per_genome`` lifetimes is
+    evaluated in a pool (``compact`` "all", or "auto" and enough lifetimes per genome)."""
+    if task.compact == "all":
+        return True
+    return task.compact == "auto" and (
+        lifetimes_per_genome >= POOL_FROM * task.block_lifetimes
+    )
 
 
 def compacted_population(model: Model, task: Task, parts: LifetimeParts, mesh):

@@ -30,6 +30,7 @@ from hebbjax.compaction import (
     compacted_set,
     compaction_of,
     jitted_compacted_set,
+    pools_population,
 )
 from hebbjax.models.base import Model, Params
 from hebbjax.parallel import global_mesh, replicated, sharded_vmap
@@ -66,16 +67,19 @@ def population_evaluator(
     """``(population, task_params[n_t], keys[n_t, r]) -> LifetimeResult[P, n_t, r]``.
 
     Every individual runs every (task, repeat) pair with the same keys (common random
-    numbers, as the reference does). The population axis is sharded over ``mesh``.
+    numbers, as the reference does). The population axis is sharded over ``mesh``. On CPU
+    the lifetimes run in a pool (``compaction``) when the task's ``compact`` says so for
+    this shape (``pools_population``), else in blocks.
     """
     parts = compaction_of(task, model, "all")
-    if parts is not None:
-        return compacted_population(model, task, parts, mesh)
+    pooled = None if parts is None else compacted_population(model, task, parts, mesh)
     lifetime = task.lifetime(model)
     over_repeats = jax.vmap(lifetime, in_axes=(None, None, 0))
     over_tasks = jax.vmap(over_repeats, in_axes=(None, 0, 0))
 
     def evaluate(population, task_params, keys):
+        if pooled is not None and pools_population(task, keys.shape[0] * keys.shape[1]):
+            return pooled(population, task_params, keys)
         rows = block_rows(task, keys.shape[0] * keys.shape[1])
         run = sharded_vmap(over_tasks, (0, None, None), mesh=mesh, batch_size=rows)
         return run(population, task_params, keys)

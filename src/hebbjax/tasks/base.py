@@ -81,8 +81,10 @@ class Task(NamedTuple):
         compact: on CPU, the block is a pool of ``block_lifetimes`` slots and a lifetime
             that ends early hands its slot to the next one (``compaction.compacted``), instead
             of being stepped until the block's slowest lifetime ends: "sets" for the
-            evaluation of one genome on a set (validation, ``hebbjax eval``), "all" for the
-            population's too, "off". Speed only; needs ``lifetime_parts``.
+            evaluation of one genome on a set (validation, ``hebbjax eval``), "auto" also
+            for a population whose genomes each run at least 4 x ``block_lifetimes``
+            lifetimes (``compaction.POOL_FROM``), "all" for every population's too, "off".
+            Speed only; needs ``lifetime_parts``.
         lifetime_parts: ``lifetime_parts(model) -> LifetimeParts``: the lifetime cut at
             its steps, for compaction (genome not prepared; memoised); None: not available.
         settings: the task's options, for display (``hebbjax tasks``) only.
@@ -172,7 +174,7 @@ def per_model_cache(build: Callable[..., T]) -> Callable[..., T]:
     return get
 
 
-COMPACT = ("off", "sets", "all")
+COMPACT = ("off", "sets", "auto", "all")
 
 
 def checked_compact(compact: str) -> str:
@@ -181,7 +183,7 @@ def checked_compact(compact: str) -> str:
         raise ValueError(
             f"unknown compact {compact!r}; valid: {', '.join(COMPACT)} (which "
             "evaluations refill a finished lifetime's slot: none, one genome on a set, "
-            "also the population)"
+            "also a population whose genomes each run many lifetimes, every population)"
         )
     return compact
 
