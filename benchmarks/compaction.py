@@ -272,7 +272,7 @@ def main(argv=None) -> None:
     report["parts_written"] = {}
     for part in PARTS:
         if part not in parts:
-            kept = [r for r in old["rows"] if r.get("part", _part_of(r)) == part]
+            kept = [r for r in old["rows"] if _part_of(r) == part]
             report["rows"] += kept
             if kept:
                 report["parts_written"][part] = old.get("parts_written", {}).get(
@@ -298,12 +298,12 @@ def main(argv=None) -> None:
 
 def _calls(rows: list[dict], part: str) -> int:
     """The timed calls per row of a part."""
-    return next(len(r["times_s"]) for r in rows if r.get("part", _part_of(r)) == part)
+    return next(len(r["times_s"]) for r in rows if _part_of(r) == part)
 
 
 def _part_of(row: dict) -> str:
-    """The part of a row written before rows named their part."""
-    return "set" if row["kind"] == "set" else "population"
+    """A row's part (rows written before rows named their part: set or population)."""
+    return row.get("part") or ("set" if row["kind"] == "set" else "population")
 
 
 if __name__ == "__main__":

@@ -161,6 +161,18 @@ LOGGERS = ("csv", "tensorboard", "wandb")
 PRESENTATION = ("loggers", "log_every", "plugins", "preset")
 
 
+def schedule_entries(value: Any) -> tuple[tuple[Any, ...], ...]:
+    """A schedule read from JSON or TOML (lists) as ``TrainConfig.schedule``'s tuples;
+    ``TrainConfig`` checks the entries themselves."""
+    try:
+        return tuple(tuple(entry) for entry in value)
+    except TypeError:
+        raise ConfigError(
+            "schedule must be a list of [generation, tasks] pairs or [generation, "
+            f"tasks, {{task options}}] triples, got {value!r}"
+        ) from None
+
+
 def preset_values(preset: str, task: str) -> dict[str, Any]:
     """The settings ``--preset`` gives a run of ``task``: the preset, then the task's changes."""
     if preset not in PRESETS:
@@ -311,14 +323,7 @@ class TrainConfig:
             )
         raw = dict(raw)
         if "schedule" in raw:
-            try:
-                raw["schedule"] = tuple(tuple(entry) for entry in raw["schedule"])
-            except TypeError:
-                raise ConfigError(
-                    f"schedule must be a list of [generation, tasks] pairs or [generation, "
-                    f"tasks, {{task options}}] triples, got "
-                    f"{raw['schedule']!r}"
-                ) from None
+            raw["schedule"] = schedule_entries(raw["schedule"])
         for name in ("loggers", "plugins"):
             if isinstance(raw.get(name), list):
                 raw[name] = tuple(raw[name])

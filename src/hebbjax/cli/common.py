@@ -16,6 +16,9 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
+from hebbjax.config import schedule_entries
+from hebbjax.errors import ConfigError
+
 EXIT_USAGE = 2
 ENTRY_POINT_GROUP = "hebbjax.plugins"
 
@@ -52,8 +55,8 @@ def parse_options(pairs: Iterable[str] | None, flag: str) -> dict[str, Any]:
 def schedule_json(text: str) -> tuple[tuple[Any, ...], ...]:
     """A ``--schedule`` value: JSON entries as tuples (TrainConfig checks them)."""
     try:
-        return tuple(tuple(entry) for entry in json.loads(text))
-    except (json.JSONDecodeError, TypeError):
+        return schedule_entries(json.loads(text))
+    except (json.JSONDecodeError, ConfigError):
         raise argparse.ArgumentTypeError(
             "expected a JSON list of [first generation, tasks] or [first generation, "
             f"tasks, {{task options}}] entries, got {text!r}"

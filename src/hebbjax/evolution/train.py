@@ -329,7 +329,7 @@ def _train_locked(
 
     # the files derived from the checkpoint are rewritten from it: never stale
     checkpoint(start)
-    steps: dict[int, Any] = {}
+    steps: dict[tuple[int, str], Any] = {}  # phase_key -> compiled generation
     t_start = time.perf_counter()
     interrupted = False
     try:
