@@ -199,3 +199,26 @@ def test_compaction_benchmark_report_and_bad_parts(tmp_path, capsys):
         main(["--parts", "late,fast", "--out", str(tmp_path)])
     assert exit_info.value.code == 2
     assert "unknown fast; valid: set, population, late" in capsys.readouterr().err
+
+
+def test_block_waste_time_share_and_report():
+    """The cost part turns step waste into a time share: no waste or free ended slots
+    cost nothing, ended slots as dear as live ones cost the step waste itself."""
+    from benchmarks.block_waste import _share, report
+
+    assert _share(0.0, 0.5) == 0.0
+    assert _share(0.5, 0.0) == 0.0
+    assert _share(0.52, 1.0) == pytest.approx(0.52)
+    assert _share(0.5, 0.5) == pytest.approx(1 / 3)
+    steps = dict(
+        task="maze9", genome="released", mean_lifetime_steps=78.0,
+        block_steps_per_lifetime=163.0, step_limit=600, waste=0.5,
+        waste_without_early_stop=0.87,
+    )  # fmt: skip
+    cost = dict(
+        part="cost", model="m", genome="released", lanes=32, live_step_s=60e-6,
+        ended_step_s=30e-6, ratio=0.5, written="now", load=1.0,
+    )  # fmt: skip
+    text = "\n".join(report([steps, cost]))
+    assert "| m | released | 60.0 | 30.0 | 0.50 | 33.3% |" in text
+    assert "## Time" not in "\n".join(report([steps]))
