@@ -11,9 +11,10 @@ a first (compiling) call, timed separately:
 - one genome on the 1,024-maze validation set (``rollout.evaluate``: validation during
   training and ``hebbjax eval``), the released DecPRNN(PostDN) genome, 15x15 and 9x9;
 - a population: 64 genomes around the released genome or around a random one (sigma 0.01),
-  8 mazes x 4 repeats each (the paper preset's 32 lifetimes per genome), 15x15 and 9x9;
+  8 mazes x 4 repeats each (the paper preset's 32 lifetimes per genome), 15x15 and 9x9; and
+  the 9x9 hour's earlier shapes, 128 genomes x 8 or 32 mazes;
 - the 9x9 hour's last phase (``--preset hour``, generation 4,000 on): 128 genomes around the
-  released or a random genome x 256 mazes, blocked against pools of 32 (``compact="auto"``,
+  released or a random genome x 256 mazes, blocked against pools of 32 (``compact="all"``,
   the maze default, pools this shape) and of 128 slots.
 
     python -m benchmarks.compaction [--repeats 5] [--parts set,population,late]
@@ -99,6 +100,19 @@ POPULATION_CASES = {
         (name, 64, 8, 4, label, {"off": {"compact": "off"}, "all": {"compact": "all"}})
         for name in ("maze15", "maze9")
         for label in ("released", "random")
+    ]
+    # the 9x9 hour's shapes before its last phase: 128 genomes x 8 and 32 mazes
+    + [
+        (
+            "maze9",
+            128,
+            n_t,
+            1,
+            label,
+            {"off": {"compact": "off"}, "all": {"compact": "all"}},
+        )
+        for n_t in (8, 32)
+        for label in ("released", "random")
     ],
     "late": [
         (
@@ -109,7 +123,7 @@ POPULATION_CASES = {
             label,
             {
                 "off": {"compact": "off"},
-                "auto (the default)": {"compact": "auto"},
+                "all (the default)": {"compact": "all"},
                 "all, 128 slots": {"compact": "all", "block_lifetimes": 128},
             },
         )

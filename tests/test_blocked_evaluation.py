@@ -137,11 +137,12 @@ def test_compaction_gives_the_blocked_lifetimes():
 
 
 def test_auto_pools_a_population_only_with_many_lifetimes_per_genome():
-    """compact="auto" (the maze default) blocks a population whose genomes each run fewer
-    than POOL_FROM x block_lifetimes lifetimes and pools it from there, as "all" does."""
+    """compact="auto" blocks a population whose genomes each run fewer than POOL_FROM x
+    block_lifetimes lifetimes and pools it from there, as "all" (the maze default) does."""
     from hebbjax.compaction import POOL_FROM, pools_population
 
-    auto = make_task("maze9", block_lifetimes=2)
+    assert make_task("maze9").compact == "all"
+    auto = make_task("maze9", block_lifetimes=2, compact="auto")
     assert auto.compact == "auto"
     assert not pools_population(auto, POOL_FROM * 2 - 1)
     assert pools_population(auto, POOL_FROM * 2)

@@ -32,10 +32,11 @@ def compacted(
 ) -> Callable[[Params, Any, jax.Array, jax.Array, jax.Array, jax.Array], Any]:
     """Lifetimes run in a pool of ``n_slots``, a finished one's slot going to the next.
 
-    ``run(genomes, task_params, keys, genome_of, task_of, key_of) -> LifetimeResult[L]``
-    runs the L lifetimes ``l``: genome ``genome_of[l]`` (``genomes`` is one genome when
-    ``shared``, else stacked), task ``task_of[l]``, key ``key_of[l]`` (rows of ``keys``),
-    started in that order. The slots step together and a slot whose lifetime has ended is
+    ``run(genomes, task_params, keys, genome_of, task_of, key_of, starts=None) ->
+    LifetimeResult[L]`` runs the L lifetimes ``l``: genome ``genome_of[l]`` (``genomes`` is
+    one genome when ``shared``, else stacked), task ``task_of[l]``, key ``key_of[l]`` (rows
+    of ``keys``), started in that order; ``starts``, when given, are the L lifetimes'
+    ``parts.start`` outputs, stacked (else computed here). The slots step together and a slot whose lifetime has ended is
     not stepped. Once ``refill_at`` lifetimes have ended (default an eighth of the slots;
     fewer when fewer are running), or after ``every`` steps, their results are stored and up
     to ``n_new`` (default a quarter of the slots) of their slots take the next lifetimes, in
@@ -66,7 +67,7 @@ def compacted(
             lambda x, y: jnp.where(flags.reshape(-1, *(1,) * (x.ndim - 1)), x, y), a, b
         )
 
-    def run(genomes, task_params, keys, genome_of, task_of, key_of):
+    def run(genomes, task_params, keys, genome_of, task_of, key_of, starts=None):
         n_lives = key_of.shape[0]
         slots = min(n_slots, n_lives)
         new = max(1, min(slots, slots // 4 if n_new is None else n_new))
@@ -77,12 +78,14 @@ def compacted(
             params = genomes if shared else pick(genomes, genome_of[lives])
             return start(params, pick(task_params, task_of[lives]), keys[key_of[lives]])
 
-        # every lifetime's start (its noise, resets and first memory), computed up front
-        # in blocks of ``slots``: one vectorised pass, as a blocked evaluation would,
-        # instead of many small ones in the loop
-        n_blocks = -(-n_lives // slots)
-        starts = jax.lax.map(begin, jnp.arange(n_blocks * slots).reshape(n_blocks, -1))
-        starts = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), starts)
+        if starts is None:
+            # every lifetime's start (its noise, resets and first memory), computed up
+            # front in blocks of ``slots``: one vectorised pass, as a blocked evaluation
+            # would, instead of many small ones in the loop
+            n_blocks = -(-n_lives // slots)
+            lives = jnp.arange(n_blocks * slots).reshape(n_blocks, -1)
+            starts = jax.lax.map(begin, lives)
+            starts = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), starts)
 
         def lanes_of(lives):
             lives = jnp.minimum(lives, n_lives - 1)
@@ -146,13 +149,9 @@ def compacted(
 
 
 #: ``compact="auto"`` pools a population's lifetimes when each genome runs at least this
-#: many times ``block_lifetimes`` of them. A blocked evaluation then steps blocks of one
-#: genome's lifetimes (a block of 256 for the 9x9 hour's 256 mazes) until the slowest ends:
-#: 63 % of the steps went to ended lifetimes for that phase's genomes. The pool was 1.5x
-#: faster around the released genome, 0.94x around a random one (lifetimes that all run
-#: to the step limit: nothing to refill; ``benchmarks/compaction.py``, "late"); at 32
-#: lifetimes per genome 0.9 to 1.15x (a block of one genome's lifetimes shares its weights,
-#: a pool's slots read their own).
+#: many times ``block_lifetimes`` of them (the maze default was "auto" while a pool's
+#: lifetimes each drew their own noise: the pool lost at 32 lifetimes per genome; since
+#: their starts are mapped per (task, key) pair it wins from 8, and the default is "all").
 POOL_FROM = 4
 
 
@@ -187,13 +186,27 @@ def compacted_population(model: Model, task: Task, parts: LifetimeParts, mesh):
         n_p = jax.tree.leaves(population)[0].shape[0]
         n_t, n_r = keys.shape[:2]
         lives = jnp.arange(n_p * n_t * n_r)
+        population = prepare(population)
+        keys = keys.reshape(n_t * n_r, *keys.shape[2:])
+        # every genome runs the same n_t x n_r (task, key) pairs: the starts are mapped
+        # over the genomes outside and the pairs inside, so what depends on a pair alone
+        # (the lifetime's noise, its rollouts' resets) is computed once per pair, as in a
+        # blocked evaluation, not once per lifetime (the noise's threefry was 15 % of
+        # a pool's time)
+        pair_tasks = jax.tree.map(
+            lambda x: x[jnp.arange(n_t * n_r) // n_r], task_params
+        )
+        starts = jax.vmap(
+            jax.vmap(parts.start, in_axes=(None, 0, 0)), in_axes=(0, None, None)
+        )(population, pair_tasks, keys)
         out = pool(
-            prepare(population),
+            population,
             task_params,
-            keys.reshape(n_t * n_r, *keys.shape[2:]),
+            keys,
             lives // (n_t * n_r),
             (lives // n_r) % n_t,
             lives % (n_t * n_r),
+            jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), starts),
         )
         return jax.tree.map(lambda x: x.reshape(n_p, n_t, n_r, *x.shape[1:]), out)
 

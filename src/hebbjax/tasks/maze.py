@@ -208,7 +208,7 @@ def maze_task(
     use_cache: bool = True,
     name: str | None = None,
     block_lifetimes: int | None = 32,
-    compact: str = "auto",
+    compact: str = "all",
     score_within: int | Sequence[int | None] | None = None,
     late_credit: float = 0.0,
 ) -> Task:
@@ -234,15 +234,13 @@ def maze_task(
             results do not depend on it.
         compact: which evaluations give a finished lifetime's place in the block to
             the next lifetime instead of stepping it until the block's slowest one ends
-            (``compaction.compacted``): "sets" (one genome on a set, e.g. the
-            validation; 1.3x for the released genome), "auto" (default: also a population
-            whose genomes each run at least 4 x ``block_lifetimes`` lifetimes, e.g. the
-            9x9 hour's 256 mazes per genome: 1.5x around the released genome, 0.94x
-            around a random one, 1.2x around that run's own genome), "all"
-            (every population's: 0.9-1.15x at 32 lifetimes per genome, where a block of
-            one genome's lifetimes shares its weights and a pool's slots each read their
-            own), "off". Speed only: each lifetime is the same function of genome, maze
-            and key (``benchmarks/compaction.py``).
+            (``compaction.compacted``): "all" (default: a genome on a set, e.g. the
+            validation, 1.3x for the released genome; and every population: 1.2-1.6x
+            around the released genome at 8-32 lifetimes per genome, 1.9x at the 9x9
+            hour's 256, 0.98-1.2x around a random one), "sets" (only sets), "auto"
+            (sets, and populations whose genomes each run at least 4 x
+            ``block_lifetimes`` lifetimes), "off". Speed only: each lifetime is the same
+            function of genome, maze and key (``benchmarks/compaction.py``).
         score_within: the fitness counts a rollout's return only when it reached the
             goal within this many steps (else the failure return, -0.01 max_steps);
             None (default, the paper) counts every return. A training signal that pays
