@@ -109,7 +109,11 @@ POPULATION_CASES = {
             n_t,
             1,
             label,
-            {"off": {"compact": "off"}, "all": {"compact": "all"}},
+            {
+                "off": {"compact": "off"},
+                "all": {"compact": "all"},
+                "all, 128 slots": {"compact": "all", "block_lifetimes": 128},
+            },
         )
         for n_t in (8, 32)
         for label in ("released", "random")
