@@ -8,7 +8,9 @@ its own ``XLA_FLAGS`` and reads one JSON object from the last line of its stdout
   (``benchmarks/numpy_baseline.py``), pinned to one core with single-threaded BLAS;
 - ``sweep``: agent-steps/s of the full hebbjax inner loop (maze env + model + action sampling:
   the maze task's lifetime), P individuals with random N(0, 0.05^2) genomes, one lifetime each,
-  evaluated by ``evolution.loop.population_evaluator`` (sharded, blocked) as in training;
+  evaluated by ``evolution.loop.population_evaluator`` (sharded, in blocks of
+  ``block_lifetimes``: ``compact="off"``, so the sweep measures the model's step as the
+  roofline counts it, where training pools lifetimes by default, ``benchmarks/compaction.py``);
 - ``blocks``: the same at one population for several ``block_lifetimes`` settings;
 - ``generation``: seconds per generation of ``evolution.loop.make_generation_step`` with the
   ``paper-cmaes`` strategy (ask, evaluate, tell);
@@ -96,7 +98,7 @@ def _population_runner(
     from hebbjax.rollout import population_evaluator
     from hebbjax.tasks import make_task
 
-    task = make_task("maze", block_lifetimes=block, **task_kw)
+    task = make_task("maze", block_lifetimes=block, **{"compact": "off", **task_kw})
     kw = {"hidden": hidden}
     if form in LAYOUT_FORMS:  # where a lifetime stores its genome matrices
         kw["layout"] = form
