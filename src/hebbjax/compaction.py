@@ -36,16 +36,18 @@ def compacted(
     LifetimeResult[L]`` runs the L lifetimes ``l``: genome ``genome_of[l]`` (``genomes`` is
     one genome when ``shared``, else stacked), task ``task_of[l]``, key ``key_of[l]`` (rows
     of ``keys``), started in that order; ``starts``, when given, are the L lifetimes'
-    ``parts.start`` outputs, stacked (else computed here). The slots step together and a slot whose lifetime has ended is
-    not stepped. Once ``refill_at`` lifetimes have ended (default an eighth of the slots;
-    fewer when fewer are running), or after ``every`` steps, their results are stored and up
-    to ``n_new`` (default a quarter of the slots) of their slots take the next lifetimes, in
-    place. A refill is a few dozen small operations, about as costly as a few steps of the
-    pool, hence the wait. Every lifetime's start (noise, resets, first memory) is computed
-    up front in blocks of ``n_slots``, as a blocked evaluation would.
+    ``parts.start`` outputs, stacked (else computed here). The slots step together and a
+    slot whose lifetime has ended is not stepped. Once ``refill_at`` lifetimes have ended
+    (default an eighth of the slots; fewer when fewer are running), or after ``every``
+    steps, their results are stored and up to ``n_new`` (default a quarter of the slots) of
+    their slots take the next lifetimes, in place. A refill is a few dozen small operations,
+    about as costly as a few steps of the pool, hence the wait. Every lifetime's start
+    (noise, resets, first memory) is computed up front, in blocks of ``n_slots`` unless
+    given (``compacted_population`` gives them, computed once per (task, key) pair).
 
     A block that stops when its slowest lifetime ends (``blocked_vmap``) steps its early
-    finishers for nothing; here they wait for the refill. Each lifetime is the same function
+    finishers at about half a live lifetime's cost (their weight update is skipped,
+    ``benchmarks/block_waste.py``); here they wait for the refill. Each lifetime is the same function
     of its genome, task and key as in ``episodic_lifetime``; only the batch it is computed
     in differs, which can change the last bit of a batched dot (XLA picks its kernel by
     shape). With a genome per slot (``shared=False``) every step reads each slot's own
