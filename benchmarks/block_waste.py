@@ -114,6 +114,7 @@ def step_cost(
     import jax.numpy as jnp
     import numpy as np
 
+    from hebbjax.compaction import where_lanes
     from hebbjax.models import load_genome, make_model
     from hebbjax.tasks import make_task
 
@@ -135,18 +136,13 @@ def step_cost(
     )
 
     def kept(c):  # a step of the block: a lifetime that has ended keeps its state
-        flags = ~done(c)
-        new = advance(params, fixed, c)
-        return jax.tree.map(
-            lambda x, y: jnp.where(flags.reshape(-1, *(1,) * (x.ndim - 1)), x, y),
-            new,
-            c,
-        )
+        return where_lanes(~done(c), advance(params, fixed, c), c)
 
     steps = jax.jit(lambda c: jax.lax.fori_loop(0, window, lambda _, c: kept(c), c))
     finish = jax.jit(lambda c: jax.lax.while_loop(lambda c: ~jnp.all(done(c)), kept, c))
     ended = jax.block_until_ready(finish(live))
     times = {}
+    after_window = jax.block_until_ready(steps(live))
     for state, carry in (("live", live), ("ended", ended)):
         jax.block_until_ready(steps(carry))
         runs = []
@@ -160,7 +156,7 @@ def step_cost(
         model=label,
         genome="released" if name == "decprnn-postdn" else "random",
         lanes=lanes,
-        ended_during_live_window=int(np.sum(np.asarray(done(steps(live))))),
+        ended_during_live_window=int(np.sum(np.asarray(done(after_window)))),
         live_step_s=times["live"],
         ended_step_s=times["ended"],
         ratio=times["ended"] / times["live"],
@@ -233,6 +229,14 @@ def report(rows: list[dict]) -> list[str]:
         )
     if not costs:
         return lines
+    w9 = next(
+        (
+            r["waste"]
+            for r in steps
+            if (r["task"], r["genome"]) == ("maze9", "released")
+        ),
+        None,
+    )
     lines += [
         "",
         f"## Time (`--parts cost`, {costs[0]['written']}, load {costs[0]['load']:.1f})",
@@ -241,25 +245,13 @@ def report(rows: list[dict]) -> list[str]:
         "device, medians of 16-step windows: every slot live (from the lifetimes' start) "
         "against every slot ended. 'time share' is the share of a block's time spent on "
         "ended lifetimes at the step waste above (9x9, released genome: "
-        + (
-            f"{next(r['waste'] for r in steps if r['task'] == 'maze9' and r['genome'] == 'released'):.1%}"
-            if steps
-            else "not measured"
-        )
+        + ("not measured" if w9 is None else f"{w9:.1%}")
         + ").",
         "",
         "| model | genome | live step (us) | ended step (us) | ended / live "
         "| time share at that waste |",
         "|---|---|---|---|---|---|",
     ]
-    w9 = next(
-        (
-            r["waste"]
-            for r in steps
-            if r["task"] == "maze9" and r["genome"] == "released"
-        ),
-        None,
-    )
     for r in costs:
         share = "-" if w9 is None else f"{_share(w9, r['ratio']):.1%}"
         lines.append(

@@ -22,6 +22,14 @@ from hebbjax.tasks.base import Task
 from hebbjax.tasks.lifetime import LifetimeParts
 
 
+def where_lanes(flags: jax.Array, a: Any, b: Any) -> Any:
+    """``a`` where ``flags`` (one per lane, the leading axis of every leaf), else ``b``: how
+    a lane whose lifetime has ended keeps its state, as ``vmap`` of a ``while_loop`` does."""
+    return jax.tree.map(
+        lambda x, y: jnp.where(flags.reshape(-1, *(1,) * (x.ndim - 1)), x, y), a, b
+    )
+
+
 def compacted(
     parts: LifetimeParts,
     n_slots: int,
@@ -63,11 +71,6 @@ def compacted(
 
     def pick(tree, index):
         return jax.tree.map(lambda x: x[index], tree)
-
-    def where(flags, a, b):
-        return jax.tree.map(
-            lambda x, y: jnp.where(flags.reshape(-1, *(1,) * (x.ndim - 1)), x, y), a, b
-        )
 
     def run(genomes, task_params, keys, genome_of, task_of, key_of, starts=None):
         n_lives = key_of.shape[0]
@@ -112,7 +115,9 @@ def compacted(
 
             def one(inner):
                 k, _, carry = inner
-                carry = where(live & ~done(carry), advance(params, fixed, carry), carry)
+                carry = where_lanes(
+                    live & ~done(carry), advance(params, fixed, carry), carry
+                )
                 return k + 1, jnp.sum(live & done(carry)), carry
 
             # step until enough lifetimes have ended to be worth a refill (the refill's
