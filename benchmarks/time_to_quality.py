@@ -82,6 +82,15 @@ class _Stop(Exception):
 BRANCH_KEYS = ("note", "branch_from", "branch_min_generation", "schedule_after")
 
 
+def _schedule(name: str) -> tuple:
+    """An experiment's schedule; a branch's as of its ``branch_min_generation`` (a branch
+    of a branch starts from its source's whole schedule, not the source spec's own)."""
+    spec = EXPERIMENTS[name]
+    if not spec.get("branch_from"):
+        return spec["schedule"]
+    return make_config(name, spec, spec.get("branch_min_generation", 0)).schedule
+
+
 def make_config(name: str, spec: dict, branch_generation: int | None = None):
     """The ``TrainConfig`` of an experiment. A branch continues another experiment's run
     from its checkpoint at ``branch_generation`` g0 with other late-phase settings: its
@@ -93,7 +102,7 @@ def make_config(name: str, spec: dict, branch_generation: int | None = None):
         if branch_generation is None:
             raise ValueError(f"{name} is a branch: it needs its branch generation")
         g0 = branch_generation
-        before = [tuple(x) for x in EXPERIMENTS[spec["branch_from"]]["schedule"]]
+        before = [tuple(x) for x in _schedule(spec["branch_from"])]
         after = [(g0 + off, n) for off, n in spec.get("schedule_after", ())]
         fields["schedule"] = tuple(x for x in before if x[0] < g0) + tuple(after)
     return TrainConfig(preset="time-to-quality", generations=10**6, **fields)

@@ -78,3 +78,23 @@ def test_schedule_column_names_each_entrys_task_options():
     assert _mazes([[0, 8], [1500, 16]]) == "8 -> 16 (g1500)"
     phased = [[0, 8, {"score_within": 40}], [4000, 256]]
     assert _mazes(phased) == "8 (score_within=40) -> 256 (g4000)"
+
+
+def test_a_branch_of_a_branch_keeps_its_sources_whole_schedule():
+    """A branch's schedule is its source's up to the branch generation: when the source is
+    itself a branch, the source's effective schedule (its own source's phases, then its
+    late phases), not the source spec's bare default."""
+    from benchmarks.time_to_quality import EXPERIMENTS, make_config
+
+    name = "maze9to15-sep-then-n256"
+    source = EXPERIMENTS[name]["branch_from"]
+    assert EXPERIMENTS[source]["branch_from"]  # the case: a branch of a branch
+    schedule = make_config(name, EXPERIMENTS[name], 9150).schedule
+    src = make_config(source, EXPERIMENTS[source], 5500).schedule
+    assert src[:4] == ((0, 8), (1500, 16), (3000, 32), (5000, 64))
+    assert schedule == src + ((9150, 256),)
+    # a branch point inside the source's late phases drops the phases after it
+    assert make_config(name, EXPERIMENTS[name], 7000).schedule[-2:] == (
+        (6500, 32),
+        (7000, 256),
+    )
