@@ -251,6 +251,18 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         branch_min_generation=4000,
         schedule_after=((0, 256),),
     ),
+    # what holds the 256-maze plateau (about +0.76 from 18 to 22 M lifetimes on seed 1):
+    # the noise of 256-maze rankings, or the search itself? The same state, 1,024 mazes
+    "maze9-s1-n256-then-n1024": _exp(
+        strategy="sep-cma-es",
+        strategy_kwargs=HOUR["strategy_kwargs"],
+        seed=1,
+        validate_every=5,
+        note="the within-40 hour's seed 1 with 256 mazes to 22 M lifetimes, then 1,024",
+        branch_from="maze9-within40-s1-g4000-then-n256-uncapped",
+        branch_min_generation=4400,
+        schedule_after=((0, 1024),),
+    ),
     # the 9x9 `--preset hour` as one run (the schedule carries the cap to generation
     # 4,000): the branch above measured it on seed 1; this is the preset's own seed 0
     "maze9-hour": _exp(

@@ -1,0 +1,255 @@
+"""What XLA:CPU itself offers toward the roofline (issue 19): compiler flags and a layout.
+
+Two probes, each against the default in the same run (ratios; one device, one core, so
+both variants see the same machine):
+
+- ``flags``: the maze inner loop (``benchmarks/throughput.py``'s population runner, 8
+  lifetimes per genome in blocks of 32, as trained) under each XLA:CPU flag set that could
+  change its kernels (scheduler, the XNNPACK / YNNPACK library fusions, the fusion
+  emitters), each in a fresh process (``XLA_FLAGS`` is read at start-up), rounds
+  interleaved; agent-steps/s and whether the results are bit for bit the default's (a
+  digest of every output leaf).
+- ``layout``: the PRNN plastic update ``W <- W + 0.05 mu (A*(q p^T) + B q + C p + D)``
+  and the matvec ``W h`` for 4 genomes x 8 lifetimes of 64 x 64 (a block as trained),
+  stored as ``vmap`` lays them out, (genome, lifetime, row, column), and lifetimes in the
+  middle, (genome, row, lifetime, column), where one coefficient row serves the 8
+  lifetimes of its genome while it is in cache (the cost model's assumption: the genome
+  read once per block step). The update alone, the matvec alone, both.
+
+    python -m benchmarks.xla_probe [--parts flags,layout] [--models decprnn-postdn:factored]
+
+Writes ``benchmarks/results/xla_probe.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import write_report
+
+OUT = Path(__file__).resolve().parent / "results"
+FLAG_SETS = (
+    "",
+    "--xla_cpu_enable_concurrency_optimized_scheduler=true",
+    "--xla_cpu_experimental_ynn_fusion_type=+LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT",
+    "--xla_cpu_experimental_ynn_fusion_type=+LIBRARY_FUSION_TYPE_DOT",
+    "--xla_cpu_experimental_ynn_fusion_type=+LIBRARY_FUSION_TYPE_ELTWISE",
+    "--xla_cpu_experimental_xnn_graph_fusion_mode=XNN_GRAPH_FUSION_MODE_GREEDY",
+    "--xla_cpu_use_xnnpack=false",
+    "--xla_cpu_use_fusion_emitters=false",
+)
+MODELS = ("decprnn-postdn:direct", "decprnn-postdn:factored", "prnn-postdn:direct")
+
+
+def child(model: str, form: str, population: int, n_tasks: int, repeats: int) -> dict:
+    """One measurement in this process (its ``XLA_FLAGS`` as started)."""
+    import jax
+    import numpy as np
+
+    from benchmarks.throughput import _population_runner
+
+    compiled, inputs, compile_s = _population_runner(
+        model, population, 32, form, n_tasks=n_tasks
+    )
+    out = jax.block_until_ready(compiled(*inputs))
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = jax.block_until_ready(compiled(*inputs))
+        times.append(time.perf_counter() - t0)
+    digest = hashlib.sha256(
+        b"".join(np.asarray(x).tobytes() for x in jax.tree.leaves(out))
+    ).hexdigest()[:12]
+    steps = int(out.steps.sum())
+    return dict(
+        steps_per_s=steps / statistics.median(times),
+        compile_seconds=compile_s,
+        digest=digest,
+    )
+
+
+def probe_flags(models, population, n_tasks, repeats, rounds) -> list[dict]:
+    rows = []
+    for spec in models:
+        model, form = spec.split(":")
+        runs: dict[str, list[dict]] = {f: [] for f in FLAG_SETS}
+        for _ in range(rounds):
+            for flags in FLAG_SETS:
+                env = dict(os.environ)
+                env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count=1 {flags}"
+                cmd = [sys.executable, "-m", "benchmarks.xla_probe", "--child", model,
+                       form, str(population), str(n_tasks), str(repeats)]  # fmt: skip
+                res = subprocess.run(cmd, env=env, capture_output=True, text=True)
+                if res.returncode != 0:
+                    runs[flags].append(dict(error=res.stderr.strip().splitlines()[-1]))
+                    continue
+                runs[flags].append(json.loads(res.stdout.strip().splitlines()[-1]))
+        base = statistics.median(r["steps_per_s"] for r in runs[""])
+        for flags, got in runs.items():
+            ok = [r for r in got if "error" not in r]
+            row = dict(model=model, form=form, flags=flags or "(default)")
+            if not ok:
+                row["error"] = got[0]["error"]
+            else:
+                rate = statistics.median(r["steps_per_s"] for r in ok)
+                row |= dict(
+                    steps_per_s=rate,
+                    ratio=rate / base,
+                    bit_identical=ok[0]["digest"] == runs[""][0]["digest"],
+                )
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    return rows
+
+
+def probe_layout(repeats: int, steps: int = 200) -> list[dict]:
+    import jax
+    import jax.numpy as jnp
+
+    g, lanes, n = 4, 8, 64
+    k = jax.random.split(jax.random.key(0), 8)
+    a, b, c, d = (jax.random.normal(k[i], (g, n, n)) * 0.1 for i in range(4))
+    pre = jax.random.normal(k[4], (g, lanes, n)) * 0.1
+    post = jax.random.normal(k[5], (g, lanes, n)) * 0.1
+    mu = jax.random.uniform(k[6], (g, lanes))
+
+    def update_major(w, p, q):  # w (g, lane, row, col)
+        q, p = q[..., :, None], p[..., None, :]
+        h = a[:, None] * (q * p) + b[:, None] * q + c[:, None] * p + d[:, None]
+        return w + (0.05 * mu)[..., None, None] * h
+
+    def update_middle(w, p, q):  # w (g, row, lane, col)
+        q, p = jnp.swapaxes(q, 1, 2)[..., None], p[:, None]
+        h = a[:, :, None] * (q * p) + b[:, :, None] * q + c[:, :, None] * p
+        h = h + d[:, :, None]
+        return w + (0.05 * mu)[:, None, :, None] * h
+
+    layouts = {
+        "(genome, lifetime, row, col)": (
+            update_major,
+            lambda w, x: jnp.einsum("glij,glj->gli", w, x),
+            jnp.zeros((g, lanes, n, n)),
+        ),
+        "(genome, row, lifetime, col)": (
+            update_middle,
+            lambda w, x: jnp.einsum("gilj,glj->gli", w, x),
+            jnp.zeros((g, n, lanes, n)),
+        ),
+    }
+
+    def loop(update, matvec, w, parts):
+        def body(carry, _):
+            w, x = carry
+            y = jnp.tanh(matvec(w, x) + pre) if "matvec" in parts else x * 0.999
+            if "update" in parts:
+                w = update(w, x, y)
+            return (w, y), None
+
+        return jax.lax.scan(body, (w, post), None, length=steps)[0]
+
+    rows, finals = [], {}
+    for parts in (("update", "matvec"), ("update",), ("matvec",)):
+        for name, (update, matvec, w0) in layouts.items():
+            fn = jax.jit(lambda w, u=update, m=matvec, p=parts: loop(u, m, w, p))
+            out = jax.block_until_ready(fn(w0))
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                jax.block_until_ready(fn(w0))
+                times.append(time.perf_counter() - t0)
+            per = statistics.median(times) / steps / (g * lanes) * 1e9
+            if parts == ("update", "matvec"):
+                w = out[0] if name.startswith("(genome, lifetime") else None
+                finals[name] = w if w is not None else jnp.swapaxes(out[0], 1, 2)
+            row = dict(layout=name, parts="+".join(parts), ns_per_lifetime_step=per)
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    same = bool((finals[list(layouts)[0]] == finals[list(layouts)[1]]).all())
+    for row in rows:
+        row["weights_bit_identical"] = same
+    return rows
+
+
+def report(flag_rows: list[dict], layout_rows: list[dict], meta: dict) -> list[str]:
+    lines = ["# XLA:CPU's own options against the roofline (issue 19)", ""]
+    lines += [
+        f"Measured {meta['date']}, one device pinned to one core, {meta['note']}."
+    ]
+    if flag_rows:
+        lines += [
+            "",
+            "## Compiler flags (the maze inner loop, 8 lifetimes per genome)",
+            "",
+        ]
+        lines += ["| model | form | XLA_FLAGS | agent-steps/s | / default | bits |"]
+        lines += ["|---|---|---|---|---|---|"]
+        for r in flag_rows:
+            if "error" in r:
+                rate, ratio, bits = "refused", "-", r["error"][:60]
+            else:
+                rate, ratio = f"{r['steps_per_s'] / 1e6:.3f} M", f"{r['ratio']:.3f}"
+                bits = "same" if r["bit_identical"] else "differ"
+            lines += [f"| {r['model']} | {r['form']} | `{r['flags']}` | {rate} | "
+                      f"{ratio} | {bits} |"]  # fmt: skip
+    if layout_rows:
+        lines += [
+            "",
+            "## Where the lifetimes sit: PRNN's W_h, 4 genomes x 8 lifetimes",
+            "",
+        ]
+        lines += ["| storage | parts | ns per lifetime-step |", "|---|---|---|"]
+        for r in layout_rows:
+            lines += [
+                f"| {r['layout']} | {r['parts']} | {r['ns_per_lifetime_step']:.0f} |"
+            ]
+        same = layout_rows[0]["weights_bit_identical"]
+        lines += ["", f"Weights after {200} steps bit for bit equal: {same}."]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--child":
+        model, form, population, n_tasks, repeats = argv[1:6]
+        print(
+            json.dumps(child(model, form, int(population), int(n_tasks), int(repeats)))
+        )
+        return 0
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--parts", default="flags,layout")
+    p.add_argument("--models", nargs="+", default=list(MODELS))
+    p.add_argument("--population", type=int, default=128)
+    p.add_argument("--n-tasks", type=int, default=8)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--note", default="machine as found")
+    p.add_argument("--out", type=Path, default=OUT)
+    args = p.parse_args(argv)
+    parts = args.parts.split(",")
+    if unknown := set(parts) - {"flags", "layout"}:
+        p.error(f"unknown parts {sorted(unknown)}; valid: flags, layout")
+    flag_rows = (
+        probe_flags(
+            args.models, args.population, args.n_tasks, args.repeats, args.rounds
+        )  # fmt: skip
+        if "flags" in parts
+        else []
+    )
+    layout_rows = probe_layout(args.repeats) if "layout" in parts else []
+    meta = dict(date=time.strftime("%Y-%m-%d %H:%M"), note=args.note)
+    lines = report(flag_rows, layout_rows, meta)
+    write_report(args.out, "xla_probe", dict(meta=meta, flags=flag_rows,
+                 layout=layout_rows), lines)  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
