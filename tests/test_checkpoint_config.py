@@ -166,7 +166,8 @@ def test_hour_preset_is_the_time_to_quality_recipe_and_maze_only(tmp_path, capsy
     assert hour.task_options_at(3999) == {"score_within": 40}
     assert hour.task_kwargs == {} and hour.tasks_at(4000) == 256
     lifetimes = sum(hour.population * hour.tasks_at(g) for g in range(hour.generations))
-    assert lifetimes == 16_896_000  # the earlier hours' budget
+    # the earlier hours' 16.9 M, then 256-maze generations to fill the hour
+    assert lifetimes == 16_896_000 + 150 * 128 * 256 == 21_811_200
     # the other presets are the same on 9x9 as on 15x15
     for preset in ("small", "paper"):
         nine, other = (
