@@ -54,23 +54,18 @@ def child(model: str, form: str, population: int, n_tasks: int, repeats: int) ->
     import jax
     import numpy as np
 
-    from benchmarks.throughput import _population_runner
+    from benchmarks.throughput import _population_runner, _timed
 
     compiled, inputs, compile_s = _population_runner(
         model, population, 32, form, n_tasks=n_tasks
     )
-    out = jax.block_until_ready(compiled(*inputs))
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = jax.block_until_ready(compiled(*inputs))
-        times.append(time.perf_counter() - t0)
+    seconds, _, out, _ = _timed(lambda: compiled(*inputs), repeats)
     digest = hashlib.sha256(
         b"".join(np.asarray(x).tobytes() for x in jax.tree.leaves(out))
     ).hexdigest()[:12]
     steps = int(out.steps.sum())
     return dict(
-        steps_per_s=steps / statistics.median(times),
+        steps_per_s=steps / seconds,
         compile_seconds=compile_s,
         digest=digest,
     )
@@ -114,6 +109,8 @@ def probe_layout(repeats: int, steps: int = 200) -> list[dict]:
     import jax
     import jax.numpy as jnp
 
+    from benchmarks.throughput import _timed
+
     g, lanes, n = 4, 8, 64
     k = jax.random.split(jax.random.key(0), 8)
     a, b, c, d = (jax.random.normal(k[i], (g, n, n)) * 0.1 for i in range(4))
@@ -132,16 +129,19 @@ def probe_layout(repeats: int, steps: int = 200) -> list[dict]:
         h = h + d[:, :, None]
         return w + (0.05 * mu)[:, None, :, None] * h
 
+    # each layout: update, matvec, W at the start, W back in vmap's layout
     layouts = {
         "(genome, lifetime, row, col)": (
             update_major,
             lambda w, x: jnp.einsum("glij,glj->gli", w, x),
             jnp.zeros((g, lanes, n, n)),
+            lambda w: w,
         ),
         "(genome, row, lifetime, col)": (
             update_middle,
             lambda w, x: jnp.einsum("gilj,glj->gli", w, x),
             jnp.zeros((g, n, lanes, n)),
+            lambda w: jnp.swapaxes(w, 1, 2),
         ),
     }
 
@@ -155,24 +155,18 @@ def probe_layout(repeats: int, steps: int = 200) -> list[dict]:
 
         return jax.lax.scan(body, (w, post), None, length=steps)[0]
 
-    rows, finals = [], {}
+    rows, finals = [], []
     for parts in (("update", "matvec"), ("update",), ("matvec",)):
-        for name, (update, matvec, w0) in layouts.items():
+        for name, (update, matvec, w0, to_vmap) in layouts.items():
             fn = jax.jit(lambda w, u=update, m=matvec, p=parts: loop(u, m, w, p))
-            out = jax.block_until_ready(fn(w0))
-            times = []
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                jax.block_until_ready(fn(w0))
-                times.append(time.perf_counter() - t0)
-            per = statistics.median(times) / steps / (g * lanes) * 1e9
+            seconds, _, out, _ = _timed(lambda f=fn, w=w0: f(w), repeats)
+            per = seconds / steps / (g * lanes) * 1e9
             if parts == ("update", "matvec"):
-                w = out[0] if name.startswith("(genome, lifetime") else None
-                finals[name] = w if w is not None else jnp.swapaxes(out[0], 1, 2)
+                finals.append(to_vmap(out[0]))
             row = dict(layout=name, parts="+".join(parts), ns_per_lifetime_step=per)
             print(json.dumps(row), flush=True)
             rows.append(row)
-    same = bool((finals[list(layouts)[0]] == finals[list(layouts)[1]]).all())
+    same = bool((finals[0] == finals[1]).all())
     for row in rows:
         row["weights_bit_identical"] = same
     return rows
