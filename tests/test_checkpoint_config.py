@@ -74,6 +74,15 @@ def test_config_round_trip_and_validation():
     for bad in [((0, 8, 40),), ((0, 8, {}, 1),), ((0, 8.5),), ((0, True),)]:
         with pytest.raises(ValueError, match="schedule"):
             TrainConfig(schedule=bad)
+    # a tuple option reads back from the saved JSON as a list: --resume must not call
+    # that a change of the run's settings (it refused a branch with rollout_weights)
+    weighted = TrainConfig(task_kwargs={"rollout_weights": (0.5, 0.0, 1.0)})
+    saved = TrainConfig.from_json(weighted.to_json())
+    assert saved.task_kwargs["rollout_weights"] == [0.5, 0.0, 1.0]
+    assert weighted.differences(saved) == saved.differences(weighted) == []
+    other = TrainConfig(task_kwargs={"rollout_weights": (0.25, 0.0, 1.0)}, seed=3)
+    assert weighted.differences(other) == ["seed", "task_kwargs"]
+    assert weighted.differences(other, ignore=("seed",)) == ["task_kwargs"]
     with pytest.raises(ValueError, match="unknown preset"):
         TrainConfig.from_preset("huge")
     with pytest.raises(ValueError, match="unknown config key"):

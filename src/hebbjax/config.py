@@ -221,8 +221,9 @@ class TrainConfig:
     def differences(
         self, other: TrainConfig, ignore: tuple[str, ...] = ()
     ) -> list[str]:
-        """The fields whose values differ from ``other``'s (``ignore`` excepted)."""
-        a, b = dataclasses.asdict(self), dataclasses.asdict(other)
+        """The fields whose values differ from ``other``'s (``ignore`` excepted), as saved:
+        a tuple option equals the list its JSON reads back as."""
+        a, b = json.loads(self.to_json()), json.loads(other.to_json())
         return sorted(k for k in a if k not in ignore and a[k] != b[k])
 
 
