@@ -3,6 +3,7 @@
 import dataclasses
 import json
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from hebbjax.checkpoint import (
     unflatten_named,
 )
 from hebbjax.config import PRESETS, TrainConfig
+from hebbjax.tasks import make_task
 
 
 def test_checkpoint_round_trip_and_shapes(tmp_path):
@@ -97,7 +99,8 @@ def test_every_task_preset_fits_its_task_sets(preset):
     from hebbjax.rollout import n_tasks_of
     from hebbjax.tasks import make_task
 
-    for task_name in set(TASK_PRESET_OF) - {"maze9"}:  # maze9: only its hour differs
+    # the mazes: only their hour differs
+    for task_name in set(TASK_PRESET_OF) - {"maze9", "maze15", "maze"}:
         config = TrainConfig.from_preset(preset, task=task_name)
         assert config.strategy in ("najarro-es", "openai-es")
         assert config.schedule == ((0, 1),)
@@ -142,9 +145,10 @@ def test_task_preset_under_flags_and_config_files(tmp_path):
 def test_hour_preset_is_the_time_to_quality_recipe_and_maze_only(tmp_path, capsys):
     """``--preset hour`` is the time-to-quality experiment it was measured as (same
     strategy, schedule, step-size floor and fitness: on 9x9 the within-40 sep hour to
-    generation 4,000, then 256 mazes on the paper's fitness, a branch there; on 15x15 the
-    paper-cmaes hour), and a task it was not tuned for is refused with the valid presets
-    named (exit 2 from the CLI)."""
+    generation 4,000, then 256 mazes on the paper's fitness, a branch there; on 15x15 that
+    hour on 9x9 mazes inside the run, then 15x15; on other mazes the paper-cmaes hour),
+    and a task it was not tuned for is refused with the valid presets named (exit 2 from
+    the CLI)."""
     from benchmarks.time_to_quality import EXPERIMENTS, make_config
 
     from hebbjax.cli import main
@@ -153,13 +157,30 @@ def test_hour_preset_is_the_time_to_quality_recipe_and_maze_only(tmp_path, capsy
     def fitness(task_kwargs):
         return {k: v for k, v in task_kwargs.items() if k != "r_slot"}
 
-    hour = TrainConfig.from_preset("hour", task="maze")
+    hour = TrainConfig.from_preset("hour", task="maze21")
     spec = EXPERIMENTS["maze15-paper-cmaes-p128-n8to64-smin0.02"]
     for field in ("strategy", "population", "schedule", "sigma0", "repeats"):
         assert getattr(hour, field) == spec[field], field
     assert hour.strategy_kwargs == spec["strategy_kwargs"] == {"std_min": 0.02}
     assert hour.task_kwargs == fitness(spec["task_kwargs"]) == {}
     assert hour.strategy == "paper-cmaes" and hour.tasks_at(5000) == 64
+    # 15x15: the 9x9 hour's phases on maze9's mazes, then the curriculum's 15x15 phase
+    nine = TrainConfig.from_preset("hour", task="maze9")
+    curriculum = EXPERIMENTS["maze9-hour-to15"]
+    for task in ("maze15", "maze"):
+        hour = TrainConfig.from_preset("hour", task=task)
+        for field in ("strategy", "population", "sigma0", "repeats", "strategy_kwargs"):
+            assert getattr(hour, field) == getattr(nine, field), field
+        for g in (0, 1499, 1500, 3999, 4000, 4399):
+            assert hour.tasks_at(g) == nine.tasks_at(g), g
+            on_9x9 = {**nine.task_options_at(g), "size": 9, "crowd": 0.30}
+            assert hour.task_options_at(g) == on_9x9, g
+        assert hour.task_options_at(4400) == {} and hour.generations == 4600
+        assert hour.tasks_at(4400) == curriculum["schedule_after"][0][1] == 32
+        assert hour.strategy_kwargs == curriculum["strategy_kwargs"]
+    task = make_task("maze15", **hour.task_options_at(0))
+    mazes = [t.sample_params(jax.random.key(3)) for t in (task, make_task("maze9"))]
+    assert jax.tree.all(jax.tree.map(np.array_equal, *mazes))
     # 9x9: the branch's source to generation 4,000, the branch after it
     hour = TrainConfig.from_preset("hour", task="maze9")
     name = "maze9-within40-s1-g4000-then-n256-uncapped"
