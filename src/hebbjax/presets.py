@@ -134,10 +134,11 @@ TASK_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     # 15x15 mazes: the 9x9 hour inside the run (its schedule's first phases train on 9x9
     # mazes, validation scores 15x15 throughout), then 15x15 at 32 mazes per generation
-    # (issue 16, time_to_quality: maze9-hour-to15). Every 9x9 hour's genome tried climbs to
-    # the same 15x15 plateau within about 50 generations there (-0.07 to -0.09 on
-    # validation), where an hour on 15x15 alone ends at -1.2 and the earlier curriculum
-    # took 2,400 generations (77 minutes) on 15x15 to reach it
+    # (issue 16, time_to_quality: maze9-hour-to15). The 9x9 hours' genomes that start near
+    # the 15x15 plateau (-0.14, -0.22 on its test mazes) are on it within 65 generations
+    # there (-0.07 to -0.09 on validation; the earlier curriculum took 2,400 generations),
+    # where an hour on 15x15 alone ends at -1.2; a weak 9x9 draw stays below it (seed 0
+    # here: -0.66 at 4,600 and after 640 more; results/time_to_quality/hour15_cli.md)
     "maze15": {
         "small": {},
         "hour": dict(
