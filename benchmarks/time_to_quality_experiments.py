@@ -48,6 +48,10 @@ HOUR = {
 }
 #: the 9x9 ``--preset hour``
 MAZE9_HOUR = preset_values("hour", "maze9")
+#: a curriculum's 15x15 phase: sep-CMA-ES with the hour's step-size floor
+SEP_ON_15 = dict(
+    task="maze15", strategy="sep-cma-es", strategy_kwargs=HOUR["strategy_kwargs"]
+)
 #: the sep-CMA-ES hour with rollout 3 scored only within 40 steps (``score_within``)
 WITHIN40 = dict(strategy="sep-cma-es", **HOUR, task_kwargs={"score_within": 40})
 
@@ -323,9 +327,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # the same curriculum after the sep-CMA-ES hour (its strategy state goes on), run for
     # hours: how long this machine takes toward the paper's 15x15 score
     "maze9to15-sep-hour-then-n16to64": _exp(
-        task="maze15",
-        strategy="sep-cma-es",
-        strategy_kwargs=HOUR["strategy_kwargs"],
+        **SEP_ON_15,
         note="the sep-CMA-ES 9x9 hour (5,500 generations), then 15x15: 16 -> 32 -> 64 mazes",
         branch_from="maze9-sep-cma-es-p128-n8to64-smin0.02",
         branch_min_generation=5500,
@@ -336,9 +338,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # on 9x9, 256 mazes per generation lifted every plateau it was tried on (+0.46 -> +0.60,
     # +0.67 -> +0.73, +0.72 -> +0.76); the same here, from the curriculum's 9,150
     "maze9to15-sep-then-n256": _exp(
-        task="maze15",
-        strategy="sep-cma-es",
-        strategy_kwargs=HOUR["strategy_kwargs"],
+        **SEP_ON_15,
         note="the 15x15 curriculum to 9,150 generations (36.6 M lifetimes), then 256 mazes",
         branch_from="maze9to15-sep-hour-then-n16to64",
         branch_min_generation=9150,
@@ -362,12 +362,10 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # effect of its climb, not what drives it
     # which 9x9 genome to start 15x15 from: on the 15x15 test mazes as they are, the sep
     # hour's -0.354, the 9x9 hour preset's seed 0 (`maze9-hour`, 9x9 +0.732) -0.137, seed 1
-    # (+0.781) -0.223, seed 2 (+0.719) -0.266; the curriculum above took about 100 minutes
-    # on 15x15 from -0.35 to -0.14. From seed 0's end: 32, then 64 mazes
+    # (+0.781) -0.223, seed 2 (+0.719) -0.266; the curriculum above took 55 minutes on
+    # 15x15 from -0.35 to -0.14. From seed 0's end: 32, then 64 mazes
     "maze9-hour-to15": _exp(
-        task="maze15",
-        strategy="sep-cma-es",
-        strategy_kwargs=HOUR["strategy_kwargs"],
+        **SEP_ON_15,
         note="the 9x9 hour preset's seed 0 (4,425 generations), then 15x15: 32 -> 64 mazes",
         branch_from="maze9-hour",
         branch_min_generation=4425,
@@ -381,9 +379,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # limit, not the search. Seed 1's 9x9 end explores little and returns (9x9 rollouts 1
     # / 3: R3 - R1 +1.47), as the released genome: the same curriculum from it
     "maze9-s1-to15": _exp(
-        task="maze15",
-        strategy="sep-cma-es",
-        strategy_kwargs=HOUR["strategy_kwargs"],
+        **SEP_ON_15,
         seed=1,
         note="the 9x9 hour's seed 1 (test +0.781, 4,410 generations), then 15x15: 32 -> 64",
         branch_from="maze9-within40-s1-g4000-then-n256-uncapped",
@@ -398,9 +394,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # 3, the paper region's +0.89. On 15x15 the explorer is what is missing, and a fitness
     # of rollout 3 alone pays for exploring only through rollout 3: rollout 1 counted too
     "maze9-hour-to15-r1w0.5": _exp(
-        task="maze15",
-        strategy="sep-cma-es",
-        strategy_kwargs=HOUR["strategy_kwargs"],
+        **SEP_ON_15,
         task_kwargs={"rollout_weights": (0.5, 0.0, 1.0)},
         note="the seed-0 curriculum's 15x15 plateau, then fitness (0.5 R1 + R3) / 1.5",
         branch_from="maze9-hour-to15",

@@ -97,7 +97,6 @@ def test_every_task_preset_fits_its_task_sets(preset):
     (the maze's 256/1,024 validation tasks would be refused for the ant's 1 and the car's 64)."""
     from hebbjax.config import TASK_PRESET_OF
     from hebbjax.rollout import n_tasks_of
-    from hebbjax.tasks import make_task
 
     # the mazes: only their hour differs
     for task_name in set(TASK_PRESET_OF) - {"maze9", "maze15", "maze"}:

@@ -68,11 +68,46 @@ _NAJARRO = dict(
     validate_every=10,
     checkpoint_every=10,
 )
+#: the 9x9 maze's hour with sep-CMA-ES (issue 16, time_to_quality:
+#: maze9-within40-s1-to-g4000 and its branch ...-then-n256-uncapped): to generation 4,000
+#: rollout 3 is scored only when it reaches the goal within 40 steps (it drives the search
+#: to explore, then return), then 256 mazes per generation on the paper's fitness (the cap
+#: and 64-maze rankings held the plateau at +0.70); 4,400 generations, 21.8 M lifetimes,
+#: about 60 minutes with populations pooled (seed 1 continued there: test +0.781, the
+#: paper's 0.782; seed 0 +0.732)
+_MAZE9_HOUR = dict(
+    strategy="sep-cma-es",
+    generations=4400,
+    schedule=(
+        (0, 8, {"score_within": 40}),
+        (1500, 16, {"score_within": 40}),
+        (3000, 32, {"score_within": 40}),
+        (4000, 256),
+    ),
+    validate_every=25,
+    checkpoint_every=25,
+)
 #: the task options that make a 15x15 maze task train on ``maze9``'s mazes
 _ON_9X9 = {"size": 9, "crowd": 0.30}
+#: the 15x15 maze's hour: the 9x9 hour inside the run (its phases train on 9x9 mazes,
+#: validation scores 15x15 throughout), then 200 generations of 32 15x15 mazes (issue 16,
+#: time_to_quality: maze9-hour-to15). The 9x9 hours' genomes that start near the 15x15
+#: plateau (-0.14, -0.22 on its test mazes) are on it within 65 generations there (-0.07 to
+#: -0.09 on validation; the earlier curriculum took 2,400 generations), where an hour on
+#: 15x15 alone ends at -1.2; a weak 9x9 draw stays below it (seed 0 here: -0.66 at 4,600
+#: and after 640 more; results/time_to_quality/hour15_cli.md)
+_MAZE15_HOUR = dict(
+    _MAZE9_HOUR,
+    generations=_MAZE9_HOUR["generations"] + 200,
+    schedule=(
+        *((g, n, {**_ON_9X9, **(options[0] if options else {})})
+          for g, n, *options in _MAZE9_HOUR["schedule"]),
+        (_MAZE9_HOUR["generations"], 32),
+    ),
+)  # fmt: skip
 #: Per-task changes to a preset, for tasks whose sets and lifetimes the maze values do not
 #: fit: the ant's validation set is its one lifetime over the training morphologies, the car's
-#: 64 tracks, and a lifetime costs 10^2-10^4 maze steps; and for the 9x9 maze, whose hour
+#: 64 tracks, and a lifetime costs 10^2-10^4 maze steps; and for the 9x9 and 15x15 mazes, whose hour
 #: found its own outer loop and fitness. Flags and config files override them.
 #: The ant's small preset is the recipe that walks on this 2-core CPU in about 40 minutes
 #: (benchmarks/results/ant/ant_tables.md: 5.8 m on the default morphology, 4.2 m held out):
@@ -109,53 +144,8 @@ TASK_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         ),
         "paper": dict(_NAJARRO, n_validation=64),
     },
-    # 9x9 mazes: the hour with sep-CMA-ES (issue 16, time_to_quality:
-    # maze9-within40-s1-to-g4000 and its branch ...-then-n256-uncapped): to generation
-    # 4,000 rollout 3 is scored only when it reaches the goal within 40 steps (it drives
-    # the search to explore, then return), then 256 mazes per generation on the paper's
-    # fitness (the cap and 64-maze rankings held the plateau at +0.70); 4,400 generations,
-    # 21.8 M lifetimes, about 60 minutes with populations pooled (seed 1 continued there:
-    # test +0.781, the paper's 0.782; seed 0 +0.732)
-    "maze9": {
-        "small": {},
-        "hour": dict(
-            strategy="sep-cma-es",
-            generations=4400,
-            schedule=(
-                (0, 8, {"score_within": 40}),
-                (1500, 16, {"score_within": 40}),
-                (3000, 32, {"score_within": 40}),
-                (4000, 256),
-            ),
-            validate_every=25,
-            checkpoint_every=25,
-        ),
-        "paper": {},
-    },
-    # 15x15 mazes: the 9x9 hour inside the run (its schedule's first phases train on 9x9
-    # mazes, validation scores 15x15 throughout), then 15x15 at 32 mazes per generation
-    # (issue 16, time_to_quality: maze9-hour-to15). The 9x9 hours' genomes that start near
-    # the 15x15 plateau (-0.14, -0.22 on its test mazes) are on it within 65 generations
-    # there (-0.07 to -0.09 on validation; the earlier curriculum took 2,400 generations),
-    # where an hour on 15x15 alone ends at -1.2; a weak 9x9 draw stays below it (seed 0
-    # here: -0.66 at 4,600 and after 640 more; results/time_to_quality/hour15_cli.md)
-    "maze15": {
-        "small": {},
-        "hour": dict(
-            strategy="sep-cma-es",
-            generations=4600,
-            schedule=(
-                (0, 8, {**_ON_9X9, "score_within": 40}),
-                (1500, 16, {**_ON_9X9, "score_within": 40}),
-                (3000, 32, {**_ON_9X9, "score_within": 40}),
-                (4000, 256, _ON_9X9),
-                (4400, 32),
-            ),
-            validate_every=25,
-            checkpoint_every=25,
-        ),
-        "paper": {},
-    },
+    "maze9": {"small": {}, "hour": _MAZE9_HOUR, "paper": {}},
+    "maze15": {"small": {}, "hour": _MAZE15_HOUR, "paper": {}},
 }
 # task name -> its TASK_PRESETS entry
 TASK_PRESET_OF = {
