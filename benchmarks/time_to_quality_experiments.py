@@ -3,83 +3,42 @@ fields (strategy, population, mazes per generation, repeats, step size, strategy
 options), the model DecPRNN(PostDN) in its Table-1 variant (modulated_scale=1.0,
 r_slot=prev-reward; Wang et al. 2022, Table 1). A branch (``branch_from``) continues another
 experiment's run from its checkpoint with other late-phase settings (``schedule_after``).
-The comments between entries are the lab notebook: what each measured and why the next."""
+The comments between entries are the lab notebook: what each measured and why the next;
+the 15x15 ones and the curricula to it are in ``time_to_quality_maze15.py``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from hebbjax.config import PRESETS, preset_values
-
-TABLE1_MODEL = {"modulated_scale": 1.0}  # the April-2022 code of Table 1
-TABLE1_TASK = {"r_slot": "prev-reward"}
-
-
-def _exp(task="maze9", strategy="paper-cmaes", population=128, mazes=8, repeats=1,
-         sigma0=0.05, validate_every=None, n_validation=1024, model_kwargs=None,
-         task_kwargs=None, strategy_kwargs=None, schedule=None, note="",
-         **branch):  # fmt: skip
-    lifetimes = population * mazes * repeats
-    if validate_every is None:  # about every 0.1 M lifetimes (1 % spent validating)
-        validate_every = max(5, round(100_000 / lifetimes / 5) * 5)
-    return dict(
-        task=task,
-        model="decprnn-postdn",
-        strategy=strategy,
-        population=population,
-        schedule=schedule or ((0, mazes),),
-        repeats=repeats,
-        sigma0=sigma0,
-        validate_every=validate_every,
-        n_validation=n_validation,
-        checkpoint_every=validate_every,
-        model_kwargs=TABLE1_MODEL | (model_kwargs or {}),
-        task_kwargs=TABLE1_TASK | (task_kwargs or {}),
-        strategy_kwargs=strategy_kwargs or {},
-        note=note,
-        **branch,
-    )
-
-
-#: what the ``hour`` preset changes in the small preset's outer loop (its other fields are
-#: ``_exp``'s defaults): the recipe measured by the ``*-n8to64-smin0.02`` experiments
-HOUR = {
-    k: PRESETS["hour"][k] for k in ("schedule", "strategy_kwargs", "validate_every")
-}
-#: the 9x9 ``--preset hour``
-MAZE9_HOUR = preset_values("hour", "maze9")
-#: a curriculum's 15x15 phase: sep-CMA-ES with the hour's step-size floor
-SEP_ON_15 = dict(
-    task="maze15", strategy="sep-cma-es", strategy_kwargs=HOUR["strategy_kwargs"]
-)
-#: the sep-CMA-ES hour with rollout 3 scored only within 40 steps (``score_within``)
-WITHIN40 = dict(strategy="sep-cma-es", **HOUR, task_kwargs={"score_within": 40})
+from benchmarks.time_to_quality_maze15 import MAZE15_EXPERIMENTS
+from benchmarks.time_to_quality_setup import HOUR, MAZE9_HOUR, WITHIN40, exp
+from hebbjax.config import PRESETS
 
 EXPERIMENTS: dict[str, dict[str, Any]] = {
     # the `small` preset (the lead's measurement) with the Table-1 variant
-    "maze9-paper-cmaes-p128-n8": _exp(note="small preset, Table-1 variant"),
-    "maze9-paper-cmaes-p128-n8-scale0.2": _exp(
+    "maze9-paper-cmaes-p128-n8": exp(note="small preset, Table-1 variant"),
+    "maze9-paper-cmaes-p128-n8-scale0.2": exp(
         model_kwargs={"modulated_scale": 0.2}, note="small preset, July-2022 scale"
     ),
     # noise of the fitness: more mazes per individual, fewer generations
-    "maze9-paper-cmaes-p128-n32": _exp(mazes=32),
+    "maze9-paper-cmaes-p128-n32": exp(mazes=32),
     # the paper's remedy, more mazes as the fitness differences shrink (spec 3.2)
-    "maze9-paper-cmaes-p128-n8to32": _exp(
+    "maze9-paper-cmaes-p128-n8to32": exp(
         schedule=((0, 8), (1500, 16), (2500, 32)), validate_every=50
     ),
-    "maze9-paper-cmaes-p64-n16": _exp(population=64, mazes=16),
-    "maze9-paper-cmaes-p256-n8": _exp(population=256),
-    "maze9-paper-cmaes-p128-n8-s0.02": _exp(sigma0=0.02),
-    "maze9-paper-cmaes-p128-n8-s0.1": _exp(sigma0=0.1),
+    "maze9-paper-cmaes-p64-n16": exp(population=64, mazes=16),
+    "maze9-paper-cmaes-p256-n8": exp(population=256),
+    "maze9-paper-cmaes-p128-n8-s0.02": exp(sigma0=0.02),
+    "maze9-paper-cmaes-p128-n8-s0.1": exp(sigma0=0.1),
     # late-phase changes, branched from the small-preset run at its plateau
-    "maze9-paper-cmaes-p128-n8-then-n32": _exp(
+    "maze9-paper-cmaes-p128-n8-then-n32": exp(
         note="branch of maze9-paper-cmaes-p128-n8: 32 mazes per generation from g0",
         branch_from="maze9-paper-cmaes-p128-n8",
         branch_min_generation=1000,
         schedule_after=((0, 32),),
         validate_every=25,
     ),
-    "maze9-paper-cmaes-p128-n8-then-w2": _exp(
+    "maze9-paper-cmaes-p128-n8-then-w2": exp(
         note="branch of maze9-paper-cmaes-p128-n8: rollout weights (0, 0.5, 1) from g0",
         branch_from="maze9-paper-cmaes-p128-n8",
         branch_min_generation=1000,
@@ -88,14 +47,14 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     ),
     # a floor under the step size: the signal of a perturbation grows with sigma, the
     # evaluation noise does not (same g0 = 1400 as ...-then-n32, whose copy it branches)
-    "maze9-paper-cmaes-p128-n8-then-smin0.05": _exp(
+    "maze9-paper-cmaes-p128-n8-then-smin0.05": exp(
         note="branch at g0 = 1400: paper-cmaes step size kept >= 0.05",
         branch_from="maze9-paper-cmaes-p128-n8-then-n32",
         branch_min_generation=1400,
         schedule_after=((0, 8),),
         strategy_kwargs={"std_min": 0.05},
     ),
-    "maze9-paper-cmaes-p128-n8-then-smin0.1": _exp(
+    "maze9-paper-cmaes-p128-n8-then-smin0.1": exp(
         note="branch at g0 = 1400: paper-cmaes step size kept >= 0.1",
         branch_from="maze9-paper-cmaes-p128-n8-then-n32",
         branch_min_generation=1400,
@@ -104,17 +63,17 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     ),
     # fitness_noise_maze9.md: at the plateau a ranking is half signal only at ~200 mazes per
     # genome (sigma 0.02) and the step-size decay makes it worse; a floor from the start
-    "maze9-paper-cmaes-p128-n8-smin0.02": _exp(
+    "maze9-paper-cmaes-p128-n8-smin0.02": exp(
         strategy_kwargs={"std_min": 0.02}, note="step size kept >= 0.02 from g0"
     ),
     # the idle-machine hour (issue 16): lifetimes buy progress at the plateau however they
     # are split (plateau_branches.md), so the mazes per generation grow as the differences
     # shrink (the paper's remedy) and the step size keeps a floor
-    "maze9-paper-cmaes-p128-n8to64-smin0.02": _exp(
+    "maze9-paper-cmaes-p128-n8to64-smin0.02": exp(
         **HOUR, note="8 -> 64 mazes per generation, step size kept >= 0.02"
     ),
     # a fixed step size (no decay) with Adam on the mean, more genomes per update
-    "maze9-openai-es-p256-n4-s0.03": _exp(
+    "maze9-openai-es-p256-n4-s0.03": exp(
         strategy="openai-es",
         population=256,
         mazes=4,
@@ -122,16 +81,16 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         strategy_kwargs={"learning_rate": 0.01},
     ),
     # other outer loops
-    "maze9-sep-cma-es-p128-n8": _exp(strategy="sep-cma-es"),
+    "maze9-sep-cma-es-p128-n8": exp(strategy="sep-cma-es"),
     # sep-CMA-ES kept its step size (0.034 at 2 M lifetimes, paper-cmaes 0.022) and led
     # paper-cmaes at equal lifetimes (+0.47 against +0.33): the hour's recipe on it
-    "maze9-sep-cma-es-p128-n8to64-smin0.02": _exp(
+    "maze9-sep-cma-es-p128-n8to64-smin0.02": exp(
         strategy="sep-cma-es", **HOUR, note="the hour preset's schedule on sep-CMA-ES"
     ),
     # basins.md: the hour ends in a wide explorer region, the released genome sits on a
     # narrow explore-then-return peak; ES at a large step size favours wide regions. The
     # hour's schedule at the paper's sigma0 (0.01, floor 0.01), at the sep hour's lifetimes
-    "maze9-sep-cma-es-p128-n8to64-s0.01": _exp(
+    "maze9-sep-cma-es-p128-n8to64-s0.01": exp(
         strategy="sep-cma-es",
         sigma0=0.01,
         schedule=HOUR["schedule"],
@@ -143,7 +102,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # +0.6 to +0.9 from generation 500, against +0.1 to +0.2 at sigma0 0.05) but climbs
     # slowly; from its checkpoint, the step size the released genome's region keeps
     # (basins.md: floor 0.02 holds and improves it) and the hour's late 64 mazes
-    "maze9-sep-cma-es-s0.01-then-smin0.02": _exp(
+    "maze9-sep-cma-es-s0.01-then-smin0.02": exp(
         strategy="sep-cma-es",
         sigma0=0.01,
         strategy_kwargs={"std_min": 0.02},
@@ -157,7 +116,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # learns between rollouts, R3 + 0.5 (R3 - R1) (the released genome's region scores
     # 0.99 on it, the hour's explorer 0.74; on R3 alone 0.80 against 0.68), on the sep
     # hour's recipe; validation still scores R3 alone
-    "maze9-sep-cma-es-hour-w-0.5": _exp(
+    "maze9-sep-cma-es-hour-w-0.5": exp(
         strategy="sep-cma-es",
         **HOUR,
         task_kwargs={"rollout_weights": (-0.5, 0.0, 1.5)},
@@ -167,7 +126,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # rollout 1 and not step on it (goal rate 0.1 -> 0.02), then go there in rollout 3
     # (R3 - R1 +2.0 at 2.4 M lifetimes) while R3 climbs slower than the hour's. From its
     # checkpoint, the paper's fitness R3 again: does the memory it built climb faster?
-    "maze9-sep-w-0.5-then-r3": _exp(
+    "maze9-sep-w-0.5-then-r3": exp(
         strategy="sep-cma-es",
         strategy_kwargs=HOUR["strategy_kwargs"],
         note="branch of the R3 + 0.5 (R3 - R1) run at g0 1950: fitness R3 again",
@@ -182,17 +141,17 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # the released genome makes it in 95% of its third rollouts, the GPU hour's explorer
     # in 74% (capped fitness +0.71 against +0.08; R3 +0.82 against +0.62). Validation
     # still scores R3 itself
-    "maze9-sep-cma-es-hour-within40": _exp(
+    "maze9-sep-cma-es-hour-within40": exp(
         **WITHIN40, note="the sep hour with R3 scored only within 40 steps"
     ),
     # ... a second seed before the hour preset changes
-    "maze9-sep-cma-es-hour-within40-seed1": _exp(
+    "maze9-sep-cma-es-hour-within40-seed1": exp(
         **WITHIN40, seed=1, note="maze9-sep-cma-es-hour-within40 with seed 1"
     ),
     # its test mazes: rollout-3 goal rate 0.972 (the released genome's 0.999), and the
     # failures alone cost 0.056 of the 0.78. Under the cap a success after 40 steps pays no
     # more than giving up: keep half of a late success's return (`late_credit`)
-    "maze9-sep-cma-es-hour-within40-late0.5": _exp(
+    "maze9-sep-cma-es-hour-within40-late0.5": exp(
         **WITHIN40 | dict(task_kwargs={"score_within": 40, "late_credit": 0.5}),
         note="the within-40 hour, a late success half its return, half a failure",
     ),
@@ -200,7 +159,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # in 94% / 71% of the test mazes in 92 / 113 steps, the released genome in 99% in 58),
     # and most of its rollout-3 failures follow a success in rollout 1 or 2. A fifth of the
     # fitness on rollout 1's own (uncapped) return; rollout 3 still capped at 40 steps
-    "maze9-sep-cma-es-hour-within40-r1w0.25": _exp(
+    "maze9-sep-cma-es-hour-within40-r1w0.25": exp(
         **WITHIN40
         | dict(
             task_kwargs={
@@ -214,7 +173,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # stayed at +0.70; its rollout-3 failures (2-3% of mazes) barely move a 64-maze ranking
     # (s.e. of one genome's capped fitness about 0.06). From that plateau, 256 mazes per
     # generation (the s.e. of a genome's fitness halved, four times the cost per generation)
-    "maze9-within40-then-n256": _exp(
+    "maze9-within40-then-n256": exp(
         **WITHIN40 | dict(validate_every=5),
         note="branch of the within-40 hour (seed 0) on its plateau: 256 mazes",
         branch_from="maze9-sep-cma-es-hour-within40",
@@ -226,7 +185,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # genome, the uncapped fitness climbed +0.812 -> +0.826 in 200 generations (basins.md).
     # From seed 1's end (16.9 M lifetimes, explore-then-return: R1 -0.75, R3 +0.71), the
     # paper's fitness (rollout 3 uncapped) at the same 64 mazes
-    "maze9-within40-seed1-then-uncapped": _exp(
+    "maze9-within40-seed1-then-uncapped": exp(
         strategy="sep-cma-es",
         strategy_kwargs=HOUR["strategy_kwargs"],
         validate_every=25,
@@ -239,13 +198,13 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # Together, inside the hour's 16.9 M lifetimes: the within-40 hour's seed 1 again (the
     # same run: its points must match) to generation 4,000 (8.7 M lifetimes, validation
     # +0.717 there), run with --lifetimes 8.7e6 ...
-    "maze9-within40-s1-to-g4000": _exp(
+    "maze9-within40-s1-to-g4000": exp(
         **WITHIN40,
         seed=1,
         note="the within-40 hour's seed 1, stopped at generation 4,000",
     ),
     # ... then 256 mazes per generation with rollout 3 uncapped, to 16.9 M lifetimes
-    "maze9-within40-s1-g4000-then-n256-uncapped": _exp(
+    "maze9-within40-s1-g4000-then-n256-uncapped": exp(
         strategy="sep-cma-es",
         strategy_kwargs=HOUR["strategy_kwargs"],
         seed=1,
@@ -257,7 +216,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     ),
     # what holds the 256-maze plateau (about +0.76 from 18 to 22 M lifetimes on seed 1):
     # the noise of 256-maze rankings, or the search itself? The same state, 1,024 mazes
-    "maze9-s1-n256-then-n1024": _exp(
+    "maze9-s1-n256-then-n1024": exp(
         strategy="sep-cma-es",
         strategy_kwargs=HOUR["strategy_kwargs"],
         seed=1,
@@ -269,14 +228,14 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     ),
     # the 9x9 `--preset hour` as one run (the schedule carries the cap to generation
     # 4,000): the branch above measured it on seed 1; this is the preset's own seed 0
-    "maze9-hour": _exp(
+    "maze9-hour": exp(
         **{k: MAZE9_HOUR[k] for k in ("strategy", "strategy_kwargs", "schedule")},
         validate_every=MAZE9_HOUR["validate_every"],
         note="--preset hour --task maze9, seed 0",
     ),
     # the same preset, seed 1, after the population pool became the maze default
     # (compact="all", 1.2-1.9x faster evaluation around trained genomes): time to quality
-    "maze9-hour-s1-pooled": _exp(
+    "maze9-hour-s1-pooled": exp(
         **{k: MAZE9_HOUR[k] for k in ("strategy", "strategy_kwargs", "schedule")},
         validate_every=MAZE9_HOUR["validate_every"],
         seed=1,
@@ -285,38 +244,26 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # the preset filled to the hour (4,400 generations, 21.8 M lifetimes: seeds 0 and 1
     # continued to 22 M gave test +0.732 and +0.781), a new seed, pooled, the machine idle:
     # its clock and its score as `hebbjax train --preset hour --task maze9 --seed 2` gives
-    "maze9-hour-s2-pooled": _exp(
+    "maze9-hour-s2-pooled": exp(
         **{k: MAZE9_HOUR[k] for k in ("strategy", "strategy_kwargs", "schedule")},
         validate_every=MAZE9_HOUR["validate_every"],
         seed=2,
         note="--preset hour --task maze9 --seed 2 (4,400 generations), pooled",
     ),
-    "maze9-snes-p128-n8": _exp(strategy="snes", sigma0=0.05),
-    "maze9-openai-es-p128-n8": _exp(
+    "maze9-snes-p128-n8": exp(strategy="snes", sigma0=0.05),
+    "maze9-openai-es-p128-n8": exp(
         strategy="openai-es", sigma0=0.02, strategy_kwargs={"learning_rate": 0.01}
     ),
-    "maze9-openai-es-p128-n32": _exp(
+    "maze9-openai-es-p128-n32": exp(
         strategy="openai-es",
         mazes=32,
         sigma0=0.02,
         strategy_kwargs={"learning_rate": 0.01},
     ),
-    # a curriculum for 15x15: the 9x9 hour's final mean genome scores -0.354 +- 0.024 on the
-    # 15x15 test mazes (goal rate 0.72), where an hour on 15x15 itself ends at -1.217; go on
-    # from it on 15x15 (clock, lifetimes and generations count the 9x9 hour)
-    "maze9to15-hour-then-n16to64": _exp(
-        task="maze15",
-        strategy_kwargs=HOUR["strategy_kwargs"],
-        note="the 9x9 hour (6,000 generations), then 15x15: 16 -> 32 -> 64 mazes",
-        branch_from="maze9-paper-cmaes-p128-n8to64-smin0.02",
-        branch_min_generation=6000,
-        schedule_after=((0, 16), (1000, 32), (2000, 64)),
-        validate_every=25,
-    ),
     # the paper's own protocol (`--preset paper`: the reference schedule, spec 3.2) at its
     # full budget, about 1.15 x 10^8 lifetimes (15,000 generations): does it reach Table
     # 1's 0.782 here? Run with --lifetimes 1.152e8, carried across sessions
-    "maze9-paper-preset": _exp(
+    "maze9-paper-preset": exp(
         population=PRESETS["paper"]["population"],
         schedule=PRESETS["paper"]["schedule"],
         repeats=PRESETS["paper"]["repeats"],
@@ -324,31 +271,10 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         validate_every=PRESETS["paper"]["validate_every"],
         note="the paper preset (reference schedule), to its 15,000 generations",
     ),
-    # the same curriculum after the sep-CMA-ES hour (its strategy state goes on), run for
-    # hours: how long this machine takes toward the paper's 15x15 score
-    "maze9to15-sep-hour-then-n16to64": _exp(
-        **SEP_ON_15,
-        note="the sep-CMA-ES 9x9 hour (5,500 generations), then 15x15: 16 -> 32 -> 64 mazes",
-        branch_from="maze9-sep-cma-es-p128-n8to64-smin0.02",
-        branch_min_generation=5500,
-        schedule_after=((0, 16), (1000, 32), (2000, 64)),
-        validate_every=50,
-    ),
-    # its plateau near -0.08 over the last 1,000 generations at 64 mazes, as 9x9's at 32-64:
-    # on 9x9, 256 mazes per generation lifted every plateau it was tried on (+0.46 -> +0.60,
-    # +0.67 -> +0.73, +0.72 -> +0.76); the same here, from the curriculum's 9,150
-    "maze9to15-sep-then-n256": _exp(
-        **SEP_ON_15,
-        note="the 15x15 curriculum to 9,150 generations (36.6 M lifetimes), then 256 mazes",
-        branch_from="maze9to15-sep-hour-then-n16to64",
-        branch_min_generation=9150,
-        schedule_after=((0, 256),),
-        validate_every=10,
-    ),
     # the seeds' step sizes part early: seed 1 (test +0.781) keeps 0.034-0.039 from
     # generation 2,000 to its end, seeds 0 and 2 (+0.732, +0.719) decay to 0.022-0.025 by
     # 3,800. Cause or effect? Seed 2's end at 256 mazes with the floor at seed 1's level
-    "maze9-hour-s2-then-smin0.035": _exp(
+    "maze9-hour-s2-then-smin0.035": exp(
         strategy="sep-cma-es",
         strategy_kwargs={"std_min": 0.035},
         note="seed 2's hour (4,400 generations), then 256 mazes with the step size >= 0.035",
@@ -360,58 +286,25 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # ... no lift: +0.715 over 12 validations (4,410-4,520, 3.9 M lifetimes at 256 mazes)
     # against +0.722 over the run's own last 12 at 0.0245: seed 1's larger step size is an
     # effect of its climb, not what drives it
-    # which 9x9 genome to start 15x15 from: on the 15x15 test mazes as they are, the sep
-    # hour's -0.354, the 9x9 hour preset's seed 0 (`maze9-hour`, 9x9 +0.732) -0.137, seed 1
-    # (+0.781) -0.223, seed 2 (+0.719) -0.266; the curriculum above took 55 minutes on
-    # 15x15 from -0.35 to -0.14. From seed 0's end: 32, then 64 mazes
-    "maze9-hour-to15": _exp(
-        **SEP_ON_15,
-        note="the 9x9 hour preset's seed 0 (4,425 generations), then 15x15: 32 -> 64 mazes",
-        branch_from="maze9-hour",
-        branch_min_generation=4425,
-        schedule_after=((0, 32), (1000, 64)),
-        validate_every=25,
-    ),
-    # ... it plateaus at once where the sep hour's curriculum did (-0.091 over 18
-    # validations from 4,500 to 4,925, 2 M lifetimes on 15x15). Yet the search holds and
-    # lifts the released genome on 15x15 (sep-CMA-ES from it, sigma 0.025, floor 0.02, 64
-    # mazes: validation +0.150 -> +0.360 in 25 generations): the explorer's region is the
-    # limit, not the search. Seed 1's 9x9 end explores little and returns (9x9 rollouts 1
-    # / 3: R3 - R1 +1.47), as the released genome: the same curriculum from it
-    "maze9-s1-to15": _exp(
-        **SEP_ON_15,
-        seed=1,
-        note="the 9x9 hour's seed 1 (test +0.781, 4,410 generations), then 15x15: 32 -> 64",
-        branch_from="maze9-within40-s1-g4000-then-n256-uncapped",
-        branch_min_generation=4410,
-        schedule_after=((0, 32), (1000, 64)),
-        validate_every=25,
-    ),
-    # ... the same plateau (-0.069 over 17 validations from 4,500 to 4,900). Where both
-    # lose it (`hebbjax analyze reset`, 15x15 test mazes): with both memories reset between
-    # rollouts the seed-0 curriculum finds the goal in 41% of the mazes within 200 steps,
-    # the released genome lifted on 15x15 in 62%; its plastic weights add +0.77 on rollout
-    # 3, the paper region's +0.89. On 15x15 the explorer is what is missing, and a fitness
-    # of rollout 3 alone pays for exploring only through rollout 3: rollout 1 counted too
-    "maze9-hour-to15-r1w0.5": _exp(
-        **SEP_ON_15,
-        task_kwargs={"rollout_weights": (0.5, 0.0, 1.0)},
-        note="the seed-0 curriculum's 15x15 plateau, then fitness (0.5 R1 + R3) / 1.5",
-        branch_from="maze9-hour-to15",
-        branch_min_generation=4900,
-        schedule_after=((0, 64),),
-        validate_every=25,
-    ),
-    # ... rollout 1 learns to find the goal (R1 -1.33 -> -0.14 in 425 generations, 3.5 M
-    # lifetimes) and rollout 3 stays where it was (-0.101 over the last 7 validations):
-    # R3 = R1, memory unused, the explorer's region on 15x15 as on 9x9. The 15x15 plateau
-    # is the region's, whatever the start or the fitness tried; the paper's region (the
-    # released genome, lifted: test +0.383) needs its long protocol here. What this gives
-    # a researcher is the plateau fast: `--preset hour --task maze15` runs the 9x9 hour
-    # inside a 15x15 run, then 15x15 (hebbjax.presets)
-    # 15x15
-    "maze15-paper-cmaes-p128-n8": _exp(task="maze15"),
-    "maze15-paper-cmaes-p128-n8to64-smin0.02": _exp(
-        task="maze15", **HOUR, note="the hour preset on 15x15"
-    ),
+    # What sets the hour's score is the region (basins.md): seed 1 (test +0.781) left the
+    # explorer's for the explore-then-return region between 4 and 8 M lifetimes (rollouts
+    # 1 / 3 at 8 M: -0.68 / +0.70), seeds 0 and 2 and seed 1 pooled never did (+0.12 to
+    # +0.23 / +0.45 to +0.63). The cap of 40 steps pays only for the explorer's long tail
+    # (its third rollout 30 steps on average, the released genome's 20, the oracle's 9): a
+    # cap of 25 from generation 1,500 pays for returning. On the two pooled seeds that
+    # stayed explorers, the hour otherwise as the preset
+    **{
+        f"maze9-hour-s{seed}-cap25": exp(
+            **{k: MAZE9_HOUR[k] for k in ("strategy", "strategy_kwargs")},
+            schedule=tuple(
+                (g, n, {"score_within": 25 if g >= 1500 else 40}) if opts else (g, n)
+                for g, n, *opts in MAZE9_HOUR["schedule"]
+            ),
+            validate_every=MAZE9_HOUR["validate_every"],
+            seed=seed,
+            note=f"the hour preset, seed {seed}, rollout 3 capped at 25 steps from 1,500",
+        )
+        for seed in (1, 2)
+    },
+    **MAZE15_EXPERIMENTS,
 }

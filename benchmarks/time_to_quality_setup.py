@@ -1,0 +1,52 @@
+"""What the time-to-quality experiments share (``benchmarks/time_to_quality.py``): ``exp``
+builds one experiment's ``TrainConfig`` fields for DecPRNN(PostDN) in its Table-1 variant
+(modulated_scale=1.0, r_slot=prev-reward; Wang et al. 2022, Table 1), and the outer loops
+the experiments start from (the hour presets, sep-CMA-ES on 15x15, the 40-step cap)."""
+
+from __future__ import annotations
+
+from hebbjax.config import PRESETS, preset_values
+
+TABLE1_MODEL = {"modulated_scale": 1.0}  # the April-2022 code of Table 1
+TABLE1_TASK = {"r_slot": "prev-reward"}
+
+
+def exp(task="maze9", strategy="paper-cmaes", population=128, mazes=8, repeats=1,
+        sigma0=0.05, validate_every=None, n_validation=1024, model_kwargs=None,
+        task_kwargs=None, strategy_kwargs=None, schedule=None, note="",
+        **branch):  # fmt: skip
+    lifetimes = population * mazes * repeats
+    if validate_every is None:  # about every 0.1 M lifetimes (1 % spent validating)
+        validate_every = max(5, round(100_000 / lifetimes / 5) * 5)
+    return dict(
+        task=task,
+        model="decprnn-postdn",
+        strategy=strategy,
+        population=population,
+        schedule=schedule or ((0, mazes),),
+        repeats=repeats,
+        sigma0=sigma0,
+        validate_every=validate_every,
+        n_validation=n_validation,
+        checkpoint_every=validate_every,
+        model_kwargs=TABLE1_MODEL | (model_kwargs or {}),
+        task_kwargs=TABLE1_TASK | (task_kwargs or {}),
+        strategy_kwargs=strategy_kwargs or {},
+        note=note,
+        **branch,
+    )
+
+
+#: what the ``hour`` preset changes in the small preset's outer loop (its other fields are
+#: ``exp``'s defaults): the recipe measured by the ``*-n8to64-smin0.02`` experiments
+HOUR = {
+    k: PRESETS["hour"][k] for k in ("schedule", "strategy_kwargs", "validate_every")
+}
+#: the 9x9 ``--preset hour``
+MAZE9_HOUR = preset_values("hour", "maze9")
+#: a curriculum's 15x15 phase: sep-CMA-ES with the hour's step-size floor
+SEP_ON_15 = dict(
+    task="maze15", strategy="sep-cma-es", strategy_kwargs=HOUR["strategy_kwargs"]
+)
+#: the sep-CMA-ES hour with rollout 3 scored only within 40 steps (``score_within``)
+WITHIN40 = dict(strategy="sep-cma-es", **HOUR, task_kwargs={"score_within": 40})
