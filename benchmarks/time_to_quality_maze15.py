@@ -91,6 +91,18 @@ MAZE15_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # released genome, lifted: test +0.383) needs its long protocol here. What this gives
     # a researcher is the plateau fast: `--preset hour --task maze15` runs the 9x9 hour
     # inside a 15x15 run, then 15x15 (hebbjax.presets)
+    # On 9x9 a cap of 25 steps on rollout 3 (2.7 shortest paths) moved two seeds that had
+    # stayed explorers into the explore-then-return region (maze9-hour-s*-cap25). The
+    # same on 15x15 (oracle 0.837: 16 steps; cap 40), from the explorer just built
+    "maze9-hour-to15-r1w0.5-then-cap40": exp(
+        **SEP_ON_15,
+        task_kwargs={"score_within": 40},
+        note="the 15x15 explorer (R1 -0.14), then rollout 3 scored only within 40 steps",
+        branch_from="maze9-hour-to15-r1w0.5",
+        branch_min_generation=5350,
+        schedule_after=((0, 64),),
+        validate_every=25,
+    ),
     # 15x15
     "maze15-paper-cmaes-p128-n8": exp(task="maze15"),
     "maze15-paper-cmaes-p128-n8to64-smin0.02": exp(

@@ -44,6 +44,13 @@ HOUR = {
 }
 #: the 9x9 ``--preset hour``
 MAZE9_HOUR = preset_values("hour", "maze9")
+#: the same until 2026-12-06: rollout 3 capped at 40 steps to generation 4,000
+MAZE9_HOUR_CAP40 = MAZE9_HOUR | dict(
+    schedule=tuple(
+        (g, n, {"score_within": 40}) if opts else (g, n)
+        for g, n, *opts in MAZE9_HOUR["schedule"]
+    )
+)
 #: a curriculum's 15x15 phase: sep-CMA-ES with the hour's step-size floor
 SEP_ON_15 = dict(
     task="maze15", strategy="sep-cma-es", strategy_kwargs=HOUR["strategy_kwargs"]

@@ -143,12 +143,13 @@ def test_task_preset_under_flags_and_config_files(tmp_path):
 
 def test_hour_preset_is_the_time_to_quality_recipe_and_maze_only(tmp_path, capsys):
     """``--preset hour`` is the time-to-quality experiment it was measured as (same
-    strategy, schedule, step-size floor and fitness: on 9x9 the within-40 sep hour to
-    generation 4,000, then 256 mazes on the paper's fitness, a branch there; on 15x15 that
+    strategy, schedule, step-size floor and fitness: on 9x9 the sep hour with rollout 3
+    capped at 40, then 25 steps to generation 4,000, then 256 mazes on the paper's fitness;
+    on 15x15 that
     hour on 9x9 mazes inside the run, then 15x15; on other mazes the paper-cmaes hour),
     and a task it was not tuned for is refused with the valid presets named (exit 2 from
     the CLI)."""
-    from benchmarks.time_to_quality import EXPERIMENTS, make_config
+    from benchmarks.time_to_quality import EXPERIMENTS
 
     from hebbjax.cli import main
     from hebbjax.errors import ConfigError
@@ -180,20 +181,19 @@ def test_hour_preset_is_the_time_to_quality_recipe_and_maze_only(tmp_path, capsy
     task = make_task("maze15", **hour.task_options_at(0))
     mazes = [t.sample_params(jax.random.key(3)) for t in (task, make_task("maze9"))]
     assert jax.tree.all(jax.tree.map(np.array_equal, *mazes))
-    # 9x9: the branch's source to generation 4,000, the branch after it
+    # 9x9: the cap-25 runs as measured (seeds 0-2): rollout 3 scored within 40 steps, from
+    # generation 1,500 within 25, from 4,000 on 256 mazes uncapped
     hour = TrainConfig.from_preset("hour", task="maze9")
-    name = "maze9-within40-s1-g4000-then-n256-uncapped"
-    branch = make_config(name, EXPERIMENTS[name], 4000)
-    source = EXPERIMENTS[EXPERIMENTS[name]["branch_from"]]
-    for field in ("strategy", "population", "sigma0", "repeats", "strategy_kwargs"):
-        assert getattr(hour, field) == getattr(branch, field) == source[field], field
+    fields = ("strategy", "population", "sigma0", "repeats", "strategy_kwargs")
+    for seed in (0, 1, 2):
+        spec = EXPERIMENTS[f"maze9-hour-s{seed}-cap25"]
+        for field in (*fields, "schedule"):
+            assert getattr(hour, field) == spec[field], field
+        assert hour.task_kwargs == fitness(spec["task_kwargs"]) == {}
     assert hour.strategy == "sep-cma-es" and hour.strategy_kwargs == {"std_min": 0.02}
-    for g in (0, 1499, 1500, 3999, 4000, 4249):
-        assert hour.tasks_at(g) == branch.tasks_at(g), g
-        want = source["task_kwargs"] if g < 4000 else branch.task_kwargs
-        assert hour.task_options_at(g) == fitness(want), g
-    assert hour.task_options_at(3999) == {"score_within": 40}
-    assert hour.task_kwargs == {} and hour.tasks_at(4000) == 256
+    for g, cap in {0: 40, 1499: 40, 1500: 25, 3999: 25}.items():
+        assert hour.task_options_at(g) == {"score_within": cap}, g
+    assert hour.task_options_at(4000) == {} and hour.tasks_at(4000) == 256
     lifetimes = sum(hour.population * hour.tasks_at(g) for g in range(hour.generations))
     # the earlier hours' 16.9 M, then 256-maze generations to fill the hour
     assert lifetimes == 16_896_000 + 150 * 128 * 256 == 21_811_200
