@@ -313,6 +313,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # -0.53 / +0.44 and -0.51 / +0.58, under the 40 cap +0.18 / +0.45 and +0.23 / +0.61),
     # lost about 0.15 on rollout 3 while capped and passed their cap-40 selves at 256 mazes:
     # test +0.749 +- 0.007 and +0.763 +- 0.009 at 4,400 generations against +0.670 and
-    # +0.719. The 9x9 hour preset since 2026-12-06 (hebbjax.presets)
+    # +0.719. The 9x9 hour preset since 2026-12-06 (hebbjax.presets). Seed 0 moved only
+    # partly (R3 - R1 +0.47 at 7 M) and climbed slowly (+0.48 at 4,225; carried)
     **MAZE15_EXPERIMENTS,
 }
