@@ -17,6 +17,7 @@ from benchmarks.time_to_quality_setup import (
     MAZE9_HOUR_CAP40,
     WITHIN40,
     exp,
+    preset_run,
 )
 from hebbjax.config import PRESETS
 
@@ -235,15 +236,13 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # the 9x9 `--preset hour` as one run (the schedule carries the cap to generation
     # 4,000): the branch above measured it on seed 1; this is the preset's own seed 0
     "maze9-hour": exp(
-        **{k: MAZE9_HOUR_CAP40[k] for k in ("strategy", "strategy_kwargs", "schedule")},
-        validate_every=MAZE9_HOUR_CAP40["validate_every"],
+        **preset_run(MAZE9_HOUR_CAP40),
         note="--preset hour --task maze9, seed 0",
     ),
     # the same preset, seed 1, after the population pool became the maze default
     # (compact="all", 1.2-1.9x faster evaluation around trained genomes): time to quality
     "maze9-hour-s1-pooled": exp(
-        **{k: MAZE9_HOUR_CAP40[k] for k in ("strategy", "strategy_kwargs", "schedule")},
-        validate_every=MAZE9_HOUR_CAP40["validate_every"],
+        **preset_run(MAZE9_HOUR_CAP40),
         seed=1,
         note="--preset hour --task maze9 --seed 1, populations pooled (compact=all)",
     ),
@@ -251,8 +250,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # continued to 22 M gave test +0.732 and +0.781), a new seed, pooled, the machine idle:
     # its clock and its score as `hebbjax train --preset hour --task maze9 --seed 2` gives
     "maze9-hour-s2-pooled": exp(
-        **{k: MAZE9_HOUR_CAP40[k] for k in ("strategy", "strategy_kwargs", "schedule")},
-        validate_every=MAZE9_HOUR_CAP40["validate_every"],
+        **preset_run(MAZE9_HOUR_CAP40),
         seed=2,
         note="--preset hour --task maze9 --seed 2 (4,400 generations), pooled",
     ),
@@ -302,8 +300,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # the hour otherwise as the preset was (MAZE9_HOUR_CAP40)
     **{
         f"maze9-hour-s{seed}-cap25": exp(
-            **{k: MAZE9_HOUR[k] for k in ("strategy", "strategy_kwargs", "schedule")},
-            validate_every=MAZE9_HOUR["validate_every"],
+            **preset_run(MAZE9_HOUR),
             seed=seed,
             note=f"the hour preset, seed {seed}, rollout 3 capped at 25 steps from 1,500",
         )

@@ -51,6 +51,15 @@ MAZE9_HOUR_CAP40 = MAZE9_HOUR | dict(
         for g, n, *opts in MAZE9_HOUR["schedule"]
     )
 )
+#: the fields of a preset an experiment runs it with (``exp``'s others are the small preset's)
+RUN_FIELDS = ("strategy", "strategy_kwargs", "schedule", "validate_every")
+
+
+def preset_run(preset: dict) -> dict:
+    """The ``exp`` arguments that run ``preset`` (e.g. ``MAZE9_HOUR``) as it is."""
+    return {k: preset[k] for k in RUN_FIELDS}
+
+
 #: a curriculum's 15x15 phase: sep-CMA-ES with the hour's step-size floor
 SEP_ON_15 = dict(
     task="maze15", strategy="sep-cma-es", strategy_kwargs=HOUR["strategy_kwargs"]
