@@ -171,14 +171,12 @@ def test_kill_at_a_random_time_then_resume(seed, reference, tmp_path):
     "sig", [pytest.param(signal.SIGINT, marks=pytest.mark.slow), signal.SIGTERM]
 )
 def test_a_signal_stops_with_a_checkpoint(sig, reference, tmp_path):
-    files, _, _ = reference
+    files, writes, _ = reference
     out = tmp_path / f"signal-{sig}"
-    proc = _train(out, tmp_path, wait=False)
-    deadline = time.time() + 300
-    while time.time() < deadline and len(read_metrics(out)) < 2:
-        time.sleep(0.05)
-    proc.send_signal(sig)
-    _finish(proc)
+    # the signal arrives inside the first checkpoint's write (mid-run, generation 3 of 9):
+    # sent by the process to itself there, so the run cannot end before it arrives
+    at = writes.index("checkpoint.npz") + 1
+    proc = _train(out, tmp_path, env=_env(tmp_path, HEBBJAX_SIGNAL_AT_WRITE=f"{at}:{sig}"))
     err = proc.err
     assert proc.returncode == 128 + sig, err
     assert "checkpoint written" in err and "--resume" in err

@@ -67,17 +67,24 @@ _WRITES = {"count": 0}
 def _fault_point(path: Path) -> None:
     """Crash tests only. ``HEBBJAX_KILL_AT_WRITE=n``: the process dies (as a SIGKILL would)
     just before the n-th atomic rename of this process, its temporary file written.
+    ``HEBBJAX_SIGNAL_AT_WRITE=n:signum``: the process sends itself that signal there (a
+    signal mid-run at a moment that does not race the run's end).
     ``HEBBJAX_WRITE_LOG=file``: every atomic write appends its target's name there."""
     log = os.environ.get("HEBBJAX_WRITE_LOG")
     if log:
         with open(log, "a") as f:
             f.write(path.name + "\n")
-    target = os.environ.get("HEBBJAX_KILL_AT_WRITE")
-    if target is None:
+    kill = os.environ.get("HEBBJAX_KILL_AT_WRITE")
+    signal_at = os.environ.get("HEBBJAX_SIGNAL_AT_WRITE")
+    if kill is None and signal_at is None:
         return
     _WRITES["count"] += 1
-    if _WRITES["count"] == int(target):
+    if kill is not None and _WRITES["count"] == int(kill):
         os._exit(137)
+    if signal_at is not None:
+        n, signum = signal_at.split(":")
+        if _WRITES["count"] == int(n):
+            os.kill(os.getpid(), int(signum))
 
 
 @contextmanager
