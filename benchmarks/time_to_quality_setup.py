@@ -44,13 +44,22 @@ HOUR = {
 }
 #: the 9x9 ``--preset hour``
 MAZE9_HOUR = preset_values("hour", "maze9")
+
+
+def with_late_cap(preset: dict, cap: int) -> dict:
+    """``preset`` with rollout 3 capped at ``cap`` steps wherever it is capped at 25."""
+    return preset | dict(
+        schedule=tuple(
+            (g, n, o | {"score_within": cap} if o.get("score_within") == 25 else o)
+            if o else (g, n)
+            for g, n, o in ((g, n, opts[0] if opts else None)
+                            for g, n, *opts in preset["schedule"])
+        )
+    )  # fmt: skip
+
+
 #: the same until 2026-12-06: rollout 3 capped at 40 steps to generation 4,000
-MAZE9_HOUR_CAP40 = MAZE9_HOUR | dict(
-    schedule=tuple(
-        (g, n, {"score_within": 40}) if opts else (g, n)
-        for g, n, *opts in MAZE9_HOUR["schedule"]
-    )
-)
+MAZE9_HOUR_CAP40 = with_late_cap(MAZE9_HOUR, 40)
 #: the fields of a preset an experiment runs it with (``exp``'s others are the small preset's)
 RUN_FIELDS = ("strategy", "strategy_kwargs", "schedule", "validate_every")
 
