@@ -313,9 +313,10 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # test +0.749 +- 0.007 and +0.763 +- 0.009 at 4,400 generations against +0.670 and
     # +0.719. The 9x9 hour preset since 2026-12-06 (hebbjax.presets). Seed 0 moved only
     # partly (R3 - R1 +0.47 at 7 M), climbed slowly and ended at test +0.520 (cap 40: +0.537)
-    # The returners end with rollout 3 at 25-29 steps (the released genome's 20): the cap
-    # still pays for any return within 25. A cap of 20 from 1,500 on seed 0 (the one that
-    # moved only partly) and seed 1 (moved; +0.749), the hour otherwise as the preset
+    # All three seeds end as returners (basins.md: plastic weights worth 0.63-1.34 on
+    # rollout 3), seed 0 on long paths (rollout 3: 45 steps, the others 22-24, the released
+    # genome 20). A cap of 20 from 1,500 on seed 0 and on seed 1 (+0.749), the hour
+    # otherwise as the preset
     **{
         f"maze9-hour-s{seed}-cap20": exp(
             **preset_run(with_late_cap(MAZE9_HOUR, 20)),
