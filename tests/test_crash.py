@@ -176,7 +176,9 @@ def test_a_signal_stops_with_a_checkpoint(sig, reference, tmp_path):
     # the signal arrives inside the first checkpoint's write (mid-run, generation 3 of 9):
     # sent by the process to itself there, so the run cannot end before it arrives
     at = writes.index("checkpoint.npz") + 1
-    proc = _train(out, tmp_path, env=_env(tmp_path, HEBBJAX_SIGNAL_AT_WRITE=f"{at}:{sig}"))
+    proc = _train(
+        out, tmp_path, env=_env(tmp_path, HEBBJAX_SIGNAL_AT_WRITE=f"{at}:{sig}")
+    )
     err = proc.err
     assert proc.returncode == 128 + sig, err
     assert "checkpoint written" in err and "--resume" in err
