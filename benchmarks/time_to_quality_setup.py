@@ -48,14 +48,13 @@ MAZE9_HOUR = preset_values("hour", "maze9")
 
 def with_late_cap(preset: dict, cap: int) -> dict:
     """``preset`` with rollout 3 capped at ``cap`` steps wherever it is capped at 25."""
-    return preset | dict(
-        schedule=tuple(
-            (g, n, o | {"score_within": cap} if o.get("score_within") == 25 else o)
-            if o else (g, n)
-            for g, n, o in ((g, n, opts[0] if opts else None)
-                            for g, n, *opts in preset["schedule"])
-        )
-    )  # fmt: skip
+
+    def phase(g, n, *opts):
+        if opts and opts[0].get("score_within") == 25:
+            return (g, n, opts[0] | {"score_within": cap})
+        return (g, n, *opts)
+
+    return preset | dict(schedule=tuple(phase(*p) for p in preset["schedule"]))
 
 
 #: the same until 2026-12-06: rollout 3 capped at 40 steps to generation 4,000
