@@ -305,12 +305,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
             seed=seed,
             note=f"the hour preset, seed {seed}, rollout 3 capped at 25 steps from 1,500",
         )
-        for seed in (
-            1,
-            2,
-            0,
-            3,
-        )  # seed 3: the preset's fourth draw (2026-12-06, stop 46)
+        for seed in (1, 2, 0, 3)  # 3: the preset's fourth draw (stop 46)
     },
     # ... both seeds went over to explore-then-return (rollouts 1 / 3 at 8 M lifetimes:
     # -0.53 / +0.44 and -0.51 / +0.58, under the 40 cap +0.18 / +0.45 and +0.23 / +0.61),

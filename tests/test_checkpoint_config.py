@@ -145,8 +145,8 @@ def test_hour_preset_is_the_time_to_quality_recipe_and_maze_only(tmp_path, capsy
     """``--preset hour`` is the time-to-quality experiment it was measured as (same
     strategy, schedule, step-size floor and fitness: on 9x9 the sep hour with rollout 3
     capped at 40, then 25 steps to generation 4,000, then 256 mazes on the paper's fitness;
-    on 15x15 that
-    hour on 9x9 mazes inside the run, then 15x15; on other mazes the paper-cmaes hour),
+    on 15x15 that hour on 9x9 mazes inside the run, then 15x15; on other mazes the
+    paper-cmaes hour),
     and a task it was not tuned for is refused with the valid presets named (exit 2 from
     the CLI)."""
     from benchmarks.time_to_quality import EXPERIMENTS

@@ -74,10 +74,10 @@ _NAJARRO = dict(
 #: path, which moves the search from the explorer's region to the explore-then-return one
 #: (basins.md); then 256 mazes per generation on the paper's fitness. 4,400 generations,
 #: 21.8 M lifetimes, 50-58 minutes alone with populations pooled (seed 2 under the 40
-#: cap: 50; seed 3 under 25: 41 minutes at 4,175). Two seeds against
-#: the same seeds under a cap of 40 throughout (the preset to 2026-12-06): test +0.749
-#: and +0.763 against +0.670 and +0.719; a third (seed 0) returns on long paths
-#: (rollout 3: 45 steps, the others' 22-24): +0.520 against +0.537
+#: cap: 50; seed 3 under 25: 41 minutes at 4,175). Two seeds against the same seeds under
+#: a cap of 40 throughout (the preset to 2026-12-06): test +0.749 and +0.763 against
+#: +0.670 and +0.719; a third (seed 0) returns on long paths (rollout 3: 45 steps, the
+#: others' 22-24): +0.520 against +0.537
 _MAZE9_HOUR = dict(
     strategy="sep-cma-es",
     generations=4400,
