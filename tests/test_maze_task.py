@@ -187,6 +187,46 @@ def test_score_within_changes_the_fitness_not_the_returns():
         maze_task(score_within=[None, 0, 40])
 
 
+def test_stop_at_cap_ends_the_last_rollout_and_keeps_the_fitness():
+    """``stop_at_cap`` ends the last rollout at its cap: every fitness stays the same bit
+    for bit, pooled or blocked, and the rollouts before it are untouched; it needs a cap
+    on the last rollout and ``late_credit=0``."""
+    from hebbjax.models import make_model
+    from hebbjax.rollout import population_evaluator
+
+    mesh = local_mesh()
+    model = make_model("decprnn-postdn", hidden=16)
+    population = jax.vmap(model.init_params)(jax.random.split(jax.random.key(0), 3))
+    for compact in ("all", "off"):
+        out = {}
+        for stop in (False, True):
+            task = make_task(
+                "maze9", score_within=12, stop_at_cap=stop, compact=compact,
+                block_lifetimes=4,
+            )  # fmt: skip
+            mazes = jax.vmap(task.sample_params)(jax.random.split(jax.random.key(1), 4))
+            keys = jax.random.split(jax.random.key(2), (4, 2))
+            out[stop] = jax.jit(population_evaluator(model, task, mesh))(
+                population, mazes, keys
+            )
+        full, stopped = out[False], out[True]
+        assert (np.asarray(full.steps)[..., 2] > 12).mean() > 0.5  # there is a tail
+        assert (np.asarray(stopped.steps)[..., 2] <= 12).all()
+        np.testing.assert_array_equal(full.fitness, stopped.fitness)
+        np.testing.assert_array_equal(full.returns[..., :2], stopped.returns[..., :2])
+        late = np.asarray(full.steps)[..., 2] > 12
+        np.testing.assert_array_equal(np.asarray(stopped.success)[..., 2][late], 0.0)
+    assert maze_task(score_within=40, stop_at_cap=True).settings["stop_at_cap"]
+    for kwargs, match in (
+        (dict(), "give it one"),
+        (dict(score_within=[40, None, None]), "give it one"),
+        (dict(score_within=40, late_credit=0.5), "late_credit=0"),
+        (dict(score_within=40, stop_at_cap="yes"), "true or false"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            maze_task(**({"stop_at_cap": True} | kwargs))
+
+
 def test_dnn_gets_the_input_prefix():
     result, memory = lifetime(scripted_model(PATH, n_in=9))
     assert memory["xs"].shape == (BUFFER, 9)

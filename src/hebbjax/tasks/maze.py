@@ -41,6 +41,7 @@ from hebbjax.tasks.lifetime import Episodes, Probe, episodic_lifetime, lifetime_
 from hebbjax.tasks.maze_fitness import (
     check_late_credit,
     check_score_within,
+    check_stop_at_cap,
     maze_fitness,
 )
 
@@ -79,11 +80,17 @@ def maze_episodes(
     r_slot: str = "prev-reward",
     greedy: bool = False,
     first_actions: Sequence[int] | None = None,
+    last_limit: int | None = None,
 ) -> Episodes:
     """The maze lifetime's ``Episodes`` (spec 2.5-2.6) for a network with ``n_in`` inputs
-    (a DNN reads only the first 9: the view)."""
+    (a DNN reads only the first 9: the view). ``last_limit`` ends the last rollout after
+    that many steps instead of ``env.max_steps`` (its failure return stays
+    -0.01 ``max_steps``)."""
     max_steps = env.max_steps
     n_steps = n_rollouts * max_steps
+    limits = max_steps
+    if last_limit is not None:
+        limits = (max_steps,) * (n_rollouts - 1) + (int(last_limit),)
     if first_actions is not None:
         fixed = tuple(int(a) for a in first_actions)
         if len(fixed) != n_rollouts or not all(0 <= a < 4 for a in fixed):
@@ -119,7 +126,7 @@ def maze_episodes(
     return Episodes(
         env=env,
         n_rollouts=n_rollouts,
-        max_steps=max_steps,
+        max_steps=limits,
         noise=noise,
         memory_key=lambda noise: noise["memory"],
         reset=reset,
@@ -151,6 +158,7 @@ def make_lifetime(
     parts: bool = False,
     score_within: int | Sequence[int | None] | None = None,
     late_credit: float = 0.0,
+    stop_at_cap: bool = False,
 ):
     """``run(params, maze, key) -> LifetimeResult`` for one maze and one genome
     (``parts=True``: its ``LifetimeParts``, for compacted evaluation).
@@ -169,6 +177,8 @@ def make_lifetime(
     _check_slots(r_slot, obs_sign)
     weights = _rollout_weights(n_rollouts, rollout_weights)
     env = MetaMaze2D(size=size, max_steps=max_steps, obs_sign=obs_sign)
+    score_within = check_score_within(score_within, max_steps, n_rollouts)
+    late_credit = check_late_credit(late_credit, score_within)
     spec = maze_episodes(
         env,
         model.n_in,
@@ -176,11 +186,11 @@ def make_lifetime(
         r_slot=r_slot,
         greedy=greedy,
         first_actions=first_actions,
+        last_limit=check_stop_at_cap(
+            stop_at_cap, score_within, late_credit, n_rollouts
+        ),
     )
-    score_within = check_score_within(score_within, max_steps, n_rollouts)
-    fitness = maze_fitness(
-        weights, score_within, max_steps, check_late_credit(late_credit, score_within)
-    )
+    fitness = maze_fitness(weights, score_within, max_steps, late_credit)
     if parts:
         return lifetime_parts(model, spec, fitness, probe)
     return episodic_lifetime(model, spec, fitness, probe)
@@ -211,6 +221,7 @@ def maze_task(
     compact: str = "all",
     score_within: int | Sequence[int | None] | None = None,
     late_credit: float = 0.0,
+    stop_at_cap: bool = False,
 ) -> Task:
     """The maze meta-RL task (spec 2.1-2.6).
 
@@ -253,6 +264,11 @@ def maze_task(
         late_credit: with ``score_within``, the share c in [0, 1] of a late success's
             return that the fitness keeps (the rest, 1 - c, is the failure return):
             0 (default) scores a late success as a failure, 1 as its own return.
+        stop_at_cap: end the last rollout at its ``score_within`` cap (needs
+            ``late_credit=0``): the steps after it cannot change the fitness, so training
+            ranks the same genomes bit for bit and spends no steps on them (speed only,
+            for the fitness; the lifetime's last-rollout returns, steps and successes
+            then count a late success as the failure the fitness scores it as).
     Returns:
         A ``Task`` whose ``lifetime(model)`` is ``run(params, maze, key) -> LifetimeResult``.
     """
@@ -261,11 +277,13 @@ def maze_task(
         raise ValueError(f"max_steps must be >= 1, got {max_steps}")
     score_within = check_score_within(score_within, max_steps, n_rollouts)
     late_credit = check_late_credit(late_credit, score_within)
+    check_stop_at_cap(stop_at_cap, score_within, late_credit, n_rollouts)
     options = dict(
         n_rollouts=n_rollouts,
         rollout_weights=weights,
         score_within=score_within,
         late_credit=late_credit,
+        stop_at_cap=stop_at_cap,
         obs_sign=obs_sign,
         r_slot=r_slot,
         max_steps=max_steps,
@@ -329,6 +347,7 @@ def maze_task(
             greedy=greedy,
             score_within=score_within,
             late_credit=late_credit,
+            stop_at_cap=stop_at_cap,
             validation_seed=validation_seed,
             test_seed=test_seed,
         ),

@@ -28,7 +28,7 @@ def genome_rms(params: Params) -> jax.Array:
 
 
 #: the task options under which the fitness is not the last rollout's return (the score)
-FITNESS_OPTIONS = ("rollout_weights", "score_within", "late_credit")
+FITNESS_OPTIONS = ("rollout_weights", "score_within", "late_credit", "stop_at_cap")
 
 
 def maze_fitness(
@@ -114,3 +114,32 @@ def check_late_credit(late_credit: float, score_within: object) -> float:
             "set score_within too (e.g. --task-opt score_within=40)"
         )
     return float(late_credit)
+
+
+def check_stop_at_cap(
+    stop_at_cap: bool,
+    score_within: int | tuple[int | None, ...] | None,
+    late_credit: float,
+    n_rollouts: int,
+) -> int | None:
+    """The last rollout's step limit under ``stop_at_cap`` (its ``score_within`` cap), or
+    None without it. Exact only where no step after the cap can change the fitness: the
+    cap is on the last rollout (nothing runs after it) and a late success scores as a
+    failure (``late_credit=0``)."""
+    if not isinstance(stop_at_cap, (bool, np.bool_)):
+        raise ValueError(f"stop_at_cap must be true or false, got {stop_at_cap!r}")
+    if not stop_at_cap:
+        return None
+    last = score_within[-1] if isinstance(score_within, tuple) else score_within
+    if last is None:
+        raise ValueError(
+            "stop_at_cap ends the last rollout at its score_within cap: give it one "
+            f"(e.g. --task-opt score_within=25), got score_within={score_within!r} "
+            f"for {n_rollouts} rollouts"
+        )
+    if late_credit:
+        raise ValueError(
+            f"stop_at_cap needs late_credit=0 (got {late_credit}): a success after the "
+            "cap would then still count, and the steps after it matter"
+        )
+    return int(last)
