@@ -57,8 +57,23 @@ def with_late_cap(preset: dict, cap: int) -> dict:
     return preset | dict(schedule=tuple(phase(*p) for p in preset["schedule"]))
 
 
+def with_stop_at_cap(preset: dict, stop: bool) -> dict:
+    """``preset`` with its capped phases' ``stop_at_cap`` set to ``stop``."""
+
+    def phase(g, n, *opts):
+        if opts and "score_within" in opts[0]:
+            options = {k: v for k, v in opts[0].items() if k != "stop_at_cap"}
+            return (g, n, options | ({"stop_at_cap": True} if stop else {}))
+        return (g, n, *opts)
+
+    return preset | dict(schedule=tuple(phase(*p) for p in preset["schedule"]))
+
+
+#: the preset as its runs before 2026-12-06's stop_at_cap ran it: rollout 3 stepped to 200 under the
+#: cap (``stop_at_cap`` off; the same fitness, so the same run, bit for bit, slower)
+MAZE9_HOUR_R3_FULL = with_stop_at_cap(MAZE9_HOUR, False)
 #: the same until 2026-12-06: rollout 3 capped at 40 steps to generation 4,000
-MAZE9_HOUR_CAP40 = with_late_cap(MAZE9_HOUR, 40)
+MAZE9_HOUR_CAP40 = with_late_cap(MAZE9_HOUR_R3_FULL, 40)
 #: the fields of a preset an experiment runs it with (``exp``'s others are the small preset's)
 RUN_FIELDS = ("strategy", "strategy_kwargs", "schedule", "validate_every")
 

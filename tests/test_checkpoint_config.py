@@ -181,18 +181,24 @@ def test_hour_preset_is_the_time_to_quality_recipe_and_maze_only(tmp_path, capsy
     task = make_task("maze15", **hour.task_options_at(0))
     mazes = [t.sample_params(jax.random.key(3)) for t in (task, make_task("maze9"))]
     assert jax.tree.all(jax.tree.map(np.array_equal, *mazes))
-    # 9x9: the cap-25 runs as measured (seeds 0-2): rollout 3 scored within 40 steps, from
-    # generation 1,500 within 25, from 4,000 on 256 mazes uncapped
+    # 9x9: the cap-25 runs as measured (seeds 0-3): rollout 3 scored within 40 steps, from
+    # generation 1,500 within 25, from 4,000 on 256 mazes uncapped; the preset ends rollout
+    # 3 at the cap (the same fitness: test_maze_task), those runs stepped it to 200
+    from benchmarks.time_to_quality_setup import with_stop_at_cap
+
     hour = TrainConfig.from_preset("hour", task="maze9")
     fields = ("strategy", "population", "sigma0", "repeats", "strategy_kwargs")
-    for seed in (0, 1, 2):
+    for seed in (0, 1, 2, 3):
         spec = EXPERIMENTS[f"maze9-hour-s{seed}-cap25"]
-        for field in (*fields, "schedule"):
+        for field in fields:
             assert getattr(hour, field) == spec[field], field
+        assert hour.schedule == with_stop_at_cap(spec, True)["schedule"]
+        as_run = with_stop_at_cap(dataclasses.asdict(hour), False)
+        assert as_run["schedule"] == spec["schedule"]
         assert hour.task_kwargs == fitness(spec["task_kwargs"]) == {}
     assert hour.strategy == "sep-cma-es" and hour.strategy_kwargs == {"std_min": 0.02}
     for g, cap in {0: 40, 1499: 40, 1500: 25, 3999: 25}.items():
-        assert hour.task_options_at(g) == {"score_within": cap}, g
+        assert hour.task_options_at(g) == {"score_within": cap, "stop_at_cap": True}, g
     assert hour.task_options_at(4000) == {} and hour.tasks_at(4000) == 256
     lifetimes = sum(hour.population * hour.tasks_at(g) for g in range(hour.generations))
     # the earlier hours' 16.9 M, then 256-maze generations to fill the hour
@@ -213,7 +219,7 @@ def test_hour_preset_is_the_time_to_quality_recipe_and_maze_only(tmp_path, capsy
     assert build_config(build_parser().parse_args(flags)) == hour
     other = build_config(build_parser().parse_args([*flags, "--strategy", "snes"]))
     assert other.strategy_kwargs == {} and other.schedule == hour.schedule
-    assert other.task_options_at(0) == {"score_within": 40}
+    assert other.task_options_at(0) == {"score_within": 40, "stop_at_cap": True}
     with pytest.raises(ConfigError, match="valid presets for 'ant': small, paper"):
         TrainConfig.from_preset("hour", task="ant")
     argv = ["train", "--preset", "hour", "--task", "car", "--out", str(tmp_path / "r")]

@@ -70,21 +70,22 @@ _NAJARRO = dict(
 )
 #: the 9x9 maze's hour with sep-CMA-ES (issue 16, time_to_quality: maze9-hour-s*-cap25):
 #: rollout 3 is scored only when it reaches the goal within 40 steps to generation 1,500,
-#: then within 25 (2.7 shortest paths) to 4,000: the cap pays for returning on a short
-#: path, which moves the search from the explorer's region to the explore-then-return one
-#: (basins.md); then 256 mazes per generation on the paper's fitness. 4,400 generations,
-#: 21.8 M lifetimes, 50-58 minutes alone with populations pooled (seed 2 under the 40
-#: cap: 50; seed 3 under 25: 41 minutes at 4,175). Two seeds against the same seeds under
-#: a cap of 40 throughout (the preset to 2026-12-06): test +0.749 and +0.763 against
-#: +0.670 and +0.719; a third (seed 0) returns on long paths (rollout 3: 45 steps, the
-#: others' 22-24): +0.520 against +0.537
+#: then within 25 (2.7 shortest paths) to 4,000, and ended there (``stop_at_cap``: the
+#: steps after the cap cannot change the fitness; 1.05-1.39x per capped generation,
+#: results/stop_at_cap.md): the cap pays for returning on a short path, which moves the
+#: search from the explorer's region to the explore-then-return one (basins.md); then 256
+#: mazes per generation on the paper's fitness. 4,400 generations, 21.8 M lifetimes, 50-58
+#: minutes alone with populations pooled and rollout 3 stepped to 200 (seed 3: 58).
+#: Against the same seeds under a cap of 40 throughout (the preset to 2026-12-06): test
+#: +0.749 and +0.763 against +0.670 and +0.719; two more seeds (0, 3) return on long
+#: paths (rollout 3: 44-45 steps, the others' 22-24): +0.520 (cap 40: +0.537) and +0.495
 _MAZE9_HOUR = dict(
     strategy="sep-cma-es",
     generations=4400,
     schedule=(
-        (0, 8, {"score_within": 40}),
-        (1500, 16, {"score_within": 25}),
-        (3000, 32, {"score_within": 25}),
+        (0, 8, {"score_within": 40, "stop_at_cap": True}),
+        (1500, 16, {"score_within": 25, "stop_at_cap": True}),
+        (3000, 32, {"score_within": 25, "stop_at_cap": True}),
         (4000, 256),
     ),
     validate_every=25,
