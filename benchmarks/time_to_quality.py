@@ -94,7 +94,8 @@ def _schedule(name: str) -> tuple:
 def make_config(name: str, spec: dict, branch_generation: int | None = None):
     """The ``TrainConfig`` of an experiment. A branch continues another experiment's run
     from its checkpoint at ``branch_generation`` g0 with other late-phase settings: its
-    schedule is the source's up to g0, then ``schedule_after`` shifted by g0."""
+    schedule is the source's up to g0, then ``schedule_after`` (``(offset, tasks)`` or
+    ``(offset, tasks, {task options})``) shifted by g0."""
     from hebbjax.config import TrainConfig
 
     fields = {k: v for k, v in spec.items() if k not in BRANCH_KEYS}
@@ -103,7 +104,7 @@ def make_config(name: str, spec: dict, branch_generation: int | None = None):
             raise ValueError(f"{name} is a branch: it needs its branch generation")
         g0 = branch_generation
         before = [tuple(x) for x in _schedule(spec["branch_from"])]
-        after = [(g0 + off, n) for off, n in spec.get("schedule_after", ())]
+        after = [(g0 + off, *rest) for off, *rest in spec.get("schedule_after", ())]
         fields["schedule"] = tuple(x for x in before if x[0] < g0) + tuple(after)
     return TrainConfig(preset="time-to-quality", generations=10**6, **fields)
 

@@ -98,3 +98,14 @@ def test_a_branch_of_a_branch_keeps_its_sources_whole_schedule():
         (6500, 32),
         (7000, 256),
     )
+    # a late phase may carry its own task options: the source's capped phases to g0, then
+    # the branch's (rollouts 2 and 3 capped)
+    name = "maze9-hour-s3-r2r3"
+    schedule = make_config(name, EXPERIMENTS[name], 1600).schedule
+    r2r3 = EXPERIMENTS[name]["schedule_after"][0][2]
+    assert r2r3["score_within"] == [None, 25, 25]
+    assert [entry[:2] for entry in schedule] == [
+        (0, 8), (1500, 16), (1600, 16), (3000, 32), (4000, 256)
+    ]  # fmt: skip
+    assert schedule[1][2] == {"score_within": 25, "stop_at_cap": True}
+    assert schedule[2][2] == schedule[3][2] == r2r3 and len(schedule[4]) == 2
