@@ -74,11 +74,11 @@ _NAJARRO = dict(
 #: steps after the cap cannot change the fitness; 1.05-1.39x per capped generation,
 #: results/stop_at_cap.md): the cap pays for returning on a short path, which moves the
 #: search from the explorer's region to the explore-then-return one (basins.md); then 256
-#: mazes per generation on the paper's fitness. 4,400 generations, 21.8 M lifetimes, 50-58
-#: minutes alone with populations pooled and rollout 3 stepped to 200 (seed 3: 58).
-#: Against the same seeds under a cap of 40 throughout (the preset to 2026-12-06): test
-#: +0.749 and +0.763 against +0.670 and +0.719; two more seeds (0, 3) return on long
-#: paths (rollout 3: 44-45 steps, the others' 22-24): +0.520 (cap 40: +0.537) and +0.495
+#: mazes per generation on the paper's fitness. 4,400 generations, 21.8 M lifetimes: 49
+#: minutes alone (seed 4), 50-58 with rollout 3 stepped to 200 (seeds 2, 3). Against the
+#: same seeds under a cap of 40 throughout (the preset to 2026-12-06): test +0.749 and
+#: +0.763 against +0.670 and +0.719. Five seeds: +0.495, +0.520, +0.749, +0.759, +0.763;
+#: the two low ones return on long paths (rollout 3: 44-45 steps, the others' 22-24)
 _MAZE9_HOUR = dict(
     strategy="sep-cma-es",
     generations=4400,
