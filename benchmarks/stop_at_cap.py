@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 from pathlib import Path
 
 from benchmarks.compaction import _timed
@@ -152,18 +151,11 @@ def main(argv=None) -> None:
             "(python -m benchmarks.carry restore)"
         )
 
-    from benchmarks import start_report
-    from hebbjax.checkpoint import atomic_write_bytes
+    from benchmarks import start_report, write_report
 
     report = start_report(args.repeats)
     report["rows"] = rows(args.repeats, args.runs)
-    args.out.mkdir(parents=True, exist_ok=True)
-    text = markdown(report)
-    atomic_write_bytes(
-        args.out / "stop_at_cap.json", json.dumps(report, indent=1).encode()
-    )
-    atomic_write_bytes(args.out / "stop_at_cap.md", text.encode())
-    print(text)
+    write_report(args.out, "stop_at_cap", report, markdown(report).splitlines())
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""benchmarks/time_to_quality.py: what a killed run leaves behind."""
+"""benchmarks/time_to_quality.py: what a killed run leaves behind; the stop_at_cap report."""
 
+import pytest
 from benchmarks import time_to_quality as ttq
 
 
@@ -109,3 +110,22 @@ def test_a_branch_of_a_branch_keeps_its_sources_whole_schedule():
     ]  # fmt: skip
     assert schedule[1][2] == {"score_within": 25, "stop_at_cap": True}
     assert schedule[2][2] == schedule[3][2] == r2r3 and len(schedule[4]) == 2
+
+
+def test_stop_at_cap_benchmark_report_and_missing_runs(tmp_path, capsys):
+    """The stop_at_cap report shows each shape's speed-up and flags a fitness that
+    changed; without the runs it centres on, a usage error (exit 2) says how to get them."""
+    from benchmarks.stop_at_cap import main, markdown
+
+    row = dict(
+        genome="random", mazes=8, cap=40, same_fitness=True, fitness_mean=-1.4,
+        lifetime_steps=[400.0, 300.0], rollout3_steps=[139.4, 35.4],
+        median_s=[0.2, 0.1], first_call_s=[3.0, 3.0], times_s=[[0.2], [0.1]],
+    )  # fmt: skip
+    report = dict(written="now", devices=2, load=1.0, repeats=1)
+    text = markdown(report | dict(rows=[row, dict(row, same_fitness=False)]))
+    assert "| 128 x 8, cap 40 | -1.400 | yes | 139.4 -> 35.4 | 400 -> 300 |" in text
+    assert "| 2.00x |" in text and "| **no** |" in text
+    with pytest.raises(SystemExit) as err:
+        main(["--runs", str(tmp_path), "--out", str(tmp_path)])
+    assert err.value.code == 2 and "carry restore" in capsys.readouterr().err
