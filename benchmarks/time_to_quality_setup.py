@@ -69,8 +69,8 @@ def with_stop_at_cap(preset: dict, stop: bool) -> dict:
     return preset | dict(schedule=tuple(phase(*p) for p in preset["schedule"]))
 
 
-#: the preset as its runs before 2026-12-06's stop_at_cap ran it: rollout 3 stepped to 200 under the
-#: cap (``stop_at_cap`` off; the same fitness, so the same run, bit for bit, slower)
+#: the preset as its runs before 2026-12-06's ``stop_at_cap`` ran it: rollout 3 stepped to
+#: 200 under the cap (the same fitness, so the same run bit for bit, slower)
 MAZE9_HOUR_R3_FULL = with_stop_at_cap(MAZE9_HOUR, False)
 #: the same until 2026-12-06: rollout 3 capped at 40 steps to generation 4,000
 MAZE9_HOUR_CAP40 = with_late_cap(MAZE9_HOUR_R3_FULL, 40)

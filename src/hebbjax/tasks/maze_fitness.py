@@ -4,7 +4,8 @@ Spec ``maze-decprnn-eprnn.md`` section 2.6: F = sum_r w_r (R_r - lambda) / sum_r
 lambda = 1e-6 RMS(genome), R_r the rollout's return (1 - 0.01 T on reaching the goal at step
 T, else -0.01 max_steps; section 2.4). ``score_within`` and ``late_credit`` change only this
 fitness (what training ranks), never the lifetime or its returns (issue 16,
-``benchmarks/time_to_quality.py``).
+``benchmarks/time_to_quality.py``); ``stop_at_cap`` ends the last rollout at its cap, where
+no later step can change that fitness.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def genome_rms(params: Params) -> jax.Array:
 
 
 #: the task options under which the fitness is not the last rollout's return (the score)
-FITNESS_OPTIONS = ("rollout_weights", "score_within", "late_credit", "stop_at_cap")
+FITNESS_OPTIONS = ("rollout_weights", "score_within", "late_credit")
 
 
 def maze_fitness(
