@@ -37,18 +37,34 @@ GENOME = (
 )
 
 
-def _timed(call, repeats: int) -> tuple[float, list[float], object]:
+def _timed(call) -> tuple[float, object]:
     import jax
 
     t0 = time.perf_counter()
     out = jax.block_until_ready(call())
-    first = time.perf_counter() - t0
-    times = []
+    return time.perf_counter() - t0, out
+
+
+def interleaved(calls: dict, repeats: int) -> tuple[dict, dict, dict]:
+    """``(first, times, outs)`` per key of ``calls``: each call's first (compiling) call,
+    then ``repeats`` timed calls taken in turns, so every variant sees the same machine."""
+    first = {key: _timed(call)[0] for key, call in calls.items()}
+    times: dict = {key: [] for key in calls}
+    outs = {}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = jax.block_until_ready(call())
-        times.append(time.perf_counter() - t0)
-    return first, times, out
+        for key, call in calls.items():
+            t, outs[key] = _timed(call)
+            times[key].append(t)
+    return first, times, outs
+
+
+def population_around(centre, unravel, sigma: float, n: int):
+    """``n`` genomes drawn with ``sigma`` around the flat genome ``centre`` (key 1)."""
+    import jax
+
+    return jax.vmap(
+        lambda k: unravel(centre + sigma * jax.random.normal(k, centre.shape))
+    )(jax.random.split(jax.random.key(1), n))
 
 
 def set_rows(genome_path: Path, repeats: int) -> list[dict]:
@@ -67,13 +83,7 @@ def set_rows(genome_path: Path, repeats: int) -> list[dict]:
             mode: functools.partial(evaluate, model, task, genome, "validation")
             for mode, task in tasks.items()
         }
-        firsts = {mode: _timed(call, 0)[0] for mode, call in calls.items()}
-        times = {mode: [] for mode in calls}
-        outs = {}
-        for _ in range(repeats):  # interleaved, so both see the same machine
-            for mode, call in calls.items():
-                _, (t,), outs[mode] = _timed(call, 1)
-                times[mode].append(t)
+        firsts, times, outs = interleaved(calls, repeats)
         for mode in calls:
             s = summarize(outs[mode])
             rows.append(
@@ -153,10 +163,7 @@ def population_rows(genome_path: Path, repeats: int, part: str) -> list[dict]:
     means = {"released": released, "random": random}
     rows = []
     for name, n_p, n_t, n_r, label, modes in POPULATION_CASES[part]:
-        mean = means[label]
-        population = jax.vmap(
-            lambda k, mean=mean: unravel(mean + 0.01 * jax.random.normal(k, mean.shape))
-        )(jax.random.split(jax.random.key(1), n_p))
+        population = population_around(means[label], unravel, 0.01, n_p)
         calls = {}
         for mode, options in modes.items():
             task = make_task(name, **options)
@@ -166,13 +173,7 @@ def population_rows(genome_path: Path, repeats: int, part: str) -> list[dict]:
             keys = jax.random.split(jax.random.key(3), (n_t, n_r))
             run = jax.jit(population_evaluator(model, task, mesh))
             calls[mode] = functools.partial(run, population, mazes, keys)
-        firsts = {mode: _timed(call, 0)[0] for mode, call in calls.items()}
-        times = {mode: [] for mode in calls}
-        outs = {}
-        for _ in range(repeats):
-            for mode, call in calls.items():
-                _, (t,), outs[mode] = _timed(call, 1)
-                times[mode].append(t)
+        firsts, times, outs = interleaved(calls, repeats)
         for mode in calls:
             result = outs[mode]
             rows.append(

@@ -22,7 +22,7 @@ import argparse
 import functools
 from pathlib import Path
 
-from benchmarks.compaction import _timed
+from benchmarks.compaction import interleaved, population_around
 
 OUT = Path(__file__).resolve().parent / "results"
 RUNS = OUT / "time_to_quality" / "runs"
@@ -58,26 +58,18 @@ def rows(repeats: int, runs: Path) -> list[dict]:
         else:
             genome = load_genome(runs / run / "mean_genome.npz", model, "npz")
             centre = ravel_pytree(genome)[0]
-        population = jax.vmap(
-            lambda k, c=centre: unravel(c + SIGMA * jax.random.normal(k, c.shape))
-        )(jax.random.split(jax.random.key(1), 128))
+        population = population_around(centre, unravel, SIGMA, 128)
         for n_t, cap in SHAPES:
+            mazes = jax.vmap(make_task("maze9").sample_params)(
+                jax.random.split(jax.random.key(2), n_t)
+            )
+            keys = jax.random.split(jax.random.key(3), (n_t, 1))
             calls = {}
             for stop in (False, True):
                 task = make_task("maze9", score_within=cap, stop_at_cap=stop)
-                mazes = jax.vmap(task.sample_params)(
-                    jax.random.split(jax.random.key(2), n_t)
-                )
-                keys = jax.random.split(jax.random.key(3), (n_t, 1))
                 evaluate = jax.jit(population_evaluator(model, task, mesh))
                 calls[stop] = functools.partial(evaluate, population, mazes, keys)
-            firsts = {stop: _timed(call, 0)[0] for stop, call in calls.items()}
-            times = {stop: [] for stop in calls}
-            results = {}
-            for _ in range(repeats):  # interleaved: both see the same machine
-                for stop, call in calls.items():
-                    _, (t,), results[stop] = _timed(call, 1)
-                    times[stop].append(t)
+            firsts, times, results = interleaved(calls, repeats)
             full, stopped = results[False], results[True]
             steps = {s: np.asarray(r.steps).sum(-1).mean() for s, r in results.items()}
             out.append(

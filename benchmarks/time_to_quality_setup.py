@@ -46,27 +46,35 @@ HOUR = {
 MAZE9_HOUR = preset_values("hour", "maze9")
 
 
-def with_late_cap(preset: dict, cap: int) -> dict:
-    """``preset`` with rollout 3 capped at ``cap`` steps wherever it is capped at 25."""
+def _with_capped_phases(preset: dict, change) -> dict:
+    """``preset`` with ``change(options)`` in place of each capped phase's task options
+    (those with ``score_within``); the other phases as they are."""
 
     def phase(g, n, *opts):
-        if opts and opts[0].get("score_within") == 25:
-            return (g, n, opts[0] | {"score_within": cap})
+        if opts and "score_within" in opts[0]:
+            return (g, n, change(opts[0]))
         return (g, n, *opts)
 
     return preset | dict(schedule=tuple(phase(*p) for p in preset["schedule"]))
+
+
+def with_late_cap(preset: dict, cap: int) -> dict:
+    """``preset`` with rollout 3 capped at ``cap`` steps wherever it is capped at 25."""
+    return _with_capped_phases(
+        preset,
+        lambda o: o | {"score_within": cap} if o["score_within"] == 25 else o,
+    )
 
 
 def with_stop_at_cap(preset: dict, stop: bool) -> dict:
     """``preset`` with its capped phases' ``stop_at_cap`` set to ``stop``."""
-
-    def phase(g, n, *opts):
-        if opts and "score_within" in opts[0]:
-            options = {k: v for k, v in opts[0].items() if k != "stop_at_cap"}
-            return (g, n, options | ({"stop_at_cap": True} if stop else {}))
-        return (g, n, *opts)
-
-    return preset | dict(schedule=tuple(phase(*p) for p in preset["schedule"]))
+    return _with_capped_phases(
+        preset,
+        lambda o: (
+            {k: v for k, v in o.items() if k != "stop_at_cap"}
+            | ({"stop_at_cap": True} if stop else {})
+        ),
+    )
 
 
 #: the preset as its runs before 2026-12-06's ``stop_at_cap`` ran it: rollout 3 stepped to
