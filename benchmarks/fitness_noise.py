@@ -23,9 +23,9 @@ genome states: the initial mean of ``hebbjax train`` (seed 0), the paper's relea
 sizes, two maze draws); this script separates signal from noise and sweeps sigma.
 
     python -m benchmarks.fitness_noise [--genomes init paper RUN_DIR ...] \
-        [--sigmas 0.01 0.02 0.05 0.1] [--population 128] [--mazes 256]
+        [--sigmas 0.01 0.02 0.05 0.1] [--population 128] [--mazes 256] [--name NAME]
 
-Writes ``benchmarks/results/time_to_quality/fitness_noise.{json,md}``.
+Writes ``benchmarks/results/time_to_quality/fitness_noise_<task>[-NAME].{json,md}``.
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def write(rows: list[dict], args) -> None:
 
     written = time.strftime("%Y-%m-%d %H:%M:%S")
     data = dict(written=written, task=args.task, seed=args.seed, rows=rows)
-    stem = OUT / f"fitness_noise_{args.task}"
+    stem = OUT / f"fitness_noise_{args.task}{'-' + args.name if args.name else ''}"
     atomic_write_bytes(stem.with_suffix(".json"), json.dumps(data, indent=1).encode())
     lines = [
         f"# Fitness signal and noise of DecPRNN(PostDN) on {args.task} (issue 16)",
@@ -229,6 +229,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--population", type=int, default=128)
     p.add_argument("--mazes", type=int, default=256)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--name", default="", help="written as fitness_noise_TASK-NAME.*")
     args = p.parse_args(argv)
     from hebbjax.cli import use_all_cpu_cores
 

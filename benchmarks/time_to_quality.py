@@ -152,6 +152,19 @@ def branch_generation(name: str, args: argparse.Namespace) -> int | None:
     return g0
 
 
+def source_lifetimes(name: str, out: Path):
+    """``generation -> lifetimes per task`` (population x repeats) of the run that ran that
+    generation: a branch's own from its branch generation, its source's before it."""
+    spec = EXPERIMENTS[name]
+    own = spec["population"] * spec["repeats"]
+    info = out / "runs" / name / "branch.json"
+    if not spec.get("branch_from") or not info.exists():
+        return lambda generation: own
+    g0 = int(json.loads(info.read_text())["generation"])
+    before = source_lifetimes(spec["branch_from"], out)
+    return lambda generation: own if generation >= g0 else before(generation)
+
+
 def run_experiment(name: str, args: argparse.Namespace) -> dict:
     import jax
     import numpy as np
@@ -198,12 +211,13 @@ def run_experiment(name: str, args: argparse.Namespace) -> dict:
         points = [json.loads(x) for x in points_file.read_text().splitlines() if x]
         points = [p for p in points if p["generation"] < start_gen]
     lifetimes_per_gen = config.population * config.repeats
+    per_task = source_lifetimes(name, args.out)
     # the score is rollout 3's return; the validation fitness is another number where
     # the experiment trains with its own fitness (then printed beside it)
     reweighted = any(k in config.task_kwargs for k in FITNESS_OPTIONS)
 
     def lifetimes_at(gen_history: list[dict]) -> int:
-        return sum(lifetimes_per_gen * r["n_tasks"] for r in gen_history)
+        return sum(per_task(r["generation"]) * r["n_tasks"] for r in gen_history)
 
     history_cache: list[dict] = read_metrics(run_dir) if resume else []
     history_cache = [r for r in history_cache if r["generation"] < start_gen]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks.time_to_quality_late import LATE_EXPERIMENTS
 from benchmarks.time_to_quality_maze15 import MAZE15_EXPERIMENTS
 from benchmarks.time_to_quality_setup import (
     HOUR,
@@ -380,5 +381,6 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     # ... the same end: test +0.498 +- 0.016 (seed 3's own +0.495), rollout 3 in 44 steps,
     # goal rate 0.94, after 54 minutes; validation +0.05 to +0.12 above seed 3's own
     # through the capped phase (rollout 3 in 73-80 steps against 78-88), level from 4,175
+    **LATE_EXPERIMENTS,
     **MAZE15_EXPERIMENTS,
 }

@@ -129,3 +129,26 @@ def test_stop_at_cap_benchmark_report_and_missing_runs(tmp_path, capsys):
     with pytest.raises(SystemExit) as err:
         main(["--runs", str(tmp_path), "--out", str(tmp_path)])
     assert err.value.code == 2 and "carry restore" in capsys.readouterr().err
+
+
+def test_a_branch_counts_its_sources_lifetimes_before_the_branch(tmp_path):
+    """Lifetimes per task (population x repeats) are the run's that ran the generation: a
+    branch with a larger population counts its source's before the branch generation,
+    else a 1,024-genome branch of a 128-genome run would count its past 8x over."""
+    import json
+
+    from benchmarks.time_to_quality_experiments import EXPERIMENTS
+
+    name = "maze9-hour-s4-p1024-from4000"
+    assert EXPERIMENTS[name]["population"] == 1024
+    source = EXPERIMENTS[name]["branch_from"]
+    assert EXPERIMENTS[source]["population"] == 128
+    run_dir = tmp_path / "runs" / name
+    # not branched yet: every generation is its own
+    assert ttq.source_lifetimes(name, tmp_path)(0) == 1024
+    run_dir.mkdir(parents=True)
+    (run_dir / "branch.json").write_text(
+        json.dumps(dict(source=source, generation=4000))
+    )
+    per_task = ttq.source_lifetimes(name, tmp_path)
+    assert [per_task(g) for g in (0, 3999, 4000, 4400)] == [128, 128, 1024, 1024]
