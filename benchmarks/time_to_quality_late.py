@@ -9,6 +9,19 @@ from typing import Any
 
 from benchmarks.time_to_quality_setup import MAZE9_HOUR, exp, preset_run
 
+
+def seed4_branch(note: str, at: int, tasks: int, std=None, **fields) -> dict[str, Any]:
+    """Seed 4's hour (the preset) branched at generation ``at`` (4,400: its end,
+    maze9-hour-s4; 4,000: the start of its 256-maze phase, maze9-hour-s4-rerun), ``tasks``
+    mazes a generation from there; ``std`` = (min, max) bounds the step size."""
+    run = preset_run(MAZE9_HOUR) | fields
+    if std is not None:
+        run |= dict(strategy_kwargs={"std_min": std[0], "std_max": std[1]})
+    source = {4400: "maze9-hour-s4", 4000: "maze9-hour-s4-rerun"}[at]
+    return exp(**run, seed=4, note=note, branch_from=source, branch_min_generation=at,
+               schedule_after=((0, tasks),))  # fmt: skip
+
+
 LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # seed 4's hour (maze9-hour-s4) climbs from +0.51 to +0.75 on validation in the first
     # 150 generations at 256 mazes, then stays there (+0.746 at 4,375; the rest of the
@@ -17,14 +30,11 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # the search ranks the Gaussian-smoothed fitness around the mean, whose peak need not
     # be the mean's own. The rest of the hour with the step size held smaller
     **{
-        f"maze9-hour-s4-std{std}": exp(
-            **preset_run(MAZE9_HOUR)
-            | dict(strategy_kwargs={"std_min": std, "std_max": std}),
-            seed=4,
-            note=f"seed 4's hour, then 256 mazes to 60 minutes, step size held at {std}",
-            branch_from="maze9-hour-s4",
-            branch_min_generation=4400,
-            schedule_after=((0, 256),),
+        f"maze9-hour-s4-std{std}": seed4_branch(
+            f"seed 4's hour, then 256 mazes to 60 minutes, step size held at {std}",
+            4400,
+            256,
+            std=(std, std),
         )
         for std in (0.02, 0.01)
     },
@@ -53,14 +63,11 @@ LATE_EXPERIMENTS |= {
     # sqrt(P) rho(n), rho(n) = sd / sqrt(sd^2 + noise^2 / n): 8.0 for 128 x 256, 10.7 for
     # 1,024 x 32 (for a noisy fitness a larger population beats re-evaluation, Arnold &
     # Beyer 2006); the step size free, as in the preset
-    "maze9-hour-s4-p1024-from4000": exp(
-        **preset_run(MAZE9_HOUR),
+    "maze9-hour-s4-p1024-from4000": seed4_branch(
+        "seed 4's hour with 1,024 genomes x 32 mazes from generation 4,000",
+        4000,
+        32,
         population=1024,
-        seed=4,
-        note="seed 4's hour with 1,024 genomes x 32 mazes from generation 4,000",
-        branch_from="maze9-hour-s4-rerun",
-        branch_min_generation=4000,
-        schedule_after=((0, 32),),
     ),
 }
 LATE_EXPERIMENTS |= {
@@ -71,28 +78,22 @@ LATE_EXPERIMENTS |= {
     # them), and the population paid for it: mean fitness +0.50 over 4,100-4,224 against
     # the 128-genome phase's +0.69 (the fitness around the mean falls fast with the step).
     # The same population with the step size held at most 0.04, the 128-genome phase's
-    "maze9-hour-s4-p1024-smax0.04": exp(
-        **preset_run(MAZE9_HOUR)
-        | dict(strategy_kwargs={"std_min": 0.02, "std_max": 0.04}),
+    "maze9-hour-s4-p1024-smax0.04": seed4_branch(
+        "seed 4's hour with 1,024 genomes x 32 mazes from 4,000, step size <= 0.04",
+        4000,
+        32,
+        std=(0.02, 0.04),
         population=1024,
-        seed=4,
-        note="seed 4's hour with 1,024 genomes x 32 mazes from 4,000, step size <= 0.04",
-        branch_from="maze9-hour-s4-rerun",
-        branch_min_generation=4000,
-        schedule_after=((0, 32),),
     ),
 }
 LATE_EXPERIMENTS |= {
     # The rest of seed 4's hour (4,400 -> 26.7 M lifetimes) on 1,024 mazes a generation:
     # four times the lifetimes per ranking, for a plateau where 256 are half signal (seed 1
     # of the within-40 hour: +0.771 on validation 45 generations after 256 -> 1,024 mazes)
-    "maze9-hour-s4-then-n1024": exp(
-        **preset_run(MAZE9_HOUR),
-        seed=4,
+    "maze9-hour-s4-then-n1024": seed4_branch(
+        "seed 4's hour (4,400 generations), then 1,024 mazes to 60 minutes",
+        4400,
+        1024,
         validate_every=5,
-        note="seed 4's hour (4,400 generations), then 1,024 mazes to 60 minutes",
-        branch_from="maze9-hour-s4",
-        branch_min_generation=4400,
-        schedule_after=((0, 1024),),
     ),
 }
