@@ -10,16 +10,22 @@ from typing import Any
 from benchmarks.time_to_quality_setup import MAZE9_HOUR, exp, preset_run
 
 
-def seed4_branch(note: str, at: int, tasks: int, std=None, **fields) -> dict[str, Any]:
+def seed4_branch(note: str, at: int, tasks, std=None, **fields) -> dict[str, Any]:
     """Seed 4's hour (the preset) branched at generation ``at`` (4,400: its end,
-    maze9-hour-s4; 4,000: the start of its 256-maze phase, maze9-hour-s4-rerun), ``tasks``
-    mazes a generation from there; ``std`` = (min, max) bounds the step size."""
+    maze9-hour-s4; 4,000: the start of its 256-maze phase, maze9-hour-s4-rerun), then
+    ``tasks`` mazes a generation (or ``tasks`` as ``schedule_after``); ``std`` = (min,
+    max) bounds the step size."""
     run = preset_run(MAZE9_HOUR) | fields
     if std is not None:
         run |= dict(strategy_kwargs={"std_min": std[0], "std_max": std[1]})
-    source = {4400: "maze9-hour-s4", 4000: "maze9-hour-s4-rerun"}[at]
-    return exp(**run, seed=4, note=note, branch_from=source, branch_min_generation=at,
-               schedule_after=((0, tasks),))  # fmt: skip
+    return exp(
+        **run,
+        seed=4,
+        note=note,
+        branch_from={4400: "maze9-hour-s4", 4000: "maze9-hour-s4-rerun"}[at],
+        branch_min_generation=at,
+        schedule_after=((0, tasks),) if isinstance(tasks, int) else tasks,
+    )
 
 
 LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
@@ -87,6 +93,12 @@ LATE_EXPERIMENTS |= {
     ),
 }
 LATE_EXPERIMENTS |= {
+    # ... behind throughout: validation +0.630 / +0.658 / +0.694 / +0.742 / +0.726 at
+    # 4,050 / 4,100 / 4,150 / 4,200 / 4,250 (128 x 256: +0.688 / +0.717 / +0.732 / +0.748 /
+    # +0.747); stopped at 4,250 (16.9 M lifetimes). Per lifetime, 256 mazes a ranking
+    # climb faster than 8x the directions on 32: a ranking on 32 mazes turns on which
+    # genomes happened to fail one of the few hard ones (a failure costs 2.8 against a
+    # success; the noise is far from Gaussian).
     # The rest of seed 4's hour (4,400 -> 26.7 M lifetimes) on 1,024 mazes a generation:
     # four times the lifetimes per ranking, for a plateau where 256 are half signal (seed 1
     # of the within-40 hour: +0.771 on validation 45 generations after 256 -> 1,024 mazes)
@@ -97,3 +109,21 @@ LATE_EXPERIMENTS |= {
         validate_every=5,
     ),
 }
+LATE_EXPERIMENTS |= {
+    # ... no lift either: validation +0.755 / +0.777 / +0.771 / +0.762 / +0.757 / +0.771 /
+    # +0.755 at 4,405-4,435, test +0.763 +- 0.007 at 4,440 (27.2 M lifetimes; 256 mazes:
+    # +0.762, the step size held at 0.02 / 0.01: +0.767 / +0.763). Seed 4 ends near +0.765
+    # on test however its last 5 M lifetimes are spent.
+    # The 256-maze phase from generation 4,000 until seed 4's climb levels (150 generations),
+    # then 1,024 mazes to the hour's 21.8 M lifetimes (about 62 generations)
+    "maze9-hour-s4-n256-then-n1024": seed4_branch(
+        "seed 4's hour: 256 mazes from 4,000, 1,024 from 4,150, to 21.8 M lifetimes",
+        4000,
+        ((0, 256), (150, 1024)),
+        validate_every=5,
+    ),
+}
+# ... lower: validation +0.737 on average over 4,155-4,210 (the 256-maze phase's own over
+# 4,250-4,375: +0.747), test +0.743 +- 0.009 at 4,215 (22.1 M lifetimes; the preset at
+# 4,400, 21.8 M: +0.759 +- 0.008). 65 generations on 1,024 mazes gain less than 250 on
+# 256: the preset keeps its 256-maze end.
