@@ -70,12 +70,21 @@ def running(out: Path) -> list[dict]:
     return found
 
 
+def _population(spec: dict) -> str:
+    """The population; a branch's source's first where the branch changed it."""
+    source = EXPERIMENTS.get(spec.get("branch_from") or "", {})
+    if source and source["population"] != spec["population"]:
+        g0 = spec["branch_min_generation"]
+        return f"{_population(source)} -> {spec['population']} (g{g0})"
+    return str(spec["population"])
+
+
 def _setup_cells(r: dict) -> str:
     """A report row's first cells: ``| name | strategy options | P x mazes x rep |``."""
     s = r["spec"]
     return (
         f"| {r['name']} | {s['strategy']} {s['strategy_kwargs'] or ''} | "
-        f"{s['population']} x {_mazes(s['schedule'])} x {s['repeats']} |"
+        f"{_population(s)} x {_mazes(s['schedule'])} x {s['repeats']} |"
     )
 
 

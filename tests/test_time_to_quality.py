@@ -152,3 +152,17 @@ def test_a_branch_counts_its_sources_lifetimes_before_the_branch(tmp_path):
     )
     per_task = ttq.source_lifetimes(name, tmp_path)
     assert [per_task(g) for g in (0, 3999, 4000, 4400)] == [128, 128, 1024, 1024]
+
+
+def test_report_names_a_branchs_source_population():
+    """A row of a branch that changed the population shows both, not the branch's alone
+    over phases its source ran."""
+    from benchmarks.time_to_quality_experiments import EXPERIMENTS
+    from benchmarks.time_to_quality_report import _setup_cells
+
+    for name, cell in (
+        ("maze9-hour-s4-p1024-smax0.04", "| 128 -> 1024 (g4000) x 8 "),
+        ("maze9-hour-s4-std0.02", "| 128 x 8 "),
+    ):
+        row = _setup_cells(dict(name=name, spec=EXPERIMENTS[name]))
+        assert cell in row, row
