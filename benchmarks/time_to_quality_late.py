@@ -96,9 +96,9 @@ LATE_EXPERIMENTS |= {
     # ... behind throughout: validation +0.630 / +0.658 / +0.694 / +0.742 / +0.726 at
     # 4,050 / 4,100 / 4,150 / 4,200 / 4,250 (128 x 256: +0.688 / +0.717 / +0.732 / +0.748 /
     # +0.747); stopped at 4,250 (16.9 M lifetimes). Per lifetime, 256 mazes a ranking
-    # climb faster than 8x the directions on 32: a ranking on 32 mazes turns on which
-    # genomes happened to fail one of the few hard ones (a failure costs 2.8 against a
-    # success; the noise is far from Gaussian).
+    # climb faster than 8x the directions on 32. A guess, not measured: a ranking on 32
+    # mazes turns on which genomes happened to fail one of the few hard ones (a failure
+    # costs 2.8 against a success; the noise is far from the Gaussian the estimate took).
     # The rest of seed 4's hour (4,400 -> 26.7 M lifetimes) on 1,024 mazes a generation:
     # four times the lifetimes per ranking, for a plateau where 256 are half signal (seed 1
     # of the within-40 hour: +0.771 on validation 45 generations after 256 -> 1,024 mazes)
