@@ -210,7 +210,6 @@ def run_experiment(name: str, args: argparse.Namespace) -> dict:
     if resume and points_file.exists():
         points = [json.loads(x) for x in points_file.read_text().splitlines() if x]
         points = [p for p in points if p["generation"] < start_gen]
-    lifetimes_per_gen = config.population * config.repeats
     per_task = source_lifetimes(name, args.out)
     # the score is rollout 3's return; the validation fitness is another number where
     # the experiment trains with its own fitness (then printed beside it)
@@ -227,7 +226,7 @@ def run_experiment(name: str, args: argparse.Namespace) -> dict:
     def progress(generation: int, record: dict) -> None:
         wall = base_wall + time.perf_counter() - t0
         cpu = base_cpu + _cpu_seconds() - c0
-        total["lifetimes"] += lifetimes_per_gen * record["n_tasks"]
+        total["lifetimes"] += per_task(generation) * record["n_tasks"]
         total["steps"] += record["env_steps"]
         if "validation" in record:
             v = record["validation"]

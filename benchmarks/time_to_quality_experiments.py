@@ -348,17 +348,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         )
     },
     # ... seed 3 gives the same 1,600 generations bit for bit, its first 1,500 in 4.9
-    # minutes (6.6 without). Seed 4 (rollout 3 in 41 steps at generation 3,150, a short-path
-    # returner) ends at test +0.759 +- 0.008 after 49.1 minutes alone: five seeds +0.495,
-    # +0.520, +0.749, +0.759, +0.763. What the rest of its hour adds at 256 mazes
-    "maze9-hour-s4-to60": exp(
-        **preset_run(MAZE9_HOUR),
-        seed=4,
-        note="seed 4's hour (4,400 generations, 49 minutes), then 256 mazes to 60 minutes",
-        branch_from="maze9-hour-s4",
-        branch_min_generation=4400,
-        schedule_after=((0, 256),),
-    ),
+    # minutes (6.6 without). Seed 4 and the rest of its hour: time_to_quality_late.py
     # seed 3 (test +0.495) returns on long paths as seed 0 (rollout 3: 44 steps); the
     # two kinds part by generation 2,500 (validation rollout 3 in 58-62 steps for seeds 1
     # and 2, 74-96 for 0 and 3). Under the cap a genome whose rollout 3 takes 90 steps
