@@ -170,6 +170,7 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # there (seed 2's own run continued, above: test +0.775):
     # test +0.783 +- 0.006, validation +0.749 +- 0.012 (in-run validations over
     # 4,400-4,550: +0.751 to +0.769). Two seeds: the same scores, 15-26% fewer
-    # agent-steps in the 256-maze phase; not yet the preset (its wall-clock gain is an
-    # estimate, not measured side by side).
+    # agent-steps in the 256-maze phase. A generation around seed 4's final genomes, side
+    # by side and alone (one device, two alternating rounds of 15): 8.54 / 8.00 s on the
+    # paper's fitness (4,550) against 6.00 / 5.63 s on (R2 + R3) / 2 (4,750): 0.70x.
 }
