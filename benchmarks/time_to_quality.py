@@ -109,6 +109,13 @@ def make_config(name: str, spec: dict, branch_generation: int | None = None):
     return TrainConfig(preset="time-to-quality", generations=10**6, **fields)
 
 
+def branched_at(run_dir: Path) -> int | None:
+    """The generation a branch run took its source's checkpoint at (its ``branch.json``);
+    None where the run is no branch or not branched yet."""
+    info = run_dir / "branch.json"
+    return int(json.loads(info.read_text())["generation"]) if info.exists() else None
+
+
 def branch_generation(name: str, args: argparse.Namespace) -> int | None:
     """g0 of a branch experiment (None for an ordinary one); creates the branch's run
     directory from the source run's current checkpoint the first time."""
@@ -120,7 +127,7 @@ def branch_generation(name: str, args: argparse.Namespace) -> int | None:
     run_dir = args.out / "runs" / name
     info = run_dir / "branch.json"
     if info.exists():
-        return int(json.loads(info.read_text())["generation"])
+        return branched_at(run_dir)
     src = args.out / "runs" / spec["branch_from"]
     arrays, meta = load_checkpoint(src / "checkpoint.npz")
     g0 = int(meta["generation"])
@@ -157,10 +164,9 @@ def source_lifetimes(name: str, out: Path):
     generation: a branch's own from its branch generation, its source's before it."""
     spec = EXPERIMENTS[name]
     own = spec["population"] * spec["repeats"]
-    info = out / "runs" / name / "branch.json"
-    if not spec.get("branch_from") or not info.exists():
+    g0 = branched_at(out / "runs" / name) if spec.get("branch_from") else None
+    if g0 is None:
         return lambda generation: own
-    g0 = int(json.loads(info.read_text())["generation"])
     before = source_lifetimes(spec["branch_from"], out)
     return lambda generation: own if generation >= g0 else before(generation)
 
@@ -181,12 +187,7 @@ def run_experiment(name: str, args: argparse.Namespace) -> dict:
         )
     run_dir = args.out / "runs" / name
     budget = dict(minutes=args.minutes, lifetimes=args.lifetimes)
-    if not args.report_only:
-        g0 = branch_generation(name, args)
-    elif (run_dir / "branch.json").exists():
-        g0 = int(json.loads((run_dir / "branch.json").read_text())["generation"])
-    else:
-        g0 = None
+    g0 = branched_at(run_dir) if args.report_only else branch_generation(name, args)
     config = make_config(name, spec, g0)
     final_file = run_dir / "final.json"
     if final_file.exists():

@@ -17,6 +17,7 @@ from benchmarks.time_to_quality_setup import (
     MAZE9_HOUR,
     MAZE9_HOUR_CAP40,
     MAZE9_HOUR_R3_FULL,
+    R2R3,
     WITHIN40,
     exp,
     preset_run,
@@ -25,11 +26,7 @@ from benchmarks.time_to_quality_setup import (
 from hebbjax.config import PRESETS
 
 #: rollouts 2 and 3 scored alike, each only within 25 steps (rollout 3 ended there)
-R2R3_CAP25 = {
-    "rollout_weights": (0.0, 1.0, 1.0),
-    "score_within": [None, 25, 25],
-    "stop_at_cap": True,
-}
+R2R3_CAP25 = R2R3 | {"score_within": [None, 25, 25], "stop_at_cap": True}
 EXPERIMENTS: dict[str, dict[str, Any]] = {
     # the `small` preset (the lead's measurement) with the Table-1 variant
     "maze9-paper-cmaes-p128-n8": exp(note="small preset, Table-1 variant"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.time_to_quality_setup import MAZE9_HOUR, exp, preset_run
+from benchmarks.time_to_quality_setup import MAZE9_HOUR, R2R3, exp, preset_run
 
 
 def seed4_branch(note: str, at: int, tasks, std=None, **fields) -> dict[str, Any]:
@@ -27,9 +27,6 @@ def seed4_branch(note: str, at: int, tasks, std=None, **fields) -> dict[str, Any
         schedule_after=((0, tasks),) if isinstance(tasks, int) else tasks,
     )
 
-
-#: the fitness (R2 + R3) / 2 (rollout 2 scored beside rollout 3)
-R2R3 = {"rollout_weights": (0.0, 1.0, 1.0)}
 
 LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # Seed 4 (rollout 3 in 41 steps at generation 3,150, a short-path returner) ends at
@@ -158,7 +155,12 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # 4,400 generations to the lifetimes that fill about 60 minutes at the cheaper rate
     "maze9-hour-s2-r2r3": exp(
         **preset_run(MAZE9_HOUR)
-        | dict(schedule=(*MAZE9_HOUR["schedule"][:-1], (4000, 256, R2R3))),
+        | dict(
+            schedule=(
+                *MAZE9_HOUR["schedule"][:-1],
+                (*MAZE9_HOUR["schedule"][-1][:2], R2R3),
+            )
+        ),
         seed=2,
         note="seed 2's hour with fitness (R2 + R3) / 2 in its 256-maze phase",
     ),

@@ -86,6 +86,10 @@ MAZE9_HOUR_CAP40 = with_late_cap(MAZE9_HOUR_R3_FULL, 40)
 RUN_FIELDS = ("strategy", "strategy_kwargs", "schedule", "validate_every")
 
 
+#: the fitness (R2 + R3) / 2: rollout 2 scored beside rollout 3
+R2R3 = {"rollout_weights": (0.0, 1.0, 1.0)}
+
+
 def preset_run(preset: dict) -> dict:
     """The ``exp`` arguments that run ``preset`` (e.g. ``MAZE9_HOUR``) as it is."""
     return {k: preset[k] for k in RUN_FIELDS}
