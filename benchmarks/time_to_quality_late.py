@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.time_to_quality_setup import MAZE9_HOUR, R2R3, exp, preset_run
+from benchmarks.time_to_quality_setup import (
+    MAZE9_HOUR,
+    MAZE9_HOUR_R2R3,
+    R2R3,
+    exp,
+    preset_run,
+)
 
 
 def seed4_branch(note: str, at: int, tasks, std=None, **fields) -> dict[str, Any]:
@@ -25,6 +31,16 @@ def seed4_branch(note: str, at: int, tasks, std=None, **fields) -> dict[str, Any
         branch_from={4400: "maze9-hour-s4", 4000: "maze9-hour-s4-rerun"}[at],
         branch_min_generation=at,
         schedule_after=((0, tasks),) if isinstance(tasks, int) else tasks,
+    )
+
+
+def r2r3_hour(seed: int) -> dict[str, Any]:
+    """The 9x9 hour (the preset) of ``seed`` with the fitness (R2 + R3) / 2 in its
+    256-maze phase: rollout 2 scored beside rollout 3."""
+    return exp(
+        **preset_run(MAZE9_HOUR_R2R3),
+        seed=seed,
+        note=f"seed {seed}'s hour with fitness (R2 + R3) / 2 in its 256-maze phase",
     )
 
 
@@ -153,17 +169,7 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # rollout 3's 0.72 against 0.75). Seed 2's hour with the same 256-maze phase
     # (its first 4,000 generations are maze9-hour-s2-cap25's), run past the preset's
     # 4,400 generations to the lifetimes that fill about 60 minutes at the cheaper rate
-    "maze9-hour-s2-r2r3": exp(
-        **preset_run(MAZE9_HOUR)
-        | dict(
-            schedule=(
-                *MAZE9_HOUR["schedule"][:-1],
-                (*MAZE9_HOUR["schedule"][-1][:2], R2R3),
-            )
-        ),
-        seed=2,
-        note="seed 2's hour with fitness (R2 + R3) / 2 in its 256-maze phase",
-    ),
+    "maze9-hour-s2-r2r3": r2r3_hour(2),
     # ... its first 4,000 generations those of maze9-hour-s2-cap25 (160 validations and step
     # sizes equal), then level with it (validation +0.753 / +0.757 / +0.769 at
     # 4,275 / 4,350 / 4,375 against +0.751 / +0.744 / +0.740) on 15% fewer agent-steps a
@@ -175,4 +181,15 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # agent-steps in the 256-maze phase. A generation around seed 4's final genomes, side
     # by side and alone (one device, two alternating rounds of 15): 8.54 / 8.00 s on the
     # paper's fitness (4,550) against 6.00 / 5.63 s on (R2 + R3) / 2 (4,750): 0.70x.
+    # A third seed, from scratch to the lifetimes of 4,750 generations (about 60 minutes
+    # at the cheaper rate), alone
+    "maze9-hour-s1-r2r3": r2r3_hour(1),
+    # ... its first 4,000 generations maze9-hour-s1-cap25's (training fitness equal at all
+    # 4,000), then ahead of it (validation +0.750 against +0.731 at 4,375; rollout 1 +0.11
+    # against -0.26): 4,750 generations in 56.5 minutes alone (generation 4,000 at 19.4,
+    # 4,400 at 39.6), test +0.776 +- 0.006, validation +0.775 +- 0.008 (its paper-fitness
+    # self at 4,400: +0.749 / +0.742). Three seeds +0.766, +0.776, +0.783 (seed 2 at 4,550):
+    # the 9x9 ``--preset hour`` from 2026-12-07 (MAZE9_HOUR_R2R3).
+    # A long-path returner (seed 0: test +0.520 under the preset to 2026-12-07)
+    "maze9-hour-s0-r2r3": r2r3_hour(0),
 }

@@ -42,8 +42,17 @@ def exp(task="maze9", strategy="paper-cmaes", population=128, mazes=8, repeats=1
 HOUR = {
     k: PRESETS["hour"][k] for k in ("schedule", "strategy_kwargs", "validate_every")
 }
-#: the 9x9 ``--preset hour``
-MAZE9_HOUR = preset_values("hour", "maze9")
+#: the 9x9 ``--preset hour`` as its runs to 2026-12-07 ran it (the experiments start from
+#: it): the capped phases, then 256 mazes on the paper's fitness, 4,400 generations
+MAZE9_HOUR = preset_values("hour", "maze9") | dict(
+    generations=4400,
+    schedule=(
+        (0, 8, {"score_within": 40, "stop_at_cap": True}),
+        (1500, 16, {"score_within": 25, "stop_at_cap": True}),
+        (3000, 32, {"score_within": 25, "stop_at_cap": True}),
+        (4000, 256),
+    ),
+)
 
 
 def _with_capped_phases(preset: dict, change) -> dict:
@@ -88,6 +97,12 @@ RUN_FIELDS = ("strategy", "strategy_kwargs", "schedule", "validate_every")
 
 #: the fitness (R2 + R3) / 2: rollout 2 scored beside rollout 3
 R2R3 = {"rollout_weights": (0.0, 1.0, 1.0)}
+#: the 9x9 hour from 2026-12-07 (``--preset hour``): MAZE9_HOUR with (R2 + R3) / 2 in its
+#: 256-maze phase, 4,750 generations
+MAZE9_HOUR_R2R3 = MAZE9_HOUR | dict(
+    generations=4750,
+    schedule=(*MAZE9_HOUR["schedule"][:-1], (*MAZE9_HOUR["schedule"][-1][:2], R2R3)),
+)
 
 
 def preset_run(preset: dict) -> dict:

@@ -10,9 +10,10 @@ fastest route to a high score found on this 2-core CPU (issue 16, ``benchmarks/t
 the small preset's start, 8 -> 64 mazes per generation and a floor of 0.02 under the step size,
 about an hour; on 9x9 sep-CMA-ES with the third rollout scored only within 40 steps (the maze
 task's ``score_within``; the rollout ends at the cap, ``stop_at_cap``), from generation 1,500
-within 25, to generation 4,000, then 256 mazes per generation on the paper's fitness (a
-schedule with task options); on 15x15 those phases train on 9x9 mazes (the options ``size``
-and ``crowd``) inside the 15x15 run, then 32 15x15 mazes per generation from 4,400 (a
+within 25, to generation 4,000, then 256 mazes per generation scored on rollouts 2 and 3
+(``rollout_weights``; a schedule with task options) to 4,750; on 15x15 those phases, the
+256-maze one on the paper's fitness, train on 9x9 mazes (the options ``size`` and
+``crowd``) inside the 15x15 run, then 32 15x15 mazes per generation from 4,400 (a
 curriculum). The ant and car tasks change the small and paper
 presets (``TASK_PRESETS``):
 Najarro & Risi's outer loop for ``paper``, and set sizes they hold.

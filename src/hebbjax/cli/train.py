@@ -108,8 +108,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=positive_int,
         help="tasks per generation, constant: replaces the schedule (presets: 8 "
         "(small); 8, 16 from generation 1,500, 32 from 3,000, 64 from 5,000 (hour; 9x9: "
-        "8, 16, 32 capped at 40 then 25 steps, 256 from 4,000; 15x15: those on 9x9 "
-        "mazes, then 32 from 4,400); 2, 4 from 4,000, 8 from 8,000 "
+        "8, 16, 32 capped at 40 then 25 steps, 256 from 4,000 scored on rollouts 2 "
+        "and 3; 15x15: those on 9x9 mazes, 256 on the paper's fitness, "
+        "then 32 from 4,400); 2, 4 from 4,000, 8 from 8,000 "
         "(paper); 1 for the ant and car tasks)",
     )
     p.add_argument(
