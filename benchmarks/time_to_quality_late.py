@@ -177,7 +177,8 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # alone). Stopped at 4,550 (26.7 M lifetimes) to compare with the paper's fitness
     # there (seed 2's own run continued, above: test +0.775):
     # test +0.783 +- 0.006, validation +0.749 +- 0.012 (in-run validations over
-    # 4,400-4,550: +0.751 to +0.769). Two seeds: the same scores, 15-26% fewer
+    # 4,400-4,550: +0.751 to +0.769); continued to 4,750 (33.3 M lifetimes): test +0.770 +-
+    # 0.007, validation +0.771 +- 0.010. Two seeds: the same scores, 15-26% fewer
     # agent-steps in the 256-maze phase. A generation around seed 4's final genomes, side
     # by side and alone (one device, two alternating rounds of 15): 8.54 / 8.00 s on the
     # paper's fitness (4,550) against 6.00 / 5.63 s on (R2 + R3) / 2 (4,750): 0.70x.
@@ -188,8 +189,15 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # 4,000), then ahead of it (validation +0.750 against +0.731 at 4,375; rollout 1 +0.11
     # against -0.26): 4,750 generations in 56.5 minutes alone (generation 4,000 at 19.4,
     # 4,400 at 39.6), test +0.776 +- 0.006, validation +0.775 +- 0.008 (its paper-fitness
-    # self at 4,400: +0.749 / +0.742). Three seeds +0.766, +0.776, +0.783 (seed 2 at 4,550):
-    # the 9x9 ``--preset hour`` from 2026-12-07 (MAZE9_HOUR_R2R3).
+    # self at 4,400: +0.749 / +0.742). Seed 2 continued to 4,750 (above): test +0.770 +-
+    # 0.007, validation +0.771 +- 0.010. Three seeds at 4,750: test +0.766, +0.770, +0.776,
+    # validation +0.768, +0.771, +0.775: the 9x9 ``--preset hour`` from 2026-12-07
+    # (MAZE9_HOUR_R2R3).
     # A long-path returner (seed 0: test +0.520 under the preset to 2026-12-07)
     "maze9-hour-s0-r2r3": r2r3_hour(0),
+    # ... its first 4,000 generations maze9-hour-s0-cap25's (training fitness equal), then
+    # level with it (validation +0.456 against +0.469 at 4,150): test +0.550 +- 0.014,
+    # validation +0.506 +- 0.023 at 4,750 (its paper-fitness self +0.520 / +0.459 at
+    # 4,400); rollout 3 reaches the goal in 95% of the test mazes. Its lifetimes are longer:
+    # the 256-maze phase took 46.1 minutes alone (seed 1's 37.1), about 65 in all.
 }
