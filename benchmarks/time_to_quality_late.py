@@ -200,4 +200,23 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # validation +0.506 +- 0.023 at 4,750 (its paper-fitness self +0.520 / +0.459 at
     # 4,400); rollout 3 reaches the goal in 95% of the test mazes. Its lifetimes are longer:
     # the 256-maze phase took 46.1 minutes alone (seed 1's 37.1), about 65 in all.
+    # Seed 1's preset climbs +0.49 -> +0.66 in its first 125 generations at 256 mazes (4.1 M
+    # lifetimes, about 6 minutes) where its last 500 capped generations at 32 mazes add
+    # about +0.1 (2 M lifetimes, about 4 minutes): the 256-maze phase from 3,500, to the
+    # lifetimes of the hour (32.9 M at 4,300 generations against 33.3 M at 4,750)
+    "maze9-hour-s1-r2r3-256at3500": exp(
+        **preset_run(MAZE9_HOUR_R2R3)
+        | dict(
+            schedule=(
+                *MAZE9_HOUR_R2R3["schedule"][:3],
+                (3500, *MAZE9_HOUR_R2R3["schedule"][3][1:]),
+            )
+        ),
+        seed=1,
+        note="seed 1's (R2 + R3) / 2 hour with its 256-maze phase from 3,500",
+    ),
+    # ... (in progress, stopped at generation 3,570 for the session's end; resume with
+    # --lifetimes 32.5e6): its first 3,500 generations seed 1's preset run's (equal); alone,
+    # validation +0.515 at 3,550 (19.8 minutes, 8.3 M lifetimes) where the preset had +0.490
+    # at 4,000 (19.4 minutes, 8.7 M).
 }
