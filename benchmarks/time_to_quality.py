@@ -125,9 +125,9 @@ def branch_generation(name: str, args: argparse.Namespace) -> int | None:
     if not spec.get("branch_from"):
         return None
     run_dir = args.out / "runs" / name
+    if (g0 := branched_at(run_dir)) is not None:
+        return g0
     info = run_dir / "branch.json"
-    if info.exists():
-        return branched_at(run_dir)
     src = args.out / "runs" / spec["branch_from"]
     arrays, meta = load_checkpoint(src / "checkpoint.npz")
     g0 = int(meta["generation"])
@@ -305,6 +305,23 @@ def run_experiment(name: str, args: argparse.Namespace) -> dict:
     return final
 
 
+def last_checkpoint(name: str, args: argparse.Namespace):
+    """``(config, setup, es_state, generation)`` of a run's last checkpoint: its config
+    (a branch's as of its branch generation), the run built from it and the restored state."""
+    import jax
+
+    from hebbjax.checkpoint import load_checkpoint, unflatten_named
+    from hebbjax.evolution.train import build_run
+
+    run_dir = args.out / "runs" / name
+    config = make_config(name, EXPERIMENTS[name], branched_at(run_dir))
+    setup = build_run(config)
+    arrays, meta = load_checkpoint(run_dir / "checkpoint.npz")
+    state = setup.es.init(jax.random.key(0), setup.init_params, setup.es_params)
+    state = unflatten_named(state, arrays, "es_state")
+    return config, setup, state, int(meta["generation"])
+
+
 def selection_noise(name: str, args: argparse.Namespace, mazes=(8, 32)) -> dict:
     """How much of a generation's ranking is signal: the population of a run's last
     checkpoint is evaluated on two independent draws of n mazes (common random numbers
@@ -313,22 +330,13 @@ def selection_noise(name: str, args: argparse.Namespace, mazes=(8, 32)) -> dict:
     import jax
     import numpy as np
 
-    from hebbjax.checkpoint import load_checkpoint, unflatten_named
-    from hebbjax.evolution.train import build_run
     from hebbjax.rollout import population_evaluator
 
     run_dir = args.out / "runs" / name
-    g0 = None
-    if (run_dir / "branch.json").exists():
-        g0 = int(json.loads((run_dir / "branch.json").read_text())["generation"])
-    config = make_config(name, EXPERIMENTS[name], g0)
-    setup = build_run(config)
-    arrays, meta = load_checkpoint(run_dir / "checkpoint.npz")
-    state = setup.es.init(jax.random.key(0), setup.init_params, setup.es_params)
-    state = unflatten_named(state, arrays, "es_state")
+    _, setup, state, gen = last_checkpoint(name, args)
     population, _ = setup.es.ask(jax.random.key(7), state, setup.es_params)
     evaluate = jax.jit(population_evaluator(setup.model, setup.task))
-    out = dict(name=name, generation=int(meta["generation"]), by_mazes={})
+    out = dict(name=name, generation=gen, by_mazes={})
     for n in mazes:
         fits = []
         for draw in (11, 12):
@@ -359,21 +367,10 @@ def calibrate(name: str, args: argparse.Namespace, generations: int = 20) -> dic
     it: converts a curve measured under load into minutes of a quieter machine."""
     import jax
 
-    from hebbjax.checkpoint import load_checkpoint, unflatten_named
     from hebbjax.evolution.loop import make_generation_step
-    from hebbjax.evolution.train import build_run
     from hebbjax.parallel import local_mesh
 
-    run_dir = args.out / "runs" / name
-    g0 = None
-    if (run_dir / "branch.json").exists():
-        g0 = int(json.loads((run_dir / "branch.json").read_text())["generation"])
-    config = make_config(name, EXPERIMENTS[name], g0)
-    setup = build_run(config)
-    arrays, meta = load_checkpoint(run_dir / "checkpoint.npz")
-    state = setup.es.init(jax.random.key(0), setup.init_params, setup.es_params)
-    state = unflatten_named(state, arrays, "es_state")
-    gen = int(meta["generation"])
+    config, setup, state, gen = last_checkpoint(name, args)
     n_tasks = config.tasks_at(gen)
     step = make_generation_step(
         setup.es, setup.es_params, setup.model, setup.task, n_tasks, config.repeats,
@@ -399,7 +396,7 @@ def calibrate(name: str, args: argparse.Namespace, generations: int = 20) -> dic
         measured=time.strftime("%Y-%m-%d %H:%M:%S"),
     )
     print(out, flush=True)
-    with open(run_dir / "calibration.jsonl", "a") as f:
+    with open(args.out / "runs" / name / "calibration.jsonl", "a") as f:
         f.write(json.dumps(out) + "\n")
     return out
 

@@ -34,13 +34,15 @@ def seed4_branch(note: str, at: int, tasks, std=None, **fields) -> dict[str, Any
     )
 
 
-def r2r3_hour(seed: int) -> dict[str, Any]:
+def r2r3_hour(seed: int, at: int = 4000, note: str | None = None) -> dict[str, Any]:
     """The 9x9 hour (the preset) of ``seed`` with the fitness (R2 + R3) / 2 in its
-    256-maze phase: rollout 2 scored beside rollout 3."""
+    256-maze phase (rollout 2 scored beside rollout 3), that phase from generation ``at``."""
+    *capped, (_, *last) = MAZE9_HOUR_R2R3["schedule"]
     return exp(
-        **preset_run(MAZE9_HOUR_R2R3),
+        **preset_run(MAZE9_HOUR_R2R3) | dict(schedule=(*capped, (at, *last))),
         seed=seed,
-        note=f"seed {seed}'s hour with fitness (R2 + R3) / 2 in its 256-maze phase",
+        note=note
+        or f"seed {seed}'s hour with fitness (R2 + R3) / 2 in its 256-maze phase",
     )
 
 
@@ -204,18 +206,10 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # lifetimes, about 6 minutes) where its last 500 capped generations at 32 mazes add
     # about +0.1 (2 M lifetimes, about 4 minutes): the 256-maze phase from 3,500, to the
     # lifetimes of the hour (32.9 M at 4,300 generations against 33.3 M at 4,750)
-    "maze9-hour-s1-r2r3-256at3500": exp(
-        **preset_run(MAZE9_HOUR_R2R3)
-        | dict(
-            schedule=(
-                *MAZE9_HOUR_R2R3["schedule"][:3],
-                (3500, *MAZE9_HOUR_R2R3["schedule"][3][1:]),
-            )
-        ),
-        seed=1,
-        note="seed 1's (R2 + R3) / 2 hour with its 256-maze phase from 3,500",
+    "maze9-hour-s1-r2r3-256at3500": r2r3_hour(
+        1, 3500, "seed 1's (R2 + R3) / 2 hour with its 256-maze phase from 3,500"
     ),
-    # ... (in progress, stopped at generation 3,570 for the session's end; resume with
+    # ... (in progress, stopped at 3,570 for the session's end, checkpoint 3,550; resume with
     # --lifetimes 32.5e6): its first 3,500 generations seed 1's preset run's (equal); alone,
     # validation +0.515 at 3,550 (19.8 minutes, 8.3 M lifetimes) where the preset had +0.490
     # at 4,000 (19.4 minutes, 8.7 M).
