@@ -213,4 +213,52 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # --lifetimes 32.5e6): its first 3,500 generations seed 1's preset run's (equal); alone,
     # validation +0.515 at 3,550 (19.8 minutes, 8.3 M lifetimes) where the preset had +0.490
     # at 4,000 (19.4 minutes, 8.7 M).
+    # The default seed (0) is a long-path returner under the preset (test +0.550), as seed 3
+    # was. Is that settled by generation 1,500, where the 25-step cap starts (seed 0's
+    # validation there is seed 1's: -0.13 / -0.09, rollout 3 in 86 / 84 steps), or drawn
+    # while the cap holds (by 2,500 the short-path seeds' rollout 3 takes 58-62 steps, the
+    # long-path ones' 74-96)? Seed 0's preset run again to 1,500 (run with --lifetimes
+    # 1.53e6), then the rest of the preset from its checkpoint on other keys (a run's keys
+    # are its seed's, folded with the generation): if the forks part, a run can draw its
+    # region twice for the cost of generations 1,500-2,500 and keep the better
+    "maze9-hour-s0-r2r3-to1500": r2r3_hour(0, note="seed 0's preset run, to 1,500"),
+    **{
+        f"maze9-hour-s0-fork1500-k{k}": exp(
+            **preset_run(MAZE9_HOUR_R2R3),
+            seed=k,
+            note=f"seed 0's preset run from its generation 1,500 on seed {k}'s keys",
+            branch_from="maze9-hour-s0-r2r3-to1500",
+            branch_min_generation=1500,
+            schedule_after=tuple(
+                (g - 1500, *rest) for g, *rest in MAZE9_HOUR_R2R3["schedule"][1:]
+            ),
+        )
+        for k in (100, 101, 102)
+    },
+    # ... the region is settled by 1,500: seed 0's run again gives its 1,500 generations
+    # (validation -0.129 at 1,500 as before), and all three forks stay long-path returners,
+    # below the run's own draw: validation at 2,400 -0.149 / -0.173 / -0.094 (rollout 3 in
+    # 84 / 87 / 82 steps) against the run's own +0.119 (70 steps) and the short-path seeds'
+    # +0.140 / +0.283 (65 / 57). No second draw of the region after the cap starts, then;
+    # the forks stopped at 2,400-2,425 (3.5 M lifetimes).
+    # A larger population searches more globally on a multimodal landscape (IPOP-CMA-ES
+    # grows it on each restart, Auger & Hansen 2005) and, at equal lifetimes, ranks a noisy
+    # fitness better than more mazes per genome (Arnold & Beyer 2006). The preset's
+    # lifetimes a generation as 256 genomes x half the mazes, on the two long-path seeds
+    # (0 and 3), to generation 3,000 (their rollout 3 at 2,500: 74 and 92 steps; the
+    # short-path seeds' 58-62)
+    **{
+        f"maze9-hour-s{seed}-p256": exp(
+            **preset_run(MAZE9_HOUR_R2R3)
+            | dict(
+                schedule=tuple(
+                    (g, n // 2, *rest) for g, n, *rest in MAZE9_HOUR_R2R3["schedule"]
+                )
+            ),
+            population=256,
+            seed=seed,
+            note=f"seed {seed}'s (R2 + R3) / 2 hour with 256 genomes x half the mazes",
+        )
+        for seed in (0, 3)
+    },
 }
