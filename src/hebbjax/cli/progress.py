@@ -93,6 +93,9 @@ class Progress:
             print(text, file=self.stream, flush=True)
 
     def __call__(self, generation: int, record: dict) -> None:
+        # a best-of-starts run: its starts' generations are numbered each from 0, so the
+        # bar counts ``work`` (generations trained in all) and lines name the start
+        label = f"start {record['start']}: " if "start" in record else ""
         validated = False
         for key, at in (
             ("validation", generation),
@@ -104,7 +107,7 @@ class Progress:
                 rates = " / ".join(f"{g:.2f}" for g in stats["success_rate"])
                 final = " (final)" if key == "final_validation" else ""
                 self.print(
-                    f"gen {at:>6}  validation score {_fmt(self.validation)}{final}"
+                    f"{label}gen {at:>6}  validation score {_fmt(self.validation)}{final}"
                     f"{_last_return(stats)}  success per rollout {rates}"
                 )
                 validated = True
@@ -113,7 +116,7 @@ class Progress:
                 f"compiled the generation step ({record['n_tasks']} tasks/gen) in "
                 f"{record['compile_seconds']:.1f} s"
             )
-        done = generation + 1
+        done = record.get("work", generation + 1)
         stats = (
             f"best {_fmt(record['fitness_max'])} mean {_fmt(record['fitness_mean'])} "
             f"val {_fmt(self.validation)} {_rate(record['env_steps_per_s'])}"
@@ -126,7 +129,8 @@ class Progress:
             pace = elapsed / max(done - self.done_before, 1)
             eta = pace * (self.total - done)
             self.print(
-                f"gen {done}/{self.total} {stats} {_clock(elapsed)} ETA {_clock(eta)}"
+                f"{label}gen {done}/{self.total} {stats} {_clock(elapsed)} "
+                f"ETA {_clock(eta)}"
             )
 
 

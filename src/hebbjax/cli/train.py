@@ -52,6 +52,8 @@ FIELDS = {
     "validation_repeats": "validation_repeats",
     "checkpoint_every": "checkpoint_every",
     "init": "init",
+    "starts": "starts",
+    "select_at": "select_at",
 }
 
 
@@ -93,6 +95,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--population", type=positive_int, help=_default("population"))
     p.add_argument("--generations", type=positive_int, help=_default("generations"))
     p.add_argument("--seed", type=int, help="default 0")
+    p.add_argument(
+        "--starts",
+        type=positive_int,
+        help="best of N starts: N searches (seeds seed .. seed+N-1) to --select-at, "
+        "then the one scoring best on validation goes on alone (default 1; --preset "
+        "hour on 9x9: 2, kept at generation 2,000)",
+    )
+    p.add_argument(
+        "--select-at",
+        type=positive_int,
+        metavar="GENERATION",
+        help="with --starts N: the generation at which the best start is kept",
+    )
     p.add_argument(
         "--sigma0",
         type=finite_positive_float,
@@ -351,13 +366,13 @@ def run(args: argparse.Namespace) -> int:
     check_config(config)
     enable_compile_cache(not args.no_compile_cache)
     from hebbjax.cli.progress import Progress
-    from hebbjax.evolution.run_files import read_metrics
+    from hebbjax.evolution.starts import generations_done
     from hebbjax.evolution.train import train
 
     out = Path(args.out)
-    done_before = len(read_metrics(out)) if args.resume else 0
+    done_before = generations_done(out, config) if args.resume else 0
     with Progress(
-        config.generations,
+        config.total_generations,
         done_before,
         args.progress_every,
         quiet=args.quiet or not writer,
@@ -366,6 +381,11 @@ def run(args: argparse.Namespace) -> int:
             f"hebbjax train task={config.task} model={config.model} "
             f"strategy={config.strategy} population={config.population} "
             f"generations={config.generations} -> {out}"
+            + (
+                f" (best of {config.starts} starts at generation {config.select_at})"
+                if config.starts > 1
+                else ""
+            )
         )
         with _StopOnSignal() as stop:
             try:

@@ -39,6 +39,7 @@ TENSORBOARD = "tensorboard"
 LOCK = ".lock"
 GENOMES = ("best_genome.npz", "mean_genome.npz")
 INIT_GENOME = "init_genome.npz"
+STARTS = "starts"  # the starts' own runs (hebbjax.evolution.starts)
 RUN_FILES = (CHECKPOINT, METRICS, CONFIG, CSV, *GENOMES, INIT_GENOME)
 
 
@@ -51,6 +52,11 @@ def check_new_run_dir(out: Path) -> None:
     if (out / CHECKPOINT).exists():
         raise RunError(
             f"{out} already holds a run; pass --resume to continue it or choose a new --out"
+        )
+    if (out / STARTS).is_dir():  # killed before it kept one of its starts
+        raise RunError(
+            f"{out} holds a run stopped while its starts ran; pass --resume to continue "
+            "it or choose a new --out"
         )
     leftovers = [name for name in RUN_FILES if (out / name).exists()]
     if leftovers:

@@ -48,6 +48,7 @@ from hebbjax.evolution.run_files import (
     read_metrics,
     remove_stale_temporaries,
 )
+from hebbjax.evolution.starts import kept_seed, run_starts
 from hebbjax.evolution.strategies import make_strategy
 from hebbjax.models import make_model
 from hebbjax.models.base import Model, n_gene
@@ -192,6 +193,15 @@ def train(
             checkpoint and returns with ``interrupted=True``.
     """
     out = Path(out_dir)
+    if config.starts > 1:
+        progress_fn = _after_starts(config, progress_fn)
+        if not (out / CHECKPOINT).is_file():
+            interrupted = _run_starts(
+                config, out, resume, use_all_devices, init_params, stop, progress_fn
+            )
+            if interrupted is not None:
+                return interrupted
+            resume = True
     failure: Exception | None = None
     try:
         if resume and not (out / CHECKPOINT).is_file():
@@ -240,6 +250,55 @@ def train(
         )
 
 
+def _after_starts(config: TrainConfig, progress_fn: Callable | None) -> Callable | None:
+    """``progress_fn`` with the generations' ``work`` counted after the starts'."""
+    if progress_fn is None:
+        return None
+    before = (config.starts - 1) * config.select_at
+
+    def progress(generation: int, record: dict) -> None:
+        if "start" in record:  # a start's own generation, counted by run_starts
+            progress_fn(generation, record)
+        else:
+            progress_fn(generation, record | {"work": before + generation + 1})
+
+    return progress
+
+
+def _run_starts(
+    config, out, resume, use_all_devices, init_params, stop, progress_fn
+) -> TrainResult | None:
+    """The starts of a ``starts > 1`` run (``hebbjax.evolution.starts``), under the run's
+    lock: None once the kept one is the run, else the interrupted start's result."""
+    failure: Exception | None = None
+    try:
+        if not resume:
+            check_new_run_dir(out)
+        elif (out / CONFIG).is_file():  # the starts may not change under a resume
+            _check_resume(json.loads((out / CONFIG).read_text()), config, out, 0)
+        if is_writer():
+            out.mkdir(parents=True, exist_ok=True)
+    except (ValueError, OSError) as err:
+        failure = (
+            err
+            if isinstance(err, ValueError)
+            else RunError(f"cannot create the run directory {out}: {err.strerror}")
+        )
+    _agree(failure)
+    with RunLock(out) if is_writer() else contextlib.nullcontext():
+        interrupted = run_starts(
+            config,
+            out,
+            train,
+            progress_fn=progress_fn,
+            use_all_devices=use_all_devices,
+            init_params=init_params,
+            stop=stop,
+        )
+    _agree(None)  # every process waits for the kept start's files
+    return interrupted
+
+
 def _agree(failure: Exception | None) -> None:
     """Raise ``failure`` here, or, in a multi-process run, on every process when any
     process failed (process 0's message names the problem)."""
@@ -261,7 +320,7 @@ def _train_locked(
     writer = is_writer()  # process 0 alone writes the run directory
     if writer:
         remove_stale_temporaries(out)
-    k_es, k_run, k_val = run_keys(config.seed)
+    k_es, k_run, k_val = run_keys(kept_seed(out, config))
     es_state = es.init(k_es, setup.init_params, es_params)
     start, best_score, best_gen = 0, -math.inf, -1
     best_params = setup.init_params
