@@ -209,10 +209,14 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     "maze9-hour-s1-r2r3-256at3500": r2r3_hour(
         1, 3500, "seed 1's (R2 + R3) / 2 hour with its 256-maze phase from 3,500"
     ),
-    # ... (in progress, stopped at 3,570 for the session's end, checkpoint 3,550; resume with
-    # --lifetimes 32.5e6): its first 3,500 generations seed 1's preset run's (equal); alone,
-    # validation +0.515 at 3,550 (19.8 minutes, 8.3 M lifetimes) where the preset had +0.490
-    # at 4,000 (19.4 minutes, 8.7 M).
+    # ... its first 3,500 generations seed 1's preset run's (equal); ahead early (validation
+    # +0.515 at 3,550, 8.3 M lifetimes, against the preset's +0.490 at 4,000, 8.7 M; +0.680
+    # against +0.619 at 12 M), level from 15 M (+0.710 / +0.745 / +0.740 at 15.7 / 19.8 /
+    # 21.4 M, the preset +0.705 / +0.732 / +0.750). At 4,300 generations (32.9 M
+    # lifetimes; resumed once, shared with other runs: 55.2 minutes alone estimated at seed
+    # 1's own seconds per agent-step in the 256-maze phase) test +0.764 +- 0.007,
+    # validation +0.775 +- 0.007 (the preset at 4,750: +0.776 / +0.775). No lift: the
+    # preset keeps its 256-maze phase from 4,000.
     # The default seed (0) is a long-path returner under the preset (test +0.550), as seed 3
     # was. Is that settled by generation 1,500, where the 25-step cap starts (seed 0's
     # validation there is seed 1's: -0.13 / -0.09, rollout 3 in 86 / 84 steps), or drawn
@@ -261,4 +265,16 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
         )
         for seed in (0, 3)
     },
+    # ... slower from the start: seed 0's validation -1.17 / -0.91 / -0.80 at 500 / 1,000 /
+    # 1,475 (the preset's -0.97 / -0.28 / -0.13 at the same lifetimes); 4 mazes a genome
+    # rank too noisily for the 40-step cap's first climb. Stopped at 1,475 (1.5 M
+    # lifetimes), seed 3 not started: a schedule this far behind cannot serve the hour,
+    # whatever region it ends in.
+    # So the region is drawn before 1,500 and shows on validation by 2,000 (eight runs:
+    # long-path -0.32 to -0.08, short-path +0.03 to +0.45): the 9x9 ``--preset hour`` from
+    # 2026-12-07 runs two starts to 2,000 and keeps the better (``hebbjax.evolution.starts``,
+    # ``--starts 2 --select-at 2000``), to 4,600 generations. Measured as a user runs it, the
+    # default seed (results/time_to_quality/hour9_cli.md): start 1 kept (+0.053 against
+    # -0.080), test +0.768 +- 0.006, validation +0.758 +- 0.009, 53.6 minutes; its metrics
+    # are maze9-hour-s1-r2r3's bit for bit.
 }
