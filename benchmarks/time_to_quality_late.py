@@ -271,10 +271,18 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # lifetimes), seed 3 not started: a schedule this far behind cannot serve the hour,
     # whatever region it ends in.
     # So the region is drawn before 1,500 and shows on validation by 2,000 (eight runs:
-    # long-path -0.32 to -0.08, short-path +0.03 to +0.45): the 9x9 ``--preset hour`` from
+    # long-path -0.32 to -0.08, short-path +0.03 to +0.45; ten with seeds 5 and 6 below): the 9x9 ``--preset hour`` from
     # 2026-12-07 runs two starts to 2,000 and keeps the better (``hebbjax.evolution.starts``,
     # ``--starts 2 --select-at 2000``), to 4,600 generations. Measured as a user runs it, the
     # default seed (results/time_to_quality/hour9_cli.md): start 1 kept (+0.053 against
     # -0.080), test +0.768 +- 0.006, validation +0.758 +- 0.009, 53.6 minutes; its metrics
     # are maze9-hour-s1-r2r3's bit for bit.
+    # Two new draws, to 3,000 (where the kinds are plain: rollout 3 in 58-62 steps at 2,500
+    # for the short-path seeds, 74-96 for the long-path ones): does the validation at 2,000
+    # call them right? Run with --lifetimes 4.6e6
+    **{f"maze9-hour-s{seed}-r2r3": r2r3_hour(seed) for seed in (5, 6)},
+    # ... both short-path, as their validation at 2,000 says (+0.100 and +0.515; seed 3
+    # under the preset, maze9-hour-s3-cap25: -0.284): rollout 3 at 2,500 in 50 and 42 steps,
+    # validation +0.476 / +0.511 at 2,975 (test +0.445 / +0.563 there; 4.6 M lifetimes, 19
+    # and 17 minutes side by side). Seven seeds: 0 and 3 long-path.
 }

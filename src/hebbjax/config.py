@@ -12,7 +12,7 @@ about an hour; on 9x9 sep-CMA-ES with the third rollout scored only within 40 st
 task's ``score_within``; the rollout ends at the cap, ``stop_at_cap``), from generation 1,500
 within 25, to generation 4,000, then 256 mazes per generation scored on rollouts 2 and 3
 (``rollout_weights``; a schedule with task options) to 4,600, the best of two starts kept at
-generation 2,000 (``starts``, ``select_at``: two seeds in five settle in a region that ends
+generation 2,000 (``starts``, ``select_at``: two seeds in seven settle in a region that ends
 near +0.5, and show it on validation by then); on 15x15 those phases (one start), the
 256-maze one on the paper's fitness, train on 9x9 mazes (the options ``size`` and
 ``crowd``) inside the 15x15 run, then 32 15x15 mazes per generation from 4,400 (a

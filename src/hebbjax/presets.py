@@ -87,10 +87,10 @@ _MAZE9_CAPPED = (
 #: at 256 mazes, 4,400 generations, 21.8 M lifetimes, 49-58 minutes): five seeds test
 #: +0.495, +0.520, +0.749, +0.759, +0.763; the two low ones return on long paths (rollout
 #: 3: 44-45 steps, the others' 22-24).
-#: The search settles early in one of two regions: two draws in five return on long paths
+#: The search settles early in one of two regions: two seeds in seven return on long paths
 #: (rollout 3 in 44-45 steps) and end near +0.5, the others at +0.77 (seed 0, the default,
 #: is one of the two: test +0.550), and the kinds are told apart on validation by generation
-#: 2,000 (-0.32 to -0.08 against +0.03 to +0.45 over eight runs). So the hour is the best of
+#: 2,000 (-0.28 to -0.08 against +0.03 to +0.52 over ten runs). So the hour is the best of
 #: two starts at 2,000 (``hebbjax.evolution.starts``; 7 minutes for the second) and ends at
 #: 4,600 generations (28.4 M lifetimes; 30.9 M with the other start's) to stay within the hour
 _MAZE9_HOUR = dict(

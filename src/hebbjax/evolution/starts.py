@@ -3,7 +3,7 @@ the one whose mean genome scores best on validation goes on alone.
 
 A restart strategy against a multimodal fitness (IPOP-CMA-ES restarts a search that has
 stalled, Auger & Hansen 2005; here the searches run to a fixed generation and the best is
-kept). On the 9x9 maze the search settles early in one of two regions: two draws in five
+kept). On the 9x9 maze the search settles early in one of two regions: two seeds in seven
 return to the goal on long paths and end near +0.5 where the others reach +0.77, and the two
 kinds are told apart by generation 2,000-2,500 (``benchmarks/time_to_quality_late.py``).
 
