@@ -243,8 +243,12 @@ def shorter_run(runs: Path, cell: Cell, config) -> Path | None:
     import re
 
     from hebbjax.config import TrainConfig
-    from hebbjax.evolution.run_files import CHECKPOINT, CONFIG, read_metrics
-    from hebbjax.evolution.train import RESUME_MAY_CHANGE
+    from hebbjax.evolution.run_files import (
+        CHECKPOINT,
+        CONFIG,
+        RESUME_MAY_CHANGE,
+        read_metrics,
+    )
 
     seed = f"_s{cell.seed}" if cell.seed else ""
     name = re.compile(rf"{re.escape(cell.task)}_{re.escape(cell.model)}_g(\d+){seed}")

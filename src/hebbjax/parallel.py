@@ -239,6 +239,24 @@ def is_multiprocess() -> bool:
     return jax.process_count() > 1
 
 
+def agree(failure: Exception | None) -> None:
+    """Raise ``failure`` here, or, in a multi-process run, on every process when any
+    process failed (process 0's message names the problem): every process takes the same
+    decision before any writes."""
+    if is_multiprocess():
+        from jax.experimental import multihost_utils
+
+        from hebbjax.errors import RunError
+
+        flags = multihost_utils.process_allgather(np.int32(failure is not None))
+        if failure is None and np.any(flags):
+            raise RunError(
+                "another process of this run refused to start; see its error"
+            )
+    if failure is not None:
+        raise failure
+
+
 def is_writer() -> bool:
     """Whether this process writes files (process 0 of a multi-process run)."""
     return jax.process_index() == 0

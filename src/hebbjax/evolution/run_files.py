@@ -20,6 +20,7 @@ directory. Stale temporary files of a killed write are removed when a run starts
 from __future__ import annotations
 
 import csv
+import dataclasses
 import fcntl
 import io
 import json
@@ -28,7 +29,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from hebbjax.checkpoint import atomic_write_bytes
+from hebbjax.checkpoint import CheckpointError, atomic_write_bytes
+from hebbjax.config import PRESENTATION, TrainConfig
 from hebbjax.errors import DataError, RunError
 
 CHECKPOINT = "checkpoint.npz"
@@ -64,6 +66,49 @@ def check_new_run_dir(out: Path) -> None:
             f"{out} holds a run's files ({', '.join(leftovers)}) but no checkpoint; "
             "choose a new --out or remove them"
         )
+
+
+#: the settings a resumed run may change: how it reports, and ``generations`` (to extend it)
+RESUME_MAY_CHANGE = (*PRESENTATION, "generations")
+
+
+def check_resume(saved: dict, config: TrainConfig, out: Path, done: int) -> None:
+    """A ``RunError`` naming every setting ``config`` changes in the run it resumes
+    (``saved``: the run's saved config, ``done``: its generations so far)."""
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    try:
+        saved_config = TrainConfig.from_dict(
+            {k: v for k, v in saved.items() if k in fields}
+        )
+    except ValueError as err:
+        raise CheckpointError(
+            f"checkpoint in {out} has an unreadable config: {err}"
+        ) from None
+    changed = saved_config.differences(config, ignore=RESUME_MAY_CHANGE)
+    if changed:
+        raise RunError(
+            f"--resume continues the run in {out} as configured; these settings differ "
+            f"from it: {', '.join(changed)}"
+        )
+    if config.generations < done:
+        raise RunError(
+            f"the run in {out} has done {done} generations; --generations "
+            f"{config.generations} would shorten it (give at least {done})"
+        )
+
+
+def make_run_dir(out: Path) -> None:
+    """Create the run directory (process 0 of a multi-process run), every process told
+    when it cannot be."""
+    from hebbjax.parallel import agree, is_writer
+
+    failure = None
+    try:
+        if is_writer():
+            out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        failure = RunError(f"cannot create the run directory {out}: {err.strerror}")
+    agree(failure)
 
 
 class RunLock:

@@ -16,9 +16,11 @@ run of that seed alone computes. A run killed at any moment resumes to the same 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +33,13 @@ from hebbjax.evolution.run_files import (
     INIT_GENOME,
     METRICS,
     STARTS,
+    RunLock,
+    check_new_run_dir,
+    check_resume,
+    make_run_dir,
     read_metrics,
 )
-from hebbjax.parallel import is_writer
+from hebbjax.parallel import agree, is_writer
 
 STARTS_RECORD = "starts.json"
 
@@ -67,17 +73,50 @@ def generations_done(out: Path, config: TrainConfig) -> int:
     return sum(len(read_metrics(out / STARTS / str(k))) for k in range(config.starts))
 
 
-def start_score(run: Path) -> float:
+def start_score(history: list[dict]) -> float:
     """A finished start's validation score at ``select_at`` (-inf where not finite)."""
-    history = read_metrics(run)
     score = history[-1].get("final_validation", {}).get("score") if history else None
     return -math.inf if score is None else float(score)
 
 
-def run_starts(config: TrainConfig, out: Path, train_fn, **train_kwargs: Any) -> Any:
-    """Train every start to ``select_at`` (resuming those begun) and make the best one the
-    run in ``out``. ``train_fn`` is ``train``; returns the interrupted start's result, or
-    None when the run in ``out`` is ready to go on."""
+def count_work(config: TrainConfig, progress_fn: Callable | None) -> Callable | None:
+    """``progress_fn`` with each record's ``work``: generations trained in all, the
+    starts' counted before the run's own (a start's records carry theirs already)."""
+    if progress_fn is None:
+        return None
+    before = (config.starts - 1) * config.select_at
+
+    def progress(generation: int, record: dict) -> None:
+        if "start" not in record:
+            record = record | {"work": before + generation + 1}
+        progress_fn(generation, record)
+
+    return progress
+
+
+def train_starts(
+    config: TrainConfig, out: Path, train_fn, *, resume: bool, **train_kwargs: Any
+) -> Any:
+    """Train every start to ``select_at`` (resuming those begun), under the run's lock,
+    and make the best one the run in ``out``. ``train_fn`` is ``train``; returns the
+    interrupted start's result, or None when the run in ``out`` is ready to go on."""
+    failure: Exception | None = None
+    try:
+        if not resume:
+            check_new_run_dir(out)
+        elif (out / CONFIG).is_file():  # the starts may not change under a resume
+            check_resume(json.loads((out / CONFIG).read_text()), config, out, 0)
+    except ValueError as err:
+        failure = err
+    agree(failure)
+    make_run_dir(out)
+    with RunLock(out) if is_writer() else contextlib.nullcontext():
+        interrupted = _run_starts(config, out, train_fn, **train_kwargs)
+    agree(None)  # every process waits for the kept start's files
+    return interrupted
+
+
+def _run_starts(config: TrainConfig, out: Path, train_fn, **train_kwargs: Any) -> Any:
     progress_fn = train_kwargs.pop("progress_fn", None)
     if is_writer():
         atomic_write_bytes(out / CONFIG, config.to_json().encode())
@@ -99,7 +138,7 @@ def run_starts(config: TrainConfig, out: Path, train_fn, **train_kwargs: Any) ->
         )
         if result.interrupted:
             return result
-        scores.append(start_score(run))
+        scores.append(start_score(result.history))
     kept = max(range(config.starts), key=lambda k: (scores[k], -k))
     if is_writer():
         _install(config, out, kept, scores)

@@ -31,8 +31,8 @@ from hebbjax.checkpoint import (
     save_checkpoint,
     unflatten_named,
 )
-from hebbjax.config import PRESENTATION, TrainConfig
-from hebbjax.errors import ConfigError, RunError
+from hebbjax.config import TrainConfig
+from hebbjax.errors import ConfigError
 from hebbjax.evolution.loop import make_generation_step, make_validator
 from hebbjax.evolution.phases import phase_key, task_at
 from hebbjax.evolution.run_files import (
@@ -44,16 +44,18 @@ from hebbjax.evolution.run_files import (
     MetricsLog,
     RunLock,
     check_new_run_dir,
+    check_resume,
     load_init_genome,
+    make_run_dir,
     read_metrics,
     remove_stale_temporaries,
 )
-from hebbjax.evolution.starts import kept_seed, run_starts
+from hebbjax.evolution.starts import count_work, kept_seed, train_starts
 from hebbjax.evolution.strategies import make_strategy
 from hebbjax.models import make_model
 from hebbjax.models.base import Model, n_gene
 from hebbjax.models.genome_io import save_genome_npz
-from hebbjax.parallel import global_mesh, is_multiprocess, is_writer, replicate_on
+from hebbjax.parallel import agree, global_mesh, is_writer, replicate_on
 from hebbjax.rollout import n_tasks_of
 from hebbjax.tasks import make_task
 from hebbjax.tasks.base import Task
@@ -138,37 +140,6 @@ def _to_python(tree: Any) -> Any:
     return jax.tree.map(convert, tree)
 
 
-#: the settings a resumed run may change: how it reports, and ``generations`` (to extend it)
-RESUME_MAY_CHANGE = (*PRESENTATION, "generations")
-
-
-def _check_resume(saved: dict, config: TrainConfig, out: Path, done: int) -> None:
-    """A ``RunError`` naming every setting ``config`` changes in the run it resumes."""
-    try:
-        saved_config = TrainConfig.from_dict(
-            {
-                k: v
-                for k, v in saved.items()
-                if k in {f.name for f in dataclasses.fields(TrainConfig)}
-            }
-        )
-    except ValueError as err:
-        raise CheckpointError(
-            f"checkpoint in {out} has an unreadable config: {err}"
-        ) from None
-    changed = saved_config.differences(config, ignore=RESUME_MAY_CHANGE)
-    if changed:
-        raise RunError(
-            f"--resume continues the run in {out} as configured; these settings differ "
-            f"from it: {', '.join(changed)}"
-        )
-    if config.generations < done:
-        raise RunError(
-            f"the run in {out} has done {done} generations; --generations "
-            f"{config.generations} would shorten it (give at least {done})"
-        )
-
-
 def train(
     config: TrainConfig,
     out_dir: str | Path,
@@ -193,11 +164,18 @@ def train(
             checkpoint and returns with ``interrupted=True``.
     """
     out = Path(out_dir)
-    if config.starts > 1:
-        progress_fn = _after_starts(config, progress_fn)
+    if config.starts > 1:  # the best of several starts first (hebbjax.evolution.starts)
+        progress_fn = count_work(config, progress_fn)
         if not (out / CHECKPOINT).is_file():
-            interrupted = _run_starts(
-                config, out, resume, use_all_devices, init_params, stop, progress_fn
+            interrupted = train_starts(
+                config,
+                out,
+                train,
+                resume=resume,
+                progress_fn=progress_fn,
+                use_all_devices=use_all_devices,
+                init_params=init_params,
+                stop=stop,
             )
             if interrupted is not None:
                 return interrupted
@@ -214,8 +192,7 @@ def train(
             check_new_run_dir(out)
     except ValueError as err:
         failure = err
-    # every process of a multi-process run takes the same decision before any writes
-    _agree(failure)
+    agree(failure)
     # a resume takes its state from the checkpoint: the starting genome is not read again
     begin = dataclasses.replace(config, init=None) if resume else config
     setup = build_run(begin, init_params)
@@ -227,13 +204,7 @@ def train(
             f"{config.task}'s validation set"
         )
     mesh = global_mesh() if use_all_devices else None
-    failure = None
-    try:
-        if is_writer():
-            out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        failure = RunError(f"cannot create the run directory {out}: {err.strerror}")
-    _agree(failure)
+    make_run_dir(out)
     with RunLock(out) if is_writer() else contextlib.nullcontext():
         return _train_locked(
             config,
@@ -250,70 +221,6 @@ def train(
         )
 
 
-def _after_starts(config: TrainConfig, progress_fn: Callable | None) -> Callable | None:
-    """``progress_fn`` with the generations' ``work`` counted after the starts'."""
-    if progress_fn is None:
-        return None
-    before = (config.starts - 1) * config.select_at
-
-    def progress(generation: int, record: dict) -> None:
-        if "start" in record:  # a start's own generation, counted by run_starts
-            progress_fn(generation, record)
-        else:
-            progress_fn(generation, record | {"work": before + generation + 1})
-
-    return progress
-
-
-def _run_starts(
-    config, out, resume, use_all_devices, init_params, stop, progress_fn
-) -> TrainResult | None:
-    """The starts of a ``starts > 1`` run (``hebbjax.evolution.starts``), under the run's
-    lock: None once the kept one is the run, else the interrupted start's result."""
-    failure: Exception | None = None
-    try:
-        if not resume:
-            check_new_run_dir(out)
-        elif (out / CONFIG).is_file():  # the starts may not change under a resume
-            _check_resume(json.loads((out / CONFIG).read_text()), config, out, 0)
-        if is_writer():
-            out.mkdir(parents=True, exist_ok=True)
-    except (ValueError, OSError) as err:
-        failure = (
-            err
-            if isinstance(err, ValueError)
-            else RunError(f"cannot create the run directory {out}: {err.strerror}")
-        )
-    _agree(failure)
-    with RunLock(out) if is_writer() else contextlib.nullcontext():
-        interrupted = run_starts(
-            config,
-            out,
-            train,
-            progress_fn=progress_fn,
-            use_all_devices=use_all_devices,
-            init_params=init_params,
-            stop=stop,
-        )
-    _agree(None)  # every process waits for the kept start's files
-    return interrupted
-
-
-def _agree(failure: Exception | None) -> None:
-    """Raise ``failure`` here, or, in a multi-process run, on every process when any
-    process failed (process 0's message names the problem)."""
-    if is_multiprocess():
-        from jax.experimental import multihost_utils
-
-        flags = multihost_utils.process_allgather(np.int32(failure is not None))
-        if failure is None and np.any(flags):
-            raise RunError(
-                "another process of this run refused to start; see its error"
-            )
-    if failure is not None:
-        raise failure
-
-
 def _train_locked(
     config, out, setup, model, task, es, es_params, mesh, resume, progress_fn, stop
 ):
@@ -327,7 +234,7 @@ def _train_locked(
     if resume:
         arrays, meta = load_checkpoint(out / CHECKPOINT)
         start = int(meta["generation"])
-        _check_resume(meta.get("config", {}), config, out, start)
+        check_resume(meta.get("config", {}), config, out, start)
         es_state = unflatten_named(es_state, arrays, "es_state")
         best_params = unflatten_named(best_params, arrays, "best_params")
         if meta["best_score"] is not None:
