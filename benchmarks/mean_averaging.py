@@ -135,6 +135,11 @@ def continue_run(src: Path, work: Path, overrides: dict, generations: int, every
     config = dataclasses.replace(
         config, strategy_kwargs=config.strategy_kwargs | overrides
     )
+    if config.strategy_schedule:
+        raise SystemExit(
+            f"{src}: a run with a strategy_schedule; this benchmark continues one "
+            "strategy (give a run without one)"
+        )
     setup = build_run(config)
     mesh = global_mesh()
     k_es, k_run, _ = run_keys(config.seed)
@@ -157,7 +162,8 @@ def continue_run(src: Path, work: Path, overrides: dict, generations: int, every
         if phase not in steps:
             steps[phase] = make_generation_step(
                 setup.es, setup.es_params, setup.model,
-                task_at(config, setup.task, generation), phase[0], config.repeats, mesh,
+                task_at(config, setup.task, generation), config.tasks_at(generation),
+                config.repeats, mesh,
             )  # fmt: skip
         es_state, _ = steps[phase](es_state, jax.random.fold_in(k_run, generation))
         means.append(flat_mean(es_state))

@@ -20,6 +20,9 @@ curriculum). The ant and car tasks change the small and paper
 presets (``TASK_PRESETS``):
 Najarro & Risi's outer loop for ``paper``, and set sizes they hold.
 
+``strategy_schedule`` changes the outer loop during a run (``hebbjax.evolution.phases``):
+each entry's strategy starts at the mean the previous one reached.
+
 A run can be launched from a config file (``TrainConfig.from_file``: JSON, or TOML with the
 same keys), e.g. the ``config.json`` another run wrote.
 """
@@ -53,15 +56,18 @@ LOGGERS = ("csv", "tensorboard", "wandb")
 PRESENTATION = ("loggers", "log_every", "plugins", "preset")
 
 
-def schedule_entries(value: Any) -> tuple[tuple[Any, ...], ...]:
-    """A schedule read from JSON or TOML (lists) as ``TrainConfig.schedule``'s tuples;
-    ``TrainConfig`` checks the entries themselves."""
+def schedule_entries(value: Any, name: str = "schedule") -> tuple[tuple[Any, ...], ...]:
+    """A schedule (or ``strategy_schedule``) read from JSON or TOML (lists) as
+    ``TrainConfig``'s tuples; ``TrainConfig`` checks the entries themselves."""
     try:
+        if isinstance(value, (str, dict)):
+            raise TypeError
         return tuple(tuple(entry) for entry in value)
     except TypeError:
+        what = "strategy" if name == "strategy_schedule" else "tasks"
         raise ConfigError(
-            "schedule must be a list of [generation, tasks] pairs or [generation, "
-            f"tasks, {{task options}}] triples, got {value!r}"
+            f"{name} must be a list of [generation, {what}] pairs or [generation, "
+            f"{what}, {{options}}] triples, got {value!r}"
         ) from None
 
 
@@ -102,6 +108,12 @@ class TrainConfig:
     # as a run of its seed alone would (``hebbjax.evolution.starts``); 1: one search
     starts: int = 1
     select_at: int = 0
+    # later outer loops: (first generation, strategy, {options}) entries, in increasing
+    # order; from its generation the search goes on under the entry's strategy, started
+    # at the current mean with step size options["sigma0"] (default ``sigma0``) and the
+    # other options as its strategy options (e.g. sep-CMA-ES to the plateau, then
+    # OpenAI-ES's antithetic gradient: ``hebbjax.evolution.phases.strategy_stage``)
+    strategy_schedule: tuple[tuple[Any, ...], ...] = ()
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -173,6 +185,35 @@ class TrainConfig:
             )
         if any(entry[1] < 1 for entry in self.schedule):
             raise ConfigError(f"tasks per generation must be >= 1: {self.schedule}")
+        self._check_strategy_schedule()
+
+    def _check_strategy_schedule(self) -> None:
+        entries = self.strategy_schedule
+        if any(
+            len(e) not in (2, 3)
+            or not _is_int(e[0])
+            or not isinstance(e[1], str)
+            or (len(e) == 3 and not isinstance(e[2], dict))
+            for e in entries
+        ):
+            raise ConfigError(
+                "strategy_schedule entries must be (first generation, strategy) pairs "
+                "or (first generation, strategy, {options}) triples, e.g. [4400, "
+                f'"openai-es", {{"sigma0": 0.02}}], got {entries}'
+            )
+        firsts = [e[0] for e in entries]
+        if firsts != sorted(set(firsts)) or any(g < 1 for g in firsts):
+            raise ConfigError(
+                "strategy_schedule generations must be >= 1 and increase (generation "
+                f"0 runs --strategy), got {entries}"
+            )
+        for e in entries:
+            sigma0 = e[2].get("sigma0", self.sigma0) if len(e) == 3 else self.sigma0
+            if not (_is_number(sigma0) and math.isfinite(sigma0) and sigma0 > 0):
+                raise ConfigError(
+                    f"strategy_schedule entry {list(e)}: sigma0 must be a finite "
+                    f"number > 0, got {sigma0!r}"
+                )
 
     @property
     def total_generations(self) -> int:
@@ -217,8 +258,9 @@ class TrainConfig:
                 f"unknown config key(s) {unknown}; valid keys: {', '.join(names)}"
             )
         raw = dict(raw)
-        if "schedule" in raw:
-            raw["schedule"] = schedule_entries(raw["schedule"])
+        for name in ("schedule", "strategy_schedule"):
+            if name in raw:
+                raw[name] = schedule_entries(raw[name], name)
         for name in ("loggers", "plugins"):
             if isinstance(raw.get(name), list):
                 raw[name] = tuple(raw[name])
@@ -278,6 +320,10 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
 
 def _is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
 def _check_type(name: str, value: Any, annotation: str) -> None:

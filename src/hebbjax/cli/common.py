@@ -63,6 +63,17 @@ def schedule_json(text: str) -> tuple[tuple[Any, ...], ...]:
         ) from None
 
 
+def strategy_schedule_json(text: str) -> tuple[tuple[Any, ...], ...]:
+    """A ``--strategy-schedule`` value: JSON entries as tuples (TrainConfig checks them)."""
+    try:
+        return schedule_entries(json.loads(text), "strategy_schedule")
+    except (json.JSONDecodeError, ConfigError):
+        raise argparse.ArgumentTypeError(
+            "expected a JSON list of [first generation, strategy] or [first "
+            f"generation, strategy, {{options}}] entries, got {text!r}"
+        ) from None
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)

@@ -111,6 +111,11 @@ class Progress:
                     f"{_last_return(stats)}  success per rollout {rates}"
                 )
                 validated = True
+        if "strategy" in record:  # a strategy_schedule stage begins
+            self.print(
+                f"{label}gen {generation:>6}  the search goes on under "
+                f"{record['strategy']} from the current mean"
+            )
         if record.get("compile_seconds"):
             self.print(
                 f"compiled the generation step ({record['n_tasks']} tasks/gen) in "

@@ -14,6 +14,7 @@ from hebbjax.cli.common import (
     parse_options,
     positive_int,
     schedule_json,
+    strategy_schedule_json,
 )
 from hebbjax.config import LOGGERS, PRESETS, TASK_PRESETS, TrainConfig
 
@@ -115,6 +116,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "options third, e.g. '[[0, 8, {\"score_within\": 40}], [4000, 256]]'",
     )
     p.add_argument(
+        "--strategy-schedule",
+        type=strategy_schedule_json,
+        help="later outer loops as JSON: [[first generation, strategy, {options}], "
+        "...]; each starts at the current mean, its step size options' sigma0 "
+        '(default --sigma0), e.g. \'[[4300, "openai-es", {"sigma0": 0.02, '
+        '"learning_rate": 0.002}]]\'',
+    )
+    p.add_argument(
         "--validate-every", type=positive_int, help=_default("validate_every")
     )
     p.add_argument(
@@ -204,6 +213,8 @@ def flag_values(args: argparse.Namespace) -> dict[str, Any]:
         values["schedule"] = ((0, args.tasks_per_gen),)
     if args.schedule:
         values["schedule"] = args.schedule
+    if args.strategy_schedule is not None:
+        values["strategy_schedule"] = args.strategy_schedule
     for flag, field in (
         ("model_opt", "model_kwargs"),
         ("task_opt", "task_kwargs"),

@@ -34,7 +34,15 @@ from hebbjax.checkpoint import (
 from hebbjax.config import TrainConfig
 from hebbjax.errors import ConfigError
 from hebbjax.evolution.loop import make_generation_step, make_validator
-from hebbjax.evolution.phases import phase_key, task_at
+from hebbjax.evolution.phases import (
+    checkpoint_stage,
+    make_stage,
+    phase_key,
+    stage_key,
+    stage_settings,
+    strategy_stage,
+    task_at,
+)
 from hebbjax.evolution.run_files import (
     CHECKPOINT,
     CONFIG,
@@ -120,6 +128,8 @@ def build_run(config: TrainConfig, init_params: Any = None) -> RunSetup:
         std_init=config.sigma0,
         **config.strategy_kwargs,
     )
+    for stage in range(1, len(config.strategy_schedule) + 1):
+        make_stage(config, stage, init_params)  # a later stage's options fail now
     return RunSetup(model, task, es, es_params, init_params)
 
 
@@ -228,13 +238,18 @@ def _train_locked(
     if writer:
         remove_stale_temporaries(out)
     k_es, k_run, k_val = run_keys(kept_seed(out, config))
-    es_state = es.init(k_es, setup.init_params, es_params)
     start, best_score, best_gen = 0, -math.inf, -1
     best_params = setup.init_params
     if resume:
         arrays, meta = load_checkpoint(out / CHECKPOINT)
         start = int(meta["generation"])
         check_resume(meta.get("config", {}), config, out, start)
+    # the strategy stage the checkpoint's state belongs to (hebbjax.evolution.phases)
+    stage = checkpoint_stage(config, start)
+    if stage:
+        es, es_params = make_stage(config, stage, setup.init_params)
+    es_state = es.init(stage_key(k_es, config, stage), setup.init_params, es_params)
+    if resume:
         es_state = unflatten_named(es_state, arrays, "es_state")
         best_params = unflatten_named(best_params, arrays, "best_params")
         if meta["best_score"] is not None:
@@ -257,13 +272,15 @@ def _train_locked(
         lambda x: x[: config.n_validation], task.validation_set()
     )
     validate = make_validator(model, task, config.validation_repeats, mesh)
-    jitted_mean = jax.jit(es.get_mean)
+    jitted_means: dict[int, Any] = {}  # stage -> its strategy's jitted get_mean
 
     def get_mean(state):
         # one awaited program, not one small dispatch per genome leaf: dozens of queued
         # multi-device programs ahead of the validator's collectives can deadlock
         # XLA:CPU's dispatch pool (see rollout.evaluate)
-        return jax.block_until_ready(jitted_mean(state))
+        if stage not in jitted_means:
+            jitted_means[stage] = jax.jit(es.get_mean)
+        return jax.block_until_ready(jitted_means[stage](state))
 
     def checkpoint(generation: int) -> None:
         # genomes first, the checkpoint last: it is the commit point
@@ -295,7 +312,7 @@ def _train_locked(
 
     # the files derived from the checkpoint are rewritten from it: never stale
     checkpoint(start)
-    steps: dict[tuple[int, str], Any] = {}  # phase_key -> compiled generation
+    steps: dict[tuple[int, int, str], Any] = {}  # phase_key -> compiled generation
     t_start = time.perf_counter()
     interrupted = False
     try:
@@ -303,6 +320,14 @@ def _train_locked(
             record: dict[str, Any] = {"generation": generation}
             if generation % config.validate_every == 0:
                 record["validation"] = run_validation(generation)
+            if strategy_stage(config, generation) != stage:
+                # the next outer loop starts where this one's mean stands
+                mean = get_mean(es_state)
+                stage = strategy_stage(config, generation)
+                es, es_params = make_stage(config, stage, mean)
+                key = stage_key(k_es, config, stage)
+                es_state = replicate_on(es.init(key, mean, es_params), mesh)
+                record["strategy"] = stage_settings(config, stage)[0]
             n_tasks = config.tasks_at(generation)
             phase = phase_key(config, generation)
             key = jax.random.fold_in(k_run, generation)
