@@ -52,26 +52,21 @@ def parse_options(pairs: Iterable[str] | None, flag: str) -> dict[str, Any]:
     return out
 
 
-def schedule_json(text: str) -> tuple[tuple[Any, ...], ...]:
-    """A ``--schedule`` value: JSON entries as tuples (TrainConfig checks them)."""
-    try:
-        return schedule_entries(json.loads(text))
-    except (json.JSONDecodeError, ConfigError):
-        raise argparse.ArgumentTypeError(
-            "expected a JSON list of [first generation, tasks] or [first generation, "
-            f"tasks, {{task options}}] entries, got {text!r}"
-        ) from None
+def schedule_json(name: str = "schedule"):
+    """The ``--schedule`` (or ``--strategy-schedule``) argument type: JSON entries as
+    tuples (``TrainConfig`` checks them), or an error naming the entries' form."""
+    what = "strategy" if name == "strategy_schedule" else "tasks"
 
+    def parse(text: str) -> tuple[tuple[Any, ...], ...]:
+        try:
+            return schedule_entries(json.loads(text), name)
+        except (json.JSONDecodeError, ConfigError):
+            raise argparse.ArgumentTypeError(
+                f"expected a JSON list of [first generation, {what}] or [first "
+                f"generation, {what}, {{options}}] entries, got {text!r}"
+            ) from None
 
-def strategy_schedule_json(text: str) -> tuple[tuple[Any, ...], ...]:
-    """A ``--strategy-schedule`` value: JSON entries as tuples (TrainConfig checks them)."""
-    try:
-        return schedule_entries(json.loads(text), "strategy_schedule")
-    except (json.JSONDecodeError, ConfigError):
-        raise argparse.ArgumentTypeError(
-            "expected a JSON list of [first generation, strategy] or [first "
-            f"generation, strategy, {{options}}] entries, got {text!r}"
-        ) from None
+    return parse
 
 
 def positive_int(text: str) -> int:

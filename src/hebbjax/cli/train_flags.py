@@ -14,7 +14,6 @@ from hebbjax.cli.common import (
     parse_options,
     positive_int,
     schedule_json,
-    strategy_schedule_json,
 )
 from hebbjax.config import LOGGERS, PRESETS, TASK_PRESETS, TrainConfig
 
@@ -111,13 +110,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--schedule",
-        type=schedule_json,
+        type=schedule_json(),
         help="the schedule as JSON: [[first generation, tasks], ...], an entry's task "
         "options third, e.g. '[[0, 8, {\"score_within\": 40}], [4000, 256]]'",
     )
     p.add_argument(
         "--strategy-schedule",
-        type=strategy_schedule_json,
+        type=schedule_json("strategy_schedule"),
         help="later outer loops as JSON: [[first generation, strategy, {options}], "
         "...]; each starts at the current mean, its step size options' sigma0 "
         '(default --sigma0), e.g. \'[[4300, "openai-es", {"sigma0": 0.02, '

@@ -272,15 +272,13 @@ def _train_locked(
         lambda x: x[: config.n_validation], task.validation_set()
     )
     validate = make_validator(model, task, config.validation_repeats, mesh)
-    jitted_means: dict[int, Any] = {}  # stage -> its strategy's jitted get_mean
+    jitted_mean = jax.jit(es.get_mean)  # the current stage's (rebound at a switch)
 
     def get_mean(state):
         # one awaited program, not one small dispatch per genome leaf: dozens of queued
         # multi-device programs ahead of the validator's collectives can deadlock
         # XLA:CPU's dispatch pool (see rollout.evaluate)
-        if stage not in jitted_means:
-            jitted_means[stage] = jax.jit(es.get_mean)
-        return jax.block_until_ready(jitted_means[stage](state))
+        return jax.block_until_ready(jitted_mean(state))
 
     def checkpoint(generation: int) -> None:
         # genomes first, the checkpoint last: it is the commit point
@@ -327,6 +325,7 @@ def _train_locked(
                 es, es_params = make_stage(config, stage, mean)
                 key = stage_key(k_es, config, stage)
                 es_state = replicate_on(es.init(key, mean, es_params), mesh)
+                jitted_mean = jax.jit(es.get_mean)
                 record["strategy"] = stage_settings(config, stage)[0]
             n_tasks = config.tasks_at(generation)
             phase = phase_key(config, generation)
