@@ -32,7 +32,7 @@ FLAGS = [
 def _env(tmp_path, **extra):
     env = dict(os.environ, PYTHONUNBUFFERED="1", HEBBJAX_CPU_DEVICES="2")
     env["HEBBJAX_CACHE"] = str(tmp_path.parent / "jax-cache")  # shared across runs
-    env.pop("XLA_FLAGS", None)
+    env["XLA_FLAGS"] = os.environ["HEBBJAX_TEST_XLA_FLAGS"]  # not the device count
     return env | {k: str(v) for k, v in extra.items()}
 
 

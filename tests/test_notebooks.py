@@ -57,7 +57,7 @@ def _execute(path: Path, tmp_path: Path) -> tuple[object, float]:
     env = dict(os.environ, HEBBJAX_NOTEBOOK_BUDGET="small")
     # the kernel draws inline and sees the default devices, as on a fresh runtime
     env.pop("MPLBACKEND", None)
-    env.pop("XLA_FLAGS", None)
+    env["XLA_FLAGS"] = os.environ["HEBBJAX_TEST_XLA_FLAGS"]  # not the device count
     client = nbclient.NotebookClient(
         notebook, timeout=900, kernel_name="python3",
         resources={"metadata": {"path": str(tmp_path)}},

@@ -21,13 +21,13 @@ BASE = dict(
     strategy="sep-cma-es",
     population=6,
     generations=12,
-    schedule=((0, 2),),
+    schedule=((0, 4),),
     sigma0=0.05,
     validate_every=3,
     n_validation=16,
     checkpoint_every=4,
     model_kwargs={"hidden": 8},
-    task_kwargs={"max_steps": 30},
+    task_kwargs={"max_steps": 50},
     seed=2,
 )
 STAGED = BASE | dict(

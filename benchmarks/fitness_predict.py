@@ -1,0 +1,248 @@
+"""Which training fitness, ranked on n mazes, best predicts a genome's score? (issue 16)
+
+At the 9x9 plateau a generation's ranking is mostly noise (``fitness_noise.py``): around
+the mean the genomes' true scores differ by less than a few mazes can tell. A fitness other
+than the score (the third rollout's return, Wang et al. 2022 sec. 4.2 / spec 2.6) can only
+help if, on the same lifetimes, it ranks the population closer to the score's own order.
+This script draws P perturbations theta + sigma e of a genome, runs each on the same M
+mazes (common random numbers, one lifetime each, as a generation does), and holds the
+score on half the mazes as the truth: each candidate fitness, computed on n mazes of the
+other half, is judged by
+
+- ``rho``: Spearman correlation of its ranking with the truth's (mean over 40 draws of the
+  n mazes), and
+- ``cos``: cosine between the search directions sum_i rank_i e_i (centered ranks, as
+  OpenAI-ES and the CMA-ES mean update weigh them) of its ranking and of the truth's.
+
+The candidates are what ``hebbjax train`` can rank on (rollout weights, ``score_within``
+caps) and two that it cannot, to test the idea that the failure return's weight (-2.0
+against about +0.78 for a success) drowns the path-length signal: a smaller failure
+return, and ranks taken within each maze before averaging. The truth's own reliability
+(split-half Spearman of the truth's two halves) is printed beside: every ``rho`` is
+bounded by its square root.
+
+    python -m benchmarks.fitness_predict --genomes RUN_DIR ... [--sigma 0.04] \
+        [--population 128] [--mazes 2048] [--name NAME]
+
+Writes ``benchmarks/results/time_to_quality/fitness_predict_<task>[-NAME].{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parent / "results" / "time_to_quality"
+FAIL = -2.0  # the failure return, -0.01 max_steps (spec 2.4)
+
+
+def _failed_as(returns, success, value: float):
+    return np.where(success > 0, returns, value)
+
+
+def _within(returns, steps, success, cap: int):
+    return np.where((success > 0) & (steps <= cap), returns, FAIL)
+
+
+def maze_ranks(fitness):
+    """Each genome's centred rank within each maze (ties averaged), P x M."""
+    from scipy.stats import rankdata
+
+    return rankdata(fitness, axis=0) / fitness.shape[0] - 0.5
+
+
+#: name -> (what ``hebbjax train`` option gives it, or why none does; per-lifetime fitness
+#: from returns, steps, success [P, M, 3] as a P x M table)
+CANDIDATES = {
+    "R3 (the score)": (
+        "the default, rollout_weights (0, 0, 1)",
+        lambda r, s, g: r[..., 2],
+    ),
+    "(R2 + R3) / 2": (
+        "rollout_weights (0, 1, 1): the 9x9 hour from 4,000",
+        lambda r, s, g: r[..., 1:].mean(-1),
+    ),
+    "R1 + R2 + R3": ("rollout_weights (1, 1, 1)", lambda r, s, g: r.mean(-1)),
+    "R3 within 25 steps": (
+        "score_within 25: the 9x9 hour's capped phases",
+        lambda r, s, g: _within(r[..., 2], s[..., 2], g[..., 2], 25),
+    ),
+    "R3 within 40 steps": (
+        "score_within 40: the 9x9 hour to 1,500",
+        lambda r, s, g: _within(r[..., 2], s[..., 2], g[..., 2], 40),
+    ),
+    "R3, failure -1": (
+        "no option: a failure counted as -1, not -2",
+        lambda r, s, g: _failed_as(r[..., 2], g[..., 2], -1.0),
+    ),
+    "R3, failure 0": (
+        "no option: a failure counted as 0",
+        lambda r, s, g: _failed_as(r[..., 2], g[..., 2], 0.0),
+    ),
+    "R3 ranked per maze": (
+        "no option: ranks within each maze, then averaged",
+        lambda r, s, g: maze_ranks(r[..., 2]),
+    ),
+}
+COUNTS = (64, 256)
+
+
+def agreement(table, truth, eps, n: int, draws: int, rng) -> tuple[float, float]:
+    """Mean (Spearman rho, direction cosine) of the ranking of ``table`` [P, m] on ``n``
+    of its m mazes against the ranking of ``truth`` [P], over ``draws`` draws."""
+    from scipy.stats import rankdata, spearmanr
+
+    e = np.asarray(eps, np.float64)
+    g_truth = (rankdata(truth) / len(truth) - 0.5) @ e
+    rhos, coss = [], []
+    for _ in range(draws if n < table.shape[1] else 1):
+        score = table[:, rng.choice(table.shape[1], n, replace=False)].mean(1)
+        rhos.append(spearmanr(score, truth).statistic)
+        g = (rankdata(score) / len(score) - 0.5) @ e
+        coss.append(g @ g_truth / (np.linalg.norm(g) * np.linalg.norm(g_truth)))
+    return float(np.mean(rhos)), float(np.mean(coss))
+
+
+def judge(returns, steps, success, eps, seed: int = 0, draws: int = 40) -> dict:
+    """Every candidate's agreement with the score on the held-out half of the mazes."""
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(seed)
+    m = returns.shape[1]
+    perm = rng.permutation(m)
+    train, held = perm[: m // 2], perm[m // 2 :]
+    truth = returns[:, held, 2].mean(1)
+    quarter = len(held) // 2
+    reliability = spearmanr(
+        returns[:, held[:quarter], 2].mean(1), returns[:, held[quarter:], 2].mean(1)
+    ).statistic
+    rows = {}
+    for name, (_, fitness) in CANDIDATES.items():
+        table = fitness(returns[:, train], steps[:, train], success[:, train])
+        rows[name] = {
+            n: agreement(table, truth, eps, n, draws, rng)
+            for n in (*COUNTS, len(train))
+        }
+    return dict(truth_split_half=float(reliability), held_out=len(held), rows=rows)
+
+
+def measure(args) -> list[dict]:
+    import jax
+    from jax.flatten_util import ravel_pytree
+
+    from benchmarks.fitness_noise import load_genomes
+    from hebbjax.config import TrainConfig
+    from hebbjax.evolution.train import build_run
+    from hebbjax.parallel import global_mesh
+    from hebbjax.rollout import population_evaluator
+
+    config = TrainConfig(
+        task=args.task,
+        model="decprnn-postdn",
+        model_kwargs={"modulated_scale": 1.0},
+        task_kwargs={"r_slot": "prev-reward"},
+    )
+    setup = build_run(config)
+    evaluate = jax.jit(population_evaluator(setup.model, setup.task, global_mesh()))
+    k_maze, k_life, k_eps = jax.random.split(jax.random.key(args.seed), 3)
+    mazes = jax.vmap(setup.task.sample_params)(jax.random.split(k_maze, args.mazes))
+    life_keys = jax.random.split(k_life, (args.mazes, 1))
+    out = []
+    for name, genome in load_genomes(args.genomes, setup.model, config).items():
+        flat, unravel = ravel_pytree(genome)
+        eps = jax.random.normal(k_eps, (args.population, flat.size), flat.dtype)
+        population = jax.vmap(unravel)(flat + args.sigma * eps)
+        t0 = time.perf_counter()
+        result = evaluate(population, mazes, life_keys)
+        returns, steps, success = (
+            np.asarray(x)[:, :, 0, :]
+            for x in (result.returns, result.steps, result.success)
+        )
+        seconds = time.perf_counter() - t0
+        row = dict(
+            genome=str(name),
+            sigma=args.sigma,
+            population=args.population,
+            mazes=args.mazes,
+            score=float(returns[..., 2].mean()),
+            goal_rates=[float(x) for x in success.mean((0, 1))],
+            seconds=seconds,
+            **judge(returns, steps, success, np.asarray(eps), seed=args.seed),
+        )
+        out.append(row)
+        print(
+            f"{name}: score {row['score']:+.3f}, truth split-half "
+            f"{row['truth_split_half']:+.2f} ({seconds:.0f} s)",
+            flush=True,
+        )
+    return out
+
+
+def markdown(rows: list[dict], written: str, task: str) -> str:
+    lines = [
+        f"# Which training fitness predicts the score? DecPRNN(PostDN) on {task} (issue 16)",
+        "",
+        f"Written {written} by `python -m benchmarks.fitness_predict` (module docstring: "
+        "the method). Per genome: P perturbations on M mazes; the truth is the score "
+        "(rollout 3's return) of each perturbation on the held-out half; each candidate is "
+        "ranked on n mazes of the other half. `rho`: Spearman with the truth's ranking; "
+        "`cos`: cosine of the two search directions. Higher is better; rows of one table "
+        "share every lifetime.",
+    ]
+    for r in rows:
+        counts = [int(n) for n in next(iter(r["rows"].values()))]
+        lines += [
+            "",
+            f"## {r['genome']}: sigma {r['sigma']}, {r['population']} genomes x "
+            f"{r['mazes']} mazes",
+            "",
+            f"Score around it {r['score']:+.3f}; goal rates "
+            + " / ".join(f"{g:.3f}" for g in r["goal_rates"])
+            + f"; the truth's split-half reliability {r['truth_split_half']:+.2f} "
+            f"({r['held_out'] // 2} + {r['held_out'] // 2} mazes); {r['seconds']:.0f} s.",
+            "",
+            "| fitness | how | "
+            + " | ".join(f"rho / cos, n = {n}" for n in counts)
+            + " |",
+            "|---|---|" + "---|" * len(counts),
+        ]
+        for name, by_n in r["rows"].items():
+            cells = " | ".join(f"{rho:+.3f} / {cos:+.3f}" for rho, cos in by_n.values())
+            lines.append(f"| {name} | {CANDIDATES[name][0]} | {cells} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--task", default="maze9", choices=["maze9", "maze15"])
+    p.add_argument("--genomes", nargs="+", required=True)
+    p.add_argument("--sigma", type=float, default=0.04)
+    p.add_argument("--population", type=int, default=128)
+    p.add_argument("--mazes", type=int, default=2048)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--name", default="", help="written as fitness_predict_TASK-NAME.*")
+    args = p.parse_args(argv)
+    if args.mazes < 4 * max(COUNTS):
+        p.error(f"--mazes must be at least {4 * max(COUNTS)} (two halves of 2 x n)")
+    from hebbjax.checkpoint import atomic_write_bytes
+    from hebbjax.cli import use_all_cpu_cores
+
+    use_all_cpu_cores()
+    os.environ.setdefault("HEBBJAX_QUIET", "1")
+    rows = measure(args)
+    written = time.strftime("%Y-%m-%d %H:%M:%S")
+    stem = OUT / f"fitness_predict_{args.task}{'-' + args.name if args.name else ''}"
+    data = dict(written=written, task=args.task, seed=args.seed, rows=rows)
+    atomic_write_bytes(stem.with_suffix(".json"), json.dumps(data, indent=1).encode())
+    atomic_write_bytes(
+        stem.with_suffix(".md"), markdown(rows, written, args.task).encode()
+    )
+
+
+if __name__ == "__main__":
+    main()
