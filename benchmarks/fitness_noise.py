@@ -105,10 +105,15 @@ def load_genomes(names: list[str], model, config):
     return out
 
 
-def measure(args) -> list[dict]:
+def perturbations(
+    task: str, genomes: list[str], n_mazes: int, population: int, seed: int
+):
+    """``(genomes, run)``: the named genomes of DecPRNN(PostDN) (Table-1 variant) on
+    ``task``, each with its ``population`` perturbation directions e (one draw, shared by
+    every genome), and ``run(genome, sigma)``: the LifetimeResult [P, n_mazes, 1] of
+    theta + sigma e on the same ``n_mazes`` random mazes and lifetime keys (common random
+    numbers, as in a generation)."""
     import jax
-    import jax.numpy as jnp
-    import numpy as np
     from jax.flatten_util import ravel_pytree
 
     from hebbjax.config import TrainConfig
@@ -117,26 +122,41 @@ def measure(args) -> list[dict]:
     from hebbjax.rollout import population_evaluator
 
     config = TrainConfig(
-        task=args.task,
+        task=task,
         model="decprnn-postdn",
         model_kwargs={"modulated_scale": 1.0},
         task_kwargs={"r_slot": "prev-reward"},
     )
     setup = build_run(config)
-    model, task = setup.model, setup.task
-    evaluate = jax.jit(population_evaluator(model, task, global_mesh()))
-    key = jax.random.key(args.seed)
-    k_maze, k_life, k_eps = jax.random.split(key, 3)
-    mazes = jax.vmap(task.sample_params)(jax.random.split(k_maze, args.mazes))
-    life_keys = jax.random.split(k_life, (args.mazes, 1))
-    rows = []
-    for name, genome in load_genomes(args.genomes, model, config).items():
+    evaluate = jax.jit(population_evaluator(setup.model, setup.task, global_mesh()))
+    k_maze, k_life, k_eps = jax.random.split(jax.random.key(seed), 3)
+    mazes = jax.vmap(setup.task.sample_params)(jax.random.split(k_maze, n_mazes))
+    life_keys = jax.random.split(k_life, (n_mazes, 1))
+    named = {}
+    for name, genome in load_genomes(genomes, setup.model, config).items():
         flat, unravel = ravel_pytree(genome)
-        eps = jax.random.normal(k_eps, (args.population, flat.size), flat.dtype)
+        eps = jax.random.normal(k_eps, (population, flat.size), flat.dtype)
+        named[name] = (flat, unravel, eps)
+
+    def run(name, sigma):
+        flat, unravel, eps = named[name]
+        return evaluate(jax.vmap(unravel)(flat + sigma * eps), mazes, life_keys)
+
+    return {name: eps for name, (_, _, eps) in named.items()}, run
+
+
+def measure(args) -> list[dict]:
+    import jax.numpy as jnp
+    import numpy as np
+
+    directions, run = perturbations(
+        args.task, args.genomes, args.mazes, args.population, args.seed
+    )
+    rows = []
+    for name, eps in directions.items():
         for sigma in args.sigmas:
-            population = jax.vmap(unravel)(flat + sigma * eps)
             t0 = time.perf_counter()
-            result = evaluate(population, mazes, life_keys)
+            result = run(name, sigma)
             fitness = np.asarray(jnp.mean(result.fitness, axis=2))  # P x M
             seconds = time.perf_counter() - t0
             var_a, var_e = anova(fitness)

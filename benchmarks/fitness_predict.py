@@ -132,33 +132,15 @@ def judge(returns, steps, success, eps, seed: int = 0, draws: int = 40) -> dict:
 
 
 def measure(args) -> list[dict]:
-    import jax
-    from jax.flatten_util import ravel_pytree
+    from benchmarks.fitness_noise import perturbations
 
-    from benchmarks.fitness_noise import load_genomes
-    from hebbjax.config import TrainConfig
-    from hebbjax.evolution.train import build_run
-    from hebbjax.parallel import global_mesh
-    from hebbjax.rollout import population_evaluator
-
-    config = TrainConfig(
-        task=args.task,
-        model="decprnn-postdn",
-        model_kwargs={"modulated_scale": 1.0},
-        task_kwargs={"r_slot": "prev-reward"},
+    directions, run = perturbations(
+        args.task, args.genomes, args.mazes, args.population, args.seed
     )
-    setup = build_run(config)
-    evaluate = jax.jit(population_evaluator(setup.model, setup.task, global_mesh()))
-    k_maze, k_life, k_eps = jax.random.split(jax.random.key(args.seed), 3)
-    mazes = jax.vmap(setup.task.sample_params)(jax.random.split(k_maze, args.mazes))
-    life_keys = jax.random.split(k_life, (args.mazes, 1))
     out = []
-    for name, genome in load_genomes(args.genomes, setup.model, config).items():
-        flat, unravel = ravel_pytree(genome)
-        eps = jax.random.normal(k_eps, (args.population, flat.size), flat.dtype)
-        population = jax.vmap(unravel)(flat + args.sigma * eps)
+    for name, eps in directions.items():
         t0 = time.perf_counter()
-        result = evaluate(population, mazes, life_keys)
+        result = run(name, args.sigma)
         returns, steps, success = (
             np.asarray(x)[:, :, 0, :]
             for x in (result.returns, result.steps, result.success)
