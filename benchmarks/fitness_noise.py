@@ -201,7 +201,9 @@ def write(rows: list[dict], args) -> None:
     written = time.strftime("%Y-%m-%d %H:%M:%S")
     data = dict(written=written, task=args.task, seed=args.seed, rows=rows)
     stem = OUT / f"fitness_noise_{args.task}{'-' + args.name if args.name else ''}"
-    atomic_write_bytes(stem.with_suffix(".json"), json.dumps(data, indent=1).encode())
+    atomic_write_bytes(
+        stem.parent / (stem.name + ".json"), json.dumps(data, indent=1).encode()
+    )
     lines = [
         f"# Fitness signal and noise of DecPRNN(PostDN) on {args.task} (issue 16)",
         "",
@@ -238,7 +240,9 @@ def write(rows: list[dict], args) -> None:
             )
             + f" | {r['seconds']:.1f} |"
         )
-    atomic_write_bytes(stem.with_suffix(".md"), ("\n".join(lines) + "\n").encode())
+    atomic_write_bytes(
+        stem.parent / (stem.name + ".md"), ("\n".join(lines) + "\n").encode()
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -220,9 +220,11 @@ def main(argv: list[str] | None = None) -> None:
     written = time.strftime("%Y-%m-%d %H:%M:%S")
     stem = OUT / f"fitness_predict_{args.task}{'-' + args.name if args.name else ''}"
     data = dict(written=written, task=args.task, seed=args.seed, rows=rows)
-    atomic_write_bytes(stem.with_suffix(".json"), json.dumps(data, indent=1).encode())
     atomic_write_bytes(
-        stem.with_suffix(".md"), markdown(rows, written, args.task).encode()
+        stem.parent / (stem.name + ".json"), json.dumps(data, indent=1).encode()
+    )
+    atomic_write_bytes(
+        stem.parent / (stem.name + ".md"), markdown(rows, written, args.task).encode()
     )
 
 
