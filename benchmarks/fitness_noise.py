@@ -31,7 +31,6 @@ Writes ``benchmarks/results/time_to_quality/fitness_noise_<task>[-NAME].{json,md
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
@@ -196,14 +195,11 @@ def measure(args) -> list[dict]:
 
 
 def write(rows: list[dict], args) -> None:
-    from hebbjax.checkpoint import atomic_write_bytes
+    from benchmarks import write_report
 
     written = time.strftime("%Y-%m-%d %H:%M:%S")
     data = dict(written=written, task=args.task, seed=args.seed, rows=rows)
-    stem = OUT / f"fitness_noise_{args.task}{'-' + args.name if args.name else ''}"
-    atomic_write_bytes(
-        stem.parent / (stem.name + ".json"), json.dumps(data, indent=1).encode()
-    )
+    stem = f"fitness_noise_{args.task}{'-' + args.name if args.name else ''}"
     lines = [
         f"# Fitness signal and noise of DecPRNN(PostDN) on {args.task} (issue 16)",
         "",
@@ -240,9 +236,7 @@ def write(rows: list[dict], args) -> None:
             )
             + f" | {r['seconds']:.1f} |"
         )
-    atomic_write_bytes(
-        stem.parent / (stem.name + ".md"), ("\n".join(lines) + "\n").encode()
-    )
+    write_report(OUT, stem, data, lines)
 
 
 def main(argv: list[str] | None = None) -> None:

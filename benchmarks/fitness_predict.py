@@ -30,7 +30,6 @@ Writes ``benchmarks/results/time_to_quality/fitness_predict_<task>[-NAME].{json,
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
@@ -38,15 +37,25 @@ from pathlib import Path
 import numpy as np
 
 OUT = Path(__file__).resolve().parent / "results" / "time_to_quality"
-FAIL = -2.0  # the failure return, -0.01 max_steps (spec 2.4)
 
 
 def _failed_as(returns, success, value: float):
     return np.where(success > 0, returns, value)
 
 
-def _within(returns, steps, success, cap: int):
-    return np.where((success > 0) & (steps <= cap), returns, FAIL)
+def trained_on(weights, score_within=None):
+    """``(returns, steps, success) [P, M, 3] -> [P, M]``: the fitness ``hebbjax train``
+    ranks a lifetime on under these task options (``tasks.maze_fitness``; its 1e-6
+    RMS(genome) term left out, as for a zero genome: it moves no ranking)."""
+    import jax
+    import jax.numpy as jnp
+
+    from hebbjax.tasks.maze_fitness import maze_fitness
+
+    fitness = maze_fitness(weights, score_within)
+    zero = {"genome": jnp.zeros(1)}
+    table = jax.jit(jax.vmap(jax.vmap(lambda r, s, g: fitness(zero, r, s, g))))
+    return lambda r, s, g: np.asarray(table(r, s, g), np.float64)
 
 
 def maze_ranks(fitness):
@@ -61,20 +70,20 @@ def maze_ranks(fitness):
 CANDIDATES = {
     "R3 (the score)": (
         "the default, rollout_weights (0, 0, 1)",
-        lambda r, s, g: r[..., 2],
+        trained_on((0, 0, 1)),
     ),
     "(R2 + R3) / 2": (
         "rollout_weights (0, 1, 1): the 9x9 hour from 4,000",
-        lambda r, s, g: r[..., 1:].mean(-1),
+        trained_on((0, 1, 1)),
     ),
-    "R1 + R2 + R3": ("rollout_weights (1, 1, 1)", lambda r, s, g: r.mean(-1)),
+    "R1 + R2 + R3": ("rollout_weights (1, 1, 1)", trained_on((1, 1, 1))),
     "R3 within 25 steps": (
         "score_within 25: the 9x9 hour's capped phases",
-        lambda r, s, g: _within(r[..., 2], s[..., 2], g[..., 2], 25),
+        trained_on((0, 0, 1), 25),
     ),
     "R3 within 40 steps": (
         "score_within 40: the 9x9 hour to 1,500",
-        lambda r, s, g: _within(r[..., 2], s[..., 2], g[..., 2], 40),
+        trained_on((0, 0, 1), 40),
     ),
     "R3, failure -1": (
         "no option: a failure counted as -1, not -2",
@@ -211,21 +220,16 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     if args.mazes < 4 * max(COUNTS):
         p.error(f"--mazes must be at least {4 * max(COUNTS)} (two halves of 2 x n)")
-    from hebbjax.checkpoint import atomic_write_bytes
+    from benchmarks import write_report
     from hebbjax.cli import use_all_cpu_cores
 
     use_all_cpu_cores()
     os.environ.setdefault("HEBBJAX_QUIET", "1")
     rows = measure(args)
     written = time.strftime("%Y-%m-%d %H:%M:%S")
-    stem = OUT / f"fitness_predict_{args.task}{'-' + args.name if args.name else ''}"
+    stem = f"fitness_predict_{args.task}{'-' + args.name if args.name else ''}"
     data = dict(written=written, task=args.task, seed=args.seed, rows=rows)
-    atomic_write_bytes(
-        stem.parent / (stem.name + ".json"), json.dumps(data, indent=1).encode()
-    )
-    atomic_write_bytes(
-        stem.parent / (stem.name + ".md"), markdown(rows, written, args.task).encode()
-    )
+    write_report(OUT, stem, data, markdown(rows, written, args.task).splitlines())
 
 
 if __name__ == "__main__":

@@ -8,10 +8,11 @@ import os
 
 #: XLA:CPU's LLVM backend at -O0 for the suite, in this process and in the processes the
 #: tests start (``HEBBJAX_TEST_XLA_FLAGS``): compiling is most of a cold suite's time, and
-#: -O0 compiles faster at the price of slower lifetimes: four of the heaviest files 363 s ->
-#: 279 s from a cold cache, one after the other on this 2-core machine (2026-12-07). A program's results agree with -O2's to float32 rounding
-#: (the released genome's validation returns bit for bit; a 12-generation run's mean genome
-#: within 3e-7), and every equality a test asserts is between programs compiled alike.
+#: -O0 compiles faster at the price of slower lifetimes (four of the heaviest files 363 s
+#: -> 279 s from a cold cache, one after the other on this 2-core machine, 2026-12-07). A
+#: program's results agree with -O2's to float32 rounding (the released genome's
+#: validation returns bit for bit; a 12-generation run's mean genome within 3e-7), and
+#: every equality a test asserts is between programs compiled alike.
 #: ``HEBBJAX_TEST_XLA_OPT=default`` runs the suite at XLA's own level, as users run.
 TEST_XLA_FLAGS = (
     ""
