@@ -4,6 +4,7 @@ import json
 
 import pytest
 from benchmarks import carry
+from benchmarks.reproduce import ant_rows
 from benchmarks.reproduce import ant_tables as at
 
 
@@ -55,12 +56,18 @@ def test_a_carried_time_to_quality_run_resumes(tmp_path, monkeypatch):
 
 
 def test_ant_tables_keeps_committed_rows(tmp_path):
-    budget = at.BUDGET
-    row = at.ROW["a-static"]
-    done = dict(key=row.key, config=at.config_fields(row, budget), wall_seconds=1.0)
+    budget = ant_rows.BUDGET
+    row = ant_rows.ROW["a-static"]
+    done = dict(
+        key=row.key, config=ant_rows.config_fields(row, budget), wall_seconds=1.0
+    )
     other = dict(done, key="b-static", config={"generations": -1})
     (tmp_path / "ant_tables.json").write_text(json.dumps({"rows": [done, other]}))
-    rows = [at.ROW["a-static"], at.ROW["b-static"], at.ROW["a-hebbian"]]
+    rows = [
+        ant_rows.ROW["a-static"],
+        ant_rows.ROW["b-static"],
+        ant_rows.ROW["a-hebbian"],
+    ]
     kept = at.committed_results(tmp_path, rows, budget, skip={})
     assert list(kept) == ["a-static"]  # b-static: another budget; a-hebbian: absent
     assert at.committed_results(tmp_path, rows, budget, skip={"a-static": 1}) == {}
@@ -121,7 +128,7 @@ def _ant_main(tmp_path, monkeypatch, saved):
     )
 
     def run_row(row, budget, runs):
-        trained.append(at.run_key(row.key, budget["seed"]))
+        trained.append(ant_rows.run_key(row.key, budget["seed"]))
         return dict(key=trained[-1], v="trained")
 
     monkeypatch.setattr(at, "run_row", run_row)
@@ -129,7 +136,7 @@ def _ant_main(tmp_path, monkeypatch, saved):
 
 
 def _saved(key, seed=0, **extra):
-    return dict(key=key, config=at.config_fields(at.ROW[at.split_key(key)[0]], at.BUDGET | {"seed": seed}), **extra)  # fmt: skip
+    return dict(key=key, config=ant_rows.config_fields(ant_rows.ROW[ant_rows.split_key(key)[0]], ant_rows.BUDGET | {"seed": seed}), **extra)  # fmt: skip
 
 
 def test_ant_tables_one_row_keeps_the_others(tmp_path, monkeypatch):

@@ -19,3 +19,14 @@ def keep_genomes(run_dir: Path, dest: Path) -> list[str]:
         tmp.write_bytes((Path(run_dir) / name).read_bytes())
         os.replace(tmp, Path(dest) / name)
     return names
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: a reader (or a
+    killed run) sees the old file or the new one, never half of one."""
+    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
