@@ -33,100 +33,30 @@ after every row and at every validation of the running one (marked "running").
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import statistics
 from pathlib import Path
-from typing import NamedTuple
 
-PAPER = {  # Tables 2 and 3: mean over 3 runs of the top-3 of the last 10 meta-tests
-    "seqpred-l1-k10-n20": {
-        "eprnn": -0.114, "es-rnn": -0.385, "es-lstm": -0.165, "eprnn-nomod": -0.135,
-        "es-maml": -1.452, "epmlp": -0.732, "epmlp-random": -1.233,
-    },
-    "seqpred-l1-k25-n50": {
-        "eprnn": -0.208, "es-rnn": -1.228, "es-lstm": -0.283, "eprnn-nomod": -0.351,
-        "es-maml": -1.747, "epmlp": -1.185, "epmlp-random": -1.319,
-    },
-    "seqpred-l3-k10-n20": {
-        "eprnn": -1.107, "es-rnn": -1.273, "es-lstm": -1.229, "eprnn-nomod": -1.128,
-        "es-maml": -1.218, "epmlp": -1.339, "epmlp-random": -1.489,
-    },
-    "seqpred-l3-k25-n50": {
-        "eprnn": -1.430, "es-rnn": -1.811, "es-lstm": -1.475, "eprnn-nomod": -1.520,
-        "es-maml": -1.796, "epmlp": -1.735, "epmlp-random": -1.788,
-    },
-    "wrnav-noise0.01": {  # es-maml: the paper's "ES-MAML (1 rollout)"
-        "eprnn": -12.71, "es-rnn": -16.90, "es-lstm": -14.04, "eprnn-nomod": -14.93,
-        "es-maml": -23.10, "es-maml-zero-shot": -37.18, "epmlp": -21.24,
-        "epmlp-random": -13.02,
-    },
-    "wrnav-noise0.05": {
-        "eprnn": -15.07, "es-rnn": -18.99, "es-lstm": -15.50, "eprnn-nomod": -16.72,
-        "es-maml": -29.21, "es-maml-zero-shot": -37.91, "epmlp": -16.65,
-        "epmlp-random": -18.25,
-    },
-    # only EPRNN (w/o m) of the High-Noise column is legible in our copy of the paper
-    "wrnav-noise0.2": {"eprnn-nomod": -24.11},
-}  # fmt: skip
-PAPER_GENERATIONS = 15_000
-MODELS = ("eprnn", "es-rnn", "es-lstm")
-EXTRA_MODELS = ("eprnn-nomod", "epmlp", "epmlp-random", "es-maml")
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "benchmarks" / "results" / "eprnn"
-RUNS = ROOT / "runs" / "eprnn"  # gitignored
-MAX_CURVE_POINTS = 500
-COMMON_GENERATION = 1000  # every row's validation at this generation, side by side
-
-
-class Cell(NamedTuple):
-    task: str
-    model: str
-    generations: int
-    seed: int = 0
-
-
-def cell_of(row: dict) -> Cell:
-    """The cell of a result row (rows from before seeds are seed 0)."""
-    return Cell(row["task"], row["model"], row["generations"], row.get("seed", 0))
-
-
-def is_finished(rows: list[dict], cell: Cell, settings: dict) -> bool:
-    """Whether ``rows`` hold this cell's finished row at these settings (another seed's
-    row, equal in every other setting, does not count)."""
-    return any(
-        cell_of(r) == cell and all(r.get(k) == v for k, v in settings.items())
-        for r in rows
-    )
-
-
-def with_seeds(cells: list[Cell], seeds: list[int]) -> list[Cell]:
-    """Every cell once per seed, seed by seed (the plan's order within each)."""
-    return [cell._replace(seed=seed) for seed in seeds for cell in cells]
-
-
-def tables_queue(equal: int, extra: int, full: int = PAPER_GENERATIONS) -> list[Cell]:
-    """The plan, most important first.
-
-    1. ``seqpred-l1-k10-n20`` (Table 2's headline) at the paper's full budget: EPRNN,
-       then ES-RNN and ES-LSTM;
-    2. every other cell of Tables 2-3 at one equal budget, the wheeled robot first (does
-       EPRNN leave "standing still / spinning in place" with more generations?);
-    3. EPRNN (w/o m), EPMLP, EPMLP (Random) and ES-MAML at ``extra``, on the same task
-       order (the two headline columns first);
-    4. last, the cells whose paper value is not legible in our copy (the High-Noise
-       column but EPRNN (w/o m)): nothing to compare them with.
-    """
-    head = "seqpred-l1-k10-n20"
-    order = [head] + sorted(
-        (t for t in PAPER if t != head), key=lambda t: t != "wrnav-noise0.01"
-    )
-    cells = [Cell(head, m, full) for m in MODELS]
-    cells += [Cell(t, m, equal) for t in order[1:] for m in MODELS]
-    cells += [Cell(t, m, extra) for t in order for m in EXTRA_MODELS]
-    # stable: within each group the order above
-    return sorted(cells, key=lambda c: c.model not in PAPER[c.task])
+from benchmarks.eprnn_cells import (
+    MAX_CURVE_POINTS,
+    MODELS,
+    OUT,
+    PAPER,
+    ROOT,
+    RUNS,
+    Cell,
+    cell_of,
+    is_finished,
+    tables_queue,
+    with_seeds,
+)
+from benchmarks.eprnn_compare_report import (
+    fmt_value,
+    label,
+    merge_finished,
+    write_outputs,
+)
 
 
 def test_score(setup, params) -> tuple[float, float]:
@@ -406,185 +336,6 @@ def run_cell(cell: Cell, prepared, runs: Path, refresh) -> dict:
     )
 
 
-def _fmt(value, spec: str = ".3f") -> str:
-    return "n/a" if value is None else format(value, spec)
-
-
-def label(cell: Cell) -> str:
-    """The model column: the model, and its seed when not 0."""
-    return cell.model + (f" (seed {cell.seed})" if cell.seed else "")
-
-
-#: the settings a cell's seeds must share to be averaged (besides task, model, generations)
-SEED_INDEPENDENT = ("population", "learning_rate", "n_gene", "num_extremes")
-
-
-def over_seeds(rows: list[dict]) -> list[dict]:
-    """The paper's statistic averaged over the seeds of each cell that has finished more
-    than one (the paper: mean over 3 independent runs), in the rows' order."""
-    groups: dict[tuple, list[dict]] = {}
-    for r in rows:
-        if r["status"] == "done":  # seeds of one cell at the same settings
-            same = tuple(r.get(k) for k in SEED_INDEPENDENT)
-            groups.setdefault((cell_of(r)._replace(seed=0), same), []).append(r)
-    out = []
-    for (cell, _), done in groups.items():
-        if len(done) < 2:
-            continue
-        stats = [r["paper_statistic"] for r in done]
-        tests = [r["test_mean_genome"] for r in done]
-        out.append(
-            dict(
-                task=cell.task,
-                model=cell.model,
-                generations=cell.generations,
-                seeds=sorted(r.get("seed", 0) for r in done),
-                statistic_mean=statistics.fmean(stats),
-                statistic_std=statistics.stdev(stats),
-                statistics=stats,
-                test_mean=statistics.fmean(tests),
-                paper=done[0]["paper"],
-                trivial=done[0]["trivial"],
-            )
-        )
-    return out
-
-
-def results_markdown(rows: list[dict]) -> str:
-    lines = [
-        "| task | model | genes | P x gens (paper 398 x 15,000) | status "
-        "| paper: top-3 of last 10 val | ours: top-3 of last 10 val "
-        "| test: final mean genome | test: best-val genome | do nothing "
-        f"| val @ gen {COMMON_GENERATION:,} | s/gen |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        at_common = dict(map(tuple, r["curve"])).get(COMMON_GENERATION)
-        done = r["status"] == "done"
-        if done:
-            mean = f"{r['test_mean_genome']:.3f} +- {r['test_mean_genome_stderr']:.3f}"
-            best = f"{r['test_best_genome']:.3f} +- {r['test_best_genome_stderr']:.3f}"
-        last = (
-            f"{r['curve'][-1][1]:.3f} (val, gen {r['curve'][-1][0]})"
-            if r["curve"]
-            else "n/a"
-        )
-        status = r["status"]
-        if r.get("continued_from"):
-            status += f" (continues {r['continued_from']})"
-        lines.append(
-            f"| {r['task']} | {label(cell_of(r))} | {r['n_gene']:,} "
-            f"| {r['population']} x {r['generations']:,} | {status} "
-            f"| {_fmt(r['paper'])} | {_fmt(r['paper_statistic'])} "
-            f"| {mean if done else last} | {best if done else '...'} "
-            f"| {r['trivial']:.3f} | {_fmt(at_common)} "
-            f"| {_fmt(r['median_generation_seconds'], '.2f')} |"
-        )
-    seeded = over_seeds(rows)
-    if seeded:
-        lines += [
-            "",
-            "Over seeds (the paper's statistic is the mean over 3 independent runs): the "
-            "top-3-of-last-10 statistic of each finished seed, their mean +- std (ddof 1), "
-            "and the mean of the final mean genomes' test scores.",
-            "",
-            "| task | model | gens | seeds | statistic per seed | mean +- std | paper "
-            "| test, mean over seeds | do nothing |",
-            "|---|---|---|---|---|---|---|---|---|",
-        ]
-        for g in seeded:
-            per = ", ".join(f"{v:.3f}" for v in g["statistics"])
-            lines.append(
-                f"| {g['task']} | {g['model']} | {g['generations']:,} "
-                f"| {', '.join(map(str, g['seeds']))} | {per} "
-                f"| {g['statistic_mean']:.3f} +- {g['statistic_std']:.3f} "
-                f"| {_fmt(g['paper'])} | {g['test_mean']:.3f} | {g['trivial']:.3f} |"
-            )
-    nav = [r for r in rows if r.get("navigation")]
-    if nav:
-        lines += [
-            "",
-            "Wheeled robot, final mean genome, TEST (frozen) episode of 512 test tasks "
-            "(`hebbjax analyze navigation`): does it navigate, or stay at the do-nothing "
-            "optimum (standing still, turning on the spot or circling the start score the "
-            "same)?",
-            "",
-            "| task | model | gens | return | do nothing | goal reached | >= halfway "
-            "closer | mean approach | never 0.1 from start | verdict |",
-            "|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        for r in nav:
-            n = r["navigation"]
-            lines.append(
-                f"| {r['task']} | {label(cell_of(r))} | {r['generations']:,} "
-                f"| {n['return']:.2f} | {n['do_nothing_return']:.2f} "
-                f"| {n['goal_rate']:.0%} | {n['closer_fraction']:.0%} "
-                f"| {n['approach']:+.2f} | {n['near_start']:.0%} | {n['verdict']} |"
-            )
-    return "\n".join(lines) + "\n"
-
-
-def curves_png(rows: list[dict]) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    tasks = list(dict.fromkeys(r["task"] for r in rows))
-    cols = min(4, len(tasks))
-    nrows = -(-len(tasks) // cols)
-    fig, axes = plt.subplots(
-        nrows, cols, figsize=(3.8 * cols, 3.0 * nrows), squeeze=False
-    )
-    for ax, task in zip(axes.flat, tasks, strict=False):
-        for r in rows:
-            if r["task"] == task and r["curve"]:
-                gens, scores = zip(*r["curve"], strict=True)
-                name = f"{label(cell_of(r))} ({r['generations']:,})"
-                (line,) = ax.plot(gens, scores, label=name, lw=1)
-                if r["paper"] is not None:
-                    ax.axhline(r["paper"], ls=":", color=line.get_color(), lw=1)
-        trivial = next(r["trivial"] for r in rows if r["task"] == task)
-        ax.axhline(trivial, ls="--", color="grey", lw=1, label="do nothing")
-        ax.set_title(task, fontsize=8)
-        ax.set_xlabel("generation", fontsize=7)
-        ax.set_ylabel("validation score (mean genome)", fontsize=7)
-        ax.tick_params(labelsize=6)
-        ax.legend(fontsize=5)
-    for ax in list(axes.flat)[len(tasks) :]:
-        ax.axis("off")
-    fig.suptitle("eprnn-es, P = 398; dotted: the paper (15,000 gens)", fontsize=8)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
-    return buf.getvalue()
-
-
-def merge_finished(rows: list[dict], path: Path) -> list[dict]:
-    """``rows`` and the finished rows another process has written to ``path`` meanwhile
-    (two queues on one ``--out`` would otherwise overwrite each other's rows); a cell
-    (and seed) of ``rows`` wins over the file's."""
-    try:
-        disk = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return rows
-    ours = {cell_of(r) for r in rows}
-    theirs = [r for r in disk if r.get("status") == "done" and cell_of(r) not in ours]
-    return rows + theirs
-
-
-def write_outputs(rows: list[dict], out: Path) -> None:
-    """results.json, results.md and curves.png, each written atomically."""
-    from hebbjax.checkpoint import atomic_write_bytes
-
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out / "results.json", json.dumps(rows, indent=1).encode())
-    atomic_write_bytes(out / "results.md", results_markdown(rows).encode())
-    if rows:
-        atomic_write_bytes(out / "curves.png", curves_png(rows))
-
-
 def parse_cells(items: list[str]) -> list[Cell]:
     cells = []
     for item in items:
@@ -706,7 +457,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{cell.task:20s} {label(cell_of(row)):13s} {cell.generations:6d} gens: test "
             f"{row['test_mean_genome']:+.3f} (best-val {row['test_best_genome']:+.3f}; "
             f"top-3 of last 10 val {row['paper_statistic']:+.3f}, paper "
-            f"{_fmt(row['paper'])}; nothing {row['trivial']:+.3f}) "
+            f"{fmt_value(row['paper'])}; nothing {row['trivial']:+.3f}) "
             f"{row['run_seconds']:.0f} s",
             flush=True,
         )

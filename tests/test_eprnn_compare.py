@@ -4,7 +4,9 @@ import json
 from pathlib import Path
 
 import pytest
+from benchmarks import eprnn_cells as ecc
 from benchmarks import eprnn_compare as ec
+from benchmarks import eprnn_compare_report as ecr
 
 
 def _row(model="eprnn", seed=0, statistic=-1.0, test=-1.5, status="done"):
@@ -15,7 +17,7 @@ def _row(model="eprnn", seed=0, statistic=-1.0, test=-1.5, status="done"):
         population=398,
         n_gene=41_670,
         status=status,
-        paper=ec.PAPER["wrnav-noise0.05"][model],
+        paper=ecc.PAPER["wrnav-noise0.05"][model],
         paper_statistic=statistic,
         test_mean_genome=test,
         test_mean_genome_stderr=0.4,
@@ -29,8 +31,8 @@ def _row(model="eprnn", seed=0, statistic=-1.0, test=-1.5, status="done"):
 
 
 def test_seeds_run_seed_by_seed_in_their_own_directories():
-    cells = [ec.Cell("wrnav-noise0.05", m, 2000) for m in ("eprnn", "es-rnn")]
-    queue = ec.with_seeds(cells, [0, 2])
+    cells = [ecc.Cell("wrnav-noise0.05", m, 2000) for m in ("eprnn", "es-rnn")]
+    queue = ecc.with_seeds(cells, [0, 2])
     assert [(c.model, c.seed) for c in queue] == [
         ("eprnn", 0), ("es-rnn", 0), ("eprnn", 2), ("es-rnn", 2),
     ]  # fmt: skip
@@ -38,19 +40,19 @@ def test_seeds_run_seed_by_seed_in_their_own_directories():
     assert ec.run_dir_for(runs, queue[0]) == runs / "wrnav-noise0.05_eprnn_g2000"
     assert ec.run_dir_for(runs, queue[2]) == runs / "wrnav-noise0.05_eprnn_g2000_s2"
     assert ec.make_config(queue[2], 398, 0.02, 100).seed == 2
-    assert ec.cell_of(_row()) == queue[0] and ec.cell_of(_row(seed=2)) == queue[2]
+    assert ecc.cell_of(_row()) == queue[0] and ecc.cell_of(_row(seed=2)) == queue[2]
 
 
 def test_another_seeds_row_does_not_finish_a_cell():
     """A seed-1 row equal in every other setting is not seed 0's result (rows written
     before seeds carry no seed and are seed 0)."""
     settings = dict(task="wrnav-noise0.05", model="eprnn", generations=2000)
-    seed0 = ec.Cell("wrnav-noise0.05", "eprnn", 2000)
+    seed0 = ecc.Cell("wrnav-noise0.05", "eprnn", 2000)
     seed1 = seed0._replace(seed=1)
-    assert not ec.is_finished([_row(seed=1)], seed0, settings)
-    assert ec.is_finished([_row(seed=1)], seed1, settings | {"seed": 1})
-    assert ec.is_finished([_row()], seed0, settings)
-    assert not ec.is_finished([_row()], seed0, settings | {"population": 200})
+    assert not ecc.is_finished([_row(seed=1)], seed0, settings)
+    assert ecc.is_finished([_row(seed=1)], seed1, settings | {"seed": 1})
+    assert ecc.is_finished([_row()], seed0, settings)
+    assert not ecc.is_finished([_row()], seed0, settings | {"population": 200})
 
 
 def test_the_report_averages_the_statistic_over_seeds():
@@ -60,17 +62,17 @@ def test_the_report_averages_the_statistic_over_seeds():
         _row(seed=2, statistic=-38.0, test=-38.5, status="running (5/2000)"),
         _row("es-rnn", statistic=-19.0),
     ]
-    (group,) = ec.over_seeds(rows)  # es-rnn has one seed; seed 2 is still running
+    (group,) = ecr.over_seeds(rows)  # es-rnn has one seed; seed 2 is still running
     assert group["seeds"] == [0, 1]
     assert group["statistic_mean"] == pytest.approx(-16.0)
     assert group["statistic_std"] == pytest.approx(2**0.5)
     assert group["test_mean"] == pytest.approx(-17.0)
-    text = ec.results_markdown(rows)
+    text = ecr.results_markdown(rows)
     assert "| wrnav-noise0.05 | eprnn (seed 1) | 41,670 |" in text
     assert "| wrnav-noise0.05 | eprnn | 41,670 |" in text
     assert "| wrnav-noise0.05 | eprnn | 2,000 | 0, 1 | -15.000, -17.000 " in text
     assert "| -16.000 +- 1.414 | -15.070 | -17.000 | -38.777 |" in text
-    assert "Over seeds" not in ec.results_markdown(rows[:1] + rows[3:])
+    assert "Over seeds" not in ecr.results_markdown(rows[:1] + rows[3:])
 
 
 def test_seeds_must_be_distinct():
@@ -86,24 +88,24 @@ def test_seeds_at_other_settings_are_not_averaged():
         _row(seed=1, statistic=-17.0) | {"learning_rate": 0.2},
     ]
     rows[0]["learning_rate"] = 0.02
-    assert ec.over_seeds(rows) == []
+    assert ecr.over_seeds(rows) == []
     rows[1]["learning_rate"] = 0.02
-    assert len(ec.over_seeds(rows)) == 1
+    assert len(ecr.over_seeds(rows)) == 1
 
 
 def test_finished_rows_of_another_process_are_kept(tmp_path):
     """Two queues on one --out: each write keeps the other's finished rows; a cell (and
     seed) of this process wins over the file's."""
     path = tmp_path / "results.json"
-    assert ec.merge_finished([_row()], path) == [_row()]  # no file yet
+    assert ecr.merge_finished([_row()], path) == [_row()]  # no file yet
     theirs = [
         _row(seed=1, statistic=-20.0),
         _row(statistic=-99.0),  # this process's cell: ours wins
         _row("es-rnn", status="running (3/2000)"),  # not finished: theirs to rewrite
     ]
     path.write_text(json.dumps(theirs))
-    merged = ec.merge_finished([_row(statistic=-15.0)], path)
-    assert [(ec.cell_of(r).seed, r["paper_statistic"]) for r in merged] == [
+    merged = ecr.merge_finished([_row(statistic=-15.0)], path)
+    assert [(ecc.cell_of(r).seed, r["paper_statistic"]) for r in merged] == [
         (0, -15.0),
         (1, -20.0),
     ]
@@ -126,7 +128,7 @@ def test_a_longer_cell_continues_the_shorter_run_to_the_same_genome(tmp_path):
     from hebbjax.evolution.run_files import read_metrics
     from hebbjax.evolution.train import train
 
-    short = ec.Cell("seqpred-l1-k10-n20", "es-rnn", 4)
+    short = ecc.Cell("seqpred-l1-k10-n20", "es-rnn", 4)
     long = short._replace(generations=6)
     runs = tmp_path / "runs"
     short_dir = ec.run_dir_for(runs, short)
@@ -151,7 +153,7 @@ def test_only_a_finished_shorter_run_of_the_same_cell_at_the_same_settings(tmp_p
     import dataclasses
 
     runs = tmp_path
-    cell = ec.Cell("wrnav-noise0.2", "epmlp", 4000)
+    cell = ecc.Cell("wrnav-noise0.2", "epmlp", 4000)
 
     def fake(c, done, config=None):
         path = ec.run_dir_for(runs, c)

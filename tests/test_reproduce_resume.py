@@ -180,12 +180,12 @@ def test_ant_seeds_train_beside_the_committed_seed_zero(tmp_path, monkeypatch):
 def test_eprnn_queue_runs_the_cells_with_a_paper_value_first():
     """The headline column at the paper's budget first, then every cell the paper gives a
     value for, and the illegible High-Noise cells last."""
-    from benchmarks import eprnn_compare as ec
+    from benchmarks import eprnn_cells as ecc
 
-    queue = ec.tables_queue(2000, 1000)
-    assert [c.generations for c in queue[:3]] == [ec.PAPER_GENERATIONS] * 3
-    assert len(set(queue)) == len(queue) == len(ec.PAPER) * 7
-    known = [c.model in ec.PAPER[c.task] for c in queue]
+    queue = ecc.tables_queue(2000, 1000)
+    assert [c.generations for c in queue[:3]] == [ecc.PAPER_GENERATIONS] * 3
+    assert len(set(queue)) == len(queue) == len(ecc.PAPER) * 7
+    known = [c.model in ecc.PAPER[c.task] for c in queue]
     assert known == sorted(known, reverse=True)  # no known cell after an unknown one
     assert queue[-1].task == "wrnav-noise0.2" and not known[-1]
 
