@@ -74,6 +74,7 @@ CASES = [
         [*EVAL, "--genome", "{truncated_npz}", "--genome-format", "npz"],
         "not a readable genome file",
     ),
+    ([*EVAL, "--genome", "{truncated_npz}"], "not a readable genome file"),  # auto
     ([*EVAL, "--genome", "{short_npy}"], "expected (1347,)"),
     ([*EVAL, "--genome", "{nan_npy}"], "non-finite genes"),
     (

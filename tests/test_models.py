@@ -9,6 +9,7 @@ import pytest
 from hebbjax.models import (
     MODELS,
     from_epann_flat,
+    genome_format,
     genome_layout,
     load_genome,
     make_model,
@@ -211,6 +212,15 @@ def test_genome_round_trip(name, tmp_path):
     for k in params:
         np.testing.assert_array_equal(again[k], params[k])
         assert again[k].dtype == jnp.float32
+    # the default reads the format from the file, whatever its name
+    (tmp_path / "g.npz").rename(tmp_path / "named.bin")
+    np.save(tmp_path / "flat.npz.npy", flat)
+    assert genome_format(tmp_path / "named.bin") == "npz"
+    assert genome_format(tmp_path / "flat.npz.npy") == "epann"
+    for name in ("named.bin", "flat.npz.npy"):
+        auto = load_genome(tmp_path / name, model)
+        for k in params:
+            np.testing.assert_array_equal(auto[k], params[k])
 
 
 def test_genome_errors_name_lengths_and_layout(tmp_path):

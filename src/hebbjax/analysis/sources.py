@@ -112,7 +112,7 @@ def from_genome(
     model_name: str | None = None,
     task_name: str | None = None,
     model_kwargs: Mapping[str, Any] | None = None,
-    fmt: str = "epann",
+    fmt: str = "auto",
     label: str | None = None,
 ) -> Subject:
     """A genome file (``.npy`` flat, ``.npz`` named) or a packaged ``paper:...`` genome.

@@ -69,7 +69,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--genome", help="a genome file or paper:decprnn-postdn")
     src.add_argument("--model", help="with --genome: the model name")
     src.add_argument("--model-opt", action="append", metavar="KEY=VALUE")
-    src.add_argument("--genome-format", default="epann", choices=["epann", "npz"])
+    src.add_argument("--genome-format", default="auto", choices=("auto", "epann", "npz"),
+                     help="auto (default): the file says which (npz archive or .npy)")  # fmt: skip
     src.add_argument("--trained-on", metavar="TASK",
                      help="with a genome file: the task it was trained on (default "
                      "its packaged task, else maze)")  # fmt: skip

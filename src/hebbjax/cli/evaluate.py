@@ -66,9 +66,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--genome-format",
-        default="epann",
-        choices=["epann", "npz"],
-        help="epann: the reference code's flat layout (default); npz: hebbjax tensors",
+        default="auto",
+        choices=("auto", "epann", "npz"),  # genome_io.GENOME_FORMATS (jax-free here)
+        help="auto (default): an npz archive holds hebbjax tensors, anything else the "
+        "reference code's flat layout (epann)",
     )
     p.add_argument(
         "--set",

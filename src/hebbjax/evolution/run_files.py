@@ -304,4 +304,4 @@ def _load_init_genome(source: str, model: Any) -> Any:
         path = path / GENOMES[1]
         if not path.is_file():
             raise DataError(f"the run has no {GENOMES[1]} yet")
-    return load_genome(path, model, fmt="npz" if path.suffix == ".npz" else "epann")
+    return load_genome(path, model)  # the file says which format

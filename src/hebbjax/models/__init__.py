@@ -17,7 +17,9 @@ from hebbjax.models.eprnn_baselines import epmlp, epmlp_random, es_lstm, es_rnn
 from hebbjax.models.es_maml import es_maml, es_maml_zero_shot
 from hebbjax.models.feedforward import dnn, feedforward, meta_dnn
 from hebbjax.models.genome_io import (
+    GENOME_FORMATS,
     from_epann_flat,
+    genome_format,
     genome_layout,
     load_genome,
     save_genome_npz,
@@ -126,7 +128,9 @@ def model_summary(names: Iterable[str] | None = None) -> list[dict]:
 __all__ = [
     "MODELS",
     "Model",
+    "GENOME_FORMATS",
     "from_epann_flat",
+    "genome_format",
     "genome_layout",
     "load_genome",
     "make_model",

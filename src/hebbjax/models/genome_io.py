@@ -97,8 +97,22 @@ def _from_npz(model: Model, path: Path) -> Params:
     return {n: jnp.asarray(stored[n], jnp.float32) for n in expected}
 
 
+#: ``load_genome``'s formats: "auto" reads the file's first bytes
+GENOME_FORMATS = ("auto", "epann", "npz")
+
+
+def genome_format(path: str | os.PathLike) -> Literal["epann", "npz"]:
+    """ "npz" for a zip archive (hebbjax's named tensors, ``save_genome_npz``), "epann"
+    for anything else (a ``.npy`` flat vector; its reader says what is wrong with a file
+    that is neither)."""
+    with open(path, "rb") as f:
+        return "npz" if f.read(4) == b"PK\x03\x04" else "epann"
+
+
 def load_genome(
-    path: str | os.PathLike, model: Model, fmt: Literal["epann", "npz"] = "epann"
+    path: str | os.PathLike,
+    model: Model,
+    fmt: Literal["auto", "epann", "npz"] = "auto",
 ) -> Params:
     """Load a genome for ``model``.
 
@@ -106,7 +120,8 @@ def load_genome(
         path: ``.npy`` flat vector (fmt="epann") or ``.npz`` written by
             ``save_genome_npz`` (fmt="npz"), or a packaged name (``paper:decprnn-postdn``).
         model: the model whose layout the genome must match.
-        fmt: "epann" (reference flat layout) or "npz".
+        fmt: "auto" (the file says which, ``genome_format``), "epann" (reference flat
+            layout) or "npz".
 
     Returns:
         The params dict (float32 arrays).
@@ -114,10 +129,14 @@ def load_genome(
     from hebbjax import data
 
     path = data.path(path) if data.is_named(path) else Path(path)
-    if fmt not in ("epann", "npz"):
-        raise DataError(f"unknown genome format {fmt!r}; valid formats: epann, npz")
+    if fmt not in GENOME_FORMATS:
+        raise DataError(
+            f"unknown genome format {fmt!r}; valid formats: {', '.join(GENOME_FORMATS)}"
+        )
     if not path.is_file():
         raise DataError(f"no genome file at {path}")
+    if fmt == "auto":
+        fmt = genome_format(path)
     try:
         if fmt == "epann":
             with open(path, "rb") as f:
