@@ -102,9 +102,9 @@ GENOME_FORMATS = ("auto", "epann", "npz")
 
 
 def genome_format(path: str | os.PathLike) -> Literal["epann", "npz"]:
-    """ "npz" for a zip archive (hebbjax's named tensors, ``save_genome_npz``), "epann"
-    for anything else (a ``.npy`` flat vector; its reader says what is wrong with a file
-    that is neither)."""
+    """The format of a genome file: "npz" for a zip archive (hebbjax's named tensors,
+    ``save_genome_npz``), "epann" for anything else (a ``.npy`` flat vector; its reader
+    says what is wrong with a file that is neither)."""
     with open(path, "rb") as f:
         return "npz" if f.read(4) == b"PK\x03\x04" else "epann"
 
@@ -135,9 +135,9 @@ def load_genome(
         )
     if not path.is_file():
         raise DataError(f"no genome file at {path}")
-    if fmt == "auto":
-        fmt = genome_format(path)
     try:
+        if fmt == "auto":
+            fmt = genome_format(path)
         if fmt == "epann":
             with open(path, "rb") as f:
                 flat = np.load(f, allow_pickle=False)
