@@ -1,12 +1,16 @@
 """Model contract tests: Table-1 counts, jit(vmap(step)), plasticity gating, genome I/O,
 and the step order of spec 1.2/1.4 against a plain-numpy forward pass."""
 
+import argparse
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from hebbjax.cli.common import add_genome_format_argument
 from hebbjax.models import (
+    GENOME_FORMATS,
     MODELS,
     from_epann_flat,
     genome_format,
@@ -221,6 +225,10 @@ def test_genome_round_trip(name, tmp_path):
         auto = load_genome(tmp_path / name, model)
         for k in params:
             np.testing.assert_array_equal(auto[k], params[k])
+    # the commands offer exactly the formats load_genome reads
+    parser = argparse.ArgumentParser()
+    add_genome_format_argument(parser)
+    assert parser._option_string_actions["--genome-format"].choices == GENOME_FORMATS
 
 
 def test_genome_errors_name_lengths_and_layout(tmp_path):

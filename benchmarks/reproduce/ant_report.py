@@ -9,7 +9,6 @@ import os
 import time
 from pathlib import Path
 
-from benchmarks.reproduce import write_atomic
 from benchmarks.reproduce.ant_claims import (
     best_seeds,
     judge_claims,
@@ -34,6 +33,7 @@ from benchmarks.reproduce.ant_rows import (
     result_cell,
     split_key,
 )
+from hebbjax.checkpoint import atomic_open, atomic_write_bytes
 
 
 def progress_of(run_dir: Path) -> dict | None:
@@ -160,7 +160,7 @@ def write_outputs(results: dict[str, dict], budget: dict, out: Path) -> None:
         load_average_at_write=load,
         total_wall_seconds=sum(r["wall_seconds"] for r in results.values()),
     )
-    write_atomic(out / "ant_tables.json", json.dumps(data, indent=1))
+    atomic_write_bytes(out / "ant_tables.json", json.dumps(data, indent=1).encode())
     b = budget
     steps = round(b["seconds"] / 0.02)
     lines = [
@@ -238,7 +238,7 @@ def write_outputs(results: dict[str, dict], budget: dict, out: Path) -> None:
         "",
         *render_table("B", results, "best"),
     ]
-    write_atomic(out / "ant_tables.md", "\n".join(lines) + "\n")
+    atomic_write_bytes(out / "ant_tables.md", ("\n".join(lines) + "\n").encode())
     _plot(results, progress, out / "ant_tables.png")
 
 
@@ -305,10 +305,9 @@ def _plot(results: dict[str, dict], progress: dict[str, dict], path: Path) -> No
     if axes[2].get_legend_handles_labels()[0]:
         axes[2].legend(fontsize=7)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=90)
+    with atomic_open(path) as f:
+        fig.savefig(f, format="png", dpi=90)
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 def physics_caveat(backend: str) -> str:

@@ -57,7 +57,7 @@ import shutil
 import time
 from pathlib import Path
 
-from benchmarks.reproduce import keep_genomes, write_atomic
+from benchmarks.reproduce import keep_genomes
 from benchmarks.reproduce.ant_report import write_outputs
 from benchmarks.reproduce.ant_rows import (
     BUDGET,
@@ -72,6 +72,7 @@ from benchmarks.reproduce.ant_rows import (
     run_key,
     split_key,
 )
+from hebbjax.checkpoint import atomic_write_bytes
 
 # --------------------------------------------------------------------------------- queue
 
@@ -201,7 +202,7 @@ def run_row(row: Row, budget: dict, runs: Path) -> dict:
             load_end=os.getloadavg(),
         )
     )
-    write_atomic(sessions_file, json.dumps(sessions, indent=1))
+    atomic_write_bytes(sessions_file, json.dumps(sessions, indent=1).encode())
     setup = build_run(config)
     t_eval = time.perf_counter()
     mean_eval = evaluate_row(row, setup, result.mean_params)
@@ -235,7 +236,7 @@ def run_row(row: Row, budget: dict, runs: Path) -> dict:
         cpu_seconds=float(sum(s["cpu_seconds"] for s in sessions)),
         paper=row.paper,
     )
-    write_atomic(run_dir / "result.json", json.dumps(out, indent=1))
+    atomic_write_bytes(run_dir / "result.json", json.dumps(out, indent=1).encode())
     means = ", ".join(
         f"{s['set'].removeprefix('variant:')} {s['mean_m']:.2f} m "
         f"solved {s['solved_fraction']:.0%}"

@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.reproduce import keep_genomes, write_atomic
+from benchmarks.reproduce import keep_genomes
 from benchmarks.reproduce.table1_report import write_outputs
 from benchmarks.reproduce.table1_rows import (
     CENTRAL,
@@ -47,6 +47,7 @@ from benchmarks.reproduce.table1_rows import (
     VARIANT_NOTES,
     Row,
 )
+from hebbjax.checkpoint import atomic_write_bytes
 
 OUT = Path(__file__).resolve().parents[1] / "results" / "reproduce"
 
@@ -221,7 +222,7 @@ def run_row(row: Row, args: argparse.Namespace, runs: Path) -> dict | None:
             load_end=os.getloadavg(),
         )
     )
-    write_atomic(sessions_file, json.dumps(sessions, indent=1))
+    atomic_write_bytes(sessions_file, json.dumps(sessions, indent=1).encode())
     setup = build_run(config)
     model, task = setup.model, setup.task
     history = result.history
@@ -272,7 +273,7 @@ def run_row(row: Row, args: argparse.Namespace, runs: Path) -> dict | None:
         budget=_budget_fields(config),
         devices=len(jax.devices()),
     )
-    write_atomic(test_file, json.dumps(out, indent=1))
+    atomic_write_bytes(test_file, json.dumps(out, indent=1).encode())
     keep_genomes(run_dir, _genome_dir(args, row.key))
     print(
         f"{row.key:20s} test {test_mean['score']:+.3f} +- {test_mean['score_stderr']:.3f}"

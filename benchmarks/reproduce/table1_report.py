@@ -11,8 +11,8 @@ import os
 import time
 from pathlib import Path
 
-from benchmarks.reproduce import write_atomic
 from benchmarks.reproduce.table1_rows import PAPER_BASELINES, TASK_KWARGS
+from hebbjax.checkpoint import atomic_write_bytes
 
 # ---------------------------------------------------------------------------------------
 # Claims of section 4.2 of the paper, judged on our scores.
@@ -180,7 +180,7 @@ def write_outputs(rows: list[dict], base: dict, args, stem: str) -> None:
         written=time.strftime("%Y-%m-%d %H:%M:%S"),
         load_average_at_write=os.getloadavg(),
     )
-    write_atomic(args.out / f"{stem}.json", json.dumps(data, indent=1))
+    atomic_write_bytes(args.out / f"{stem}.json", json.dumps(data, indent=1).encode())
 
     size = args.size
     lines = [
@@ -260,7 +260,7 @@ def write_outputs(rows: list[dict], base: dict, args, stem: str) -> None:
     ]
     for c in claims:
         lines.append(f"| {c['claim']} | {c['verdict']} | {c.get('evidence', '')} |")
-    write_atomic(args.out / f"{stem}.md", "\n".join(lines) + "\n")
+    atomic_write_bytes(args.out / f"{stem}.md", ("\n".join(lines) + "\n").encode())
     _plot(rows, base, args, args.out / f"{stem}.png")
 
 

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import jax
 import numpy as np
 
 from hebbjax.errors import DataError
@@ -33,12 +32,16 @@ def _path_name(path: tuple) -> str:
 
 def flatten_named(tree: Any, prefix: str) -> dict[str, np.ndarray]:
     """Leaves of ``tree`` as numpy arrays keyed ``prefix/<pytree path>``."""
+    import jax  # here, not at import: atomic_open serves jax-free report writers
+
     leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
     return {f"{prefix}/{_path_name(p)}": np.asarray(v) for p, v in leaves}
 
 
 def unflatten_named(template: Any, arrays: dict[str, np.ndarray], prefix: str) -> Any:
     """Rebuild ``template``'s structure from named arrays, checking names and shapes."""
+    import jax
+
     leaves, treedef = jax.tree_util.tree_flatten_with_path(template)
     out = []
     for path, leaf in leaves:

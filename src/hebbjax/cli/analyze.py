@@ -13,7 +13,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from hebbjax.cli.common import UsageError, parse_options, positive_int
+from hebbjax.cli.common import (
+    UsageError,
+    add_genome_format_argument,
+    parse_options,
+    positive_int,
+)
 
 HELP = "the papers' analyses of a genome (traces, freezing, ...)"
 ANT_REPEATS = {"freeze": 10, "actuators": 10, "zeroing": 10, "distance": 100}
@@ -69,8 +74,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--genome", help="a genome file or paper:decprnn-postdn")
     src.add_argument("--model", help="with --genome: the model name")
     src.add_argument("--model-opt", action="append", metavar="KEY=VALUE")
-    src.add_argument("--genome-format", default="auto", choices=("auto", "epann", "npz"),
-                     help="auto (default): the file says which (npz archive or .npy)")  # fmt: skip
+    add_genome_format_argument(src)
     src.add_argument("--trained-on", metavar="TASK",
                      help="with a genome file: the task it was trained on (default "
                      "its packaged task, else maze)")  # fmt: skip

@@ -249,6 +249,18 @@ def enable_compile_cache(enabled: bool = True) -> str | None:
     return folder
 
 
+def add_genome_format_argument(p) -> None:
+    """``--genome-format`` of the commands that read genome files (its choices are
+    ``hebbjax.models.genome_io.GENOME_FORMATS``, spelled here to keep ``--help`` jax-free)."""
+    p.add_argument(
+        "--genome-format",
+        default="auto",
+        choices=("auto", "epann", "npz"),
+        help="auto (default): an npz archive holds hebbjax tensors, anything else the "
+        "reference code's flat layout (epann)",
+    )
+
+
 def add_distributed_arguments(p: argparse.ArgumentParser) -> None:
     """``--distributed`` and its explicit settings (else JAX detects SLURM / TPU / MPI)."""
     g = p.add_argument_group("many processes (jax.distributed)")

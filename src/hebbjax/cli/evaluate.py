@@ -17,6 +17,7 @@ from typing import Any
 from hebbjax.cli.common import (
     UsageError,
     add_distributed_arguments,
+    add_genome_format_argument,
     check_name,
     parse_options,
     positive_int,
@@ -64,13 +65,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--genome",
         help="genome file (.npy flat or .npz named tensors), or paper:decprnn-postdn",
     )
-    p.add_argument(
-        "--genome-format",
-        default="auto",
-        choices=("auto", "epann", "npz"),  # genome_io.GENOME_FORMATS (jax-free here)
-        help="auto (default): an npz archive holds hebbjax tensors, anything else the "
-        "reference code's flat layout (epann)",
-    )
+    add_genome_format_argument(p)
     p.add_argument(
         "--set",
         action="append",
