@@ -314,6 +314,31 @@ def test_lifetime_returns_are_exact_and_chunking_is_invisible(maze9):
     assert summary["score"] == pytest.approx(float(np.mean(result.fitness)), rel=1e-6)
 
 
+def test_summarize_standard_error_over_tasks():
+    """Several lifetimes per task: the task means' spread, not the lifetimes', is what
+    another draw of the set would change (and it is larger when tasks differ)."""
+    from hebbjax.tasks import LifetimeResult
+
+    fitness = np.array([[0, 0.1, -0.1], [1, 1.1, 0.9], [2, 2.1, 1.9], [3, 3.1, 2.9]])
+    returns = np.repeat(fitness[..., None], 3, axis=-1)
+    ones = np.ones_like(returns)
+    s = summarize(LifetimeResult(fitness, returns, ones, ones))
+    assert s["n_tasks"] == 4 and s["n_lifetimes"] == 12
+    expected = np.std([0, 1, 2, 3], ddof=1) / 2  # the task means 0..3, 4 tasks
+    assert s["score_task_stderr"] == pytest.approx(expected)
+    assert s["score_stderr"] < s["score_task_stderr"]
+    # a non-finite lifetime leaves its task's mean (task 0: (0.1 - 0.1) / 2 = 0)
+    fitness[0, 0] = np.nan
+    s = summarize(LifetimeResult(fitness, returns, ones, ones))
+    assert s["score_task_stderr"] == pytest.approx(expected)
+    assert s["n_nonfinite"] == 1
+    # one lifetime per task: no second standard error
+    single = summarize(
+        LifetimeResult(fitness[:, 1], returns[:, 1], ones[:, 1], ones[:, 1])
+    )
+    assert "score_task_stderr" not in single and "n_tasks" not in single
+
+
 def test_task_contract_under_jit_vmap():
     task = make_task("maze9", use_cache=False)
     assert isinstance(task, Task)

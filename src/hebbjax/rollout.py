@@ -224,9 +224,23 @@ def summarize(result: LifetimeResult) -> dict[str, Any]:
     "goal rate", the goal within 99 of 200 steps) and ``steps_mean``. Over lifetimes:
     ``score`` (mean fitness; NaN when any lifetime's fitness is not finite),
     ``score_stderr``, ``n_lifetimes``, ``env_steps`` and ``n_nonfinite`` (lifetimes whose
-    fitness is NaN or infinite).
+    fitness is NaN or infinite). With several lifetimes per task (leading axes (tasks,
+    repeats, ...), as ``evaluate`` returns them) also ``n_tasks`` and
+    ``score_task_stderr``, the standard error over tasks of each task's mean fitness: a
+    task's lifetimes share its maze (or morphology), so they are not independent samples
+    of the task distribution, and ``score_stderr`` understates what another draw of the
+    set would change.
     """
     returns = np.asarray(result.returns, np.float64)
+    per_task = None
+    if returns.ndim >= 3:
+        lifetimes = np.asarray(result.fitness, np.float64)
+        lifetimes = lifetimes.reshape(returns.shape[0], -1)
+        ok = np.isfinite(lifetimes)
+        counts = ok.sum(axis=1)
+        sums = np.where(ok, lifetimes, 0.0).sum(axis=1)
+        per_task = sums[counts > 0] / counts[counts > 0]
+        per_task_count = lifetimes.shape[0]
     n_rollouts = returns.shape[-1]
     returns = returns.reshape(-1, n_rollouts)
     success = np.asarray(result.success, np.float64).reshape(-1, n_rollouts)
@@ -238,7 +252,7 @@ def summarize(result: LifetimeResult) -> dict[str, Any]:
     score, score_stderr = (
         _mean_stderr(fitness[finite]) if finite.any() else (np.nan, 0.0)
     )
-    return {
+    out = {
         "score": float(score),
         "score_stderr": float(score_stderr),
         "return_mean": return_mean.tolist(),
@@ -251,6 +265,10 @@ def summarize(result: LifetimeResult) -> dict[str, Any]:
         "env_steps": int(steps.sum()),
         "n_nonfinite": int((~finite).sum()),
     }
+    if per_task is not None:
+        out["n_tasks"] = int(per_task_count)
+        out["score_task_stderr"] = float(_mean_stderr(per_task)[1])
+    return out
 
 
 def evaluate_sets(

@@ -158,9 +158,15 @@ def _print(title: str, task: Any, summaries: dict) -> None:
     words = task.words
     print(title)
     for name, s in summaries.items():
+        over_tasks = ""
+        if s["n_lifetimes"] > s.get("n_tasks", s["n_lifetimes"]):
+            over_tasks = (
+                f" (+- {s['score_task_stderr']:.3f} over its {s['n_tasks']:,} "
+                f"{words.task}s)"
+            )
         print(
             f"  set {name} ({s['n_lifetimes']} lifetimes, {s['role']}): score "
-            f"{s['score']:+.3f} +- {s['score_stderr']:.3f}"
+            f"{s['score']:+.3f} +- {s['score_stderr']:.3f}{over_tasks}"
         )
         print(
             f"    {words.rollout:>14} {'success':>8} {'return>0':>8}  {words.returns}"
