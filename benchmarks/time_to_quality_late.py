@@ -285,4 +285,31 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # under the preset, maze9-hour-s3-cap25: -0.284): rollout 3 at 2,500 in 50 and 42 steps,
     # validation +0.476 / +0.511 at 2,975 (test +0.445 / +0.563 there; 4.6 M lifetimes, 19
     # and 17 minutes side by side). Seven seeds: 0 and 3 long-path.
+    # Scored precisely (8 lifetimes on each of the 1,024 validation and 2,048 test mazes,
+    # s.e. 0.002-0.003, where one lifetime a maze gives 0.006-0.009: precise.md), the
+    # preset's finals differ by less than one-lifetime scores can tell: seed 1 at 4,750
+    # validation +0.762 / test +0.775, seed 2 +0.778 / +0.782, seed 4 +0.772 / +0.771; and
+    # the within-40 hour's seed 1 at 4,410 (+0.765 / +0.780) rose to +0.782 / +0.783 in 46
+    # generations at 1,024 mazes (maze9-s1-n256-then-n1024). Does a ranking on 1,024 mazes
+    # lift the preset's plateau, or would any 6.5 M more lifetimes? Seed 1's preset run
+    # from its end, 50 generations at 1,024 mazes against 200 at 256 (equal lifetimes),
+    # both on (R2 + R3) / 2; run with --lifetimes 3.9866368e7
+    **{
+        f"maze9-hour-s1-r2r3-then-n{n}": exp(
+            **preset_run(MAZE9_HOUR_R2R3),
+            seed=1,
+            note=f"seed 1's preset run from 4,750, then {n} mazes a generation",
+            branch_from="maze9-hour-s1-r2r3",
+            branch_min_generation=4750,
+            schedule_after=((0, n, R2R3),),
+        )
+        for n in (1024, 256)
+    },
+    # ... both climb, alike (precise.md, paired on the same mazes and keys): 1,024 mazes
+    # (75 generations to the checkpoint past the budget, 9.8 M lifetimes, 4,825) validation
+    # +0.762 -> +0.777, test +0.775 -> +0.781 (paired +0.015 +- 0.005 / +0.005 +- 0.003);
+    # 256 mazes (225 generations, 7.4 M, 4,975) +0.774 / +0.779 (+0.012 +- 0.006 / +0.004
+    # +- 0.004); 1,024 against 256: +0.003 +- 0.005 / +0.002 +- 0.004. The plateau still
+    # climbs about +0.01 per 8 M lifetimes at 33 M (about 14 minutes of 256-maze
+    # generations alone), whatever the mazes a generation: not within the hour.
 }
