@@ -332,6 +332,11 @@ def test_summarize_standard_error_over_tasks():
     s = summarize(LifetimeResult(fitness, returns, ones, ones))
     assert s["score_task_stderr"] == pytest.approx(expected)
     assert s["n_nonfinite"] == 1
+    # no finite lifetime at all: no standard error (and no warning)
+    nan = np.full_like(fitness, np.nan)
+    assert np.isnan(
+        summarize(LifetimeResult(nan, returns, ones, ones))["score_task_stderr"]
+    )
     # one lifetime per task: no second standard error
     single = summarize(
         LifetimeResult(fitness[:, 1], returns[:, 1], ones[:, 1], ones[:, 1])

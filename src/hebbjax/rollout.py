@@ -267,7 +267,8 @@ def summarize(result: LifetimeResult) -> dict[str, Any]:
     }
     if per_task is not None:
         out["n_tasks"] = int(per_task_count)
-        out["score_task_stderr"] = float(_mean_stderr(per_task)[1])
+        task_se = _mean_stderr(per_task)[1] if per_task.size else np.nan
+        out["score_task_stderr"] = float(task_se)
     return out
 
 
