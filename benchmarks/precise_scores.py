@@ -19,8 +19,8 @@ run): adding runs or pairs re-scores only the runs that trained on since they we
     python -m benchmarks.precise_scores --runs maze9-hour-s1-r2r3 paper --repeats 8
     python -m benchmarks.precise_scores --pairs maze9-hour-s1-r2r3-then-n1024:maze9-hour-s1-r2r3
 
-A run is a time-to-quality run directory name (its final mean genome) or ``paper`` (the
-released DecPRNN(PostDN) genome). Writes ``results/time_to_quality/precise.{json,md}``.
+A run is a time-to-quality run directory name (its final mean genome), ``paper`` (the
+released DecPRNN(PostDN) genome) or a ``.npz`` genome file of the Table-1 DecPRNN(PostDN). Writes ``results/time_to_quality/precise.{json,md}``.
 """
 
 from __future__ import annotations
@@ -52,6 +52,10 @@ def final_genome(name: str):
     """``(model name, model options, genome path, generation)`` of a run or ``paper``."""
     if name == "paper":
         return "decprnn-postdn", {"modulated_scale": 1.0}, "paper:decprnn-postdn", None
+    if name.endswith(".npz"):  # a genome file of the Table-1 DecPRNN(PostDN)
+        if not Path(name).is_file():
+            raise SystemExit(f"no genome file {name}")
+        return "decprnn-postdn", {"modulated_scale": 1.0}, name, None
     run = OUT / "runs" / name
     if not (run / "mean_genome.npz").is_file():
         raise SystemExit(f"no final mean genome in {run}")
@@ -119,7 +123,7 @@ def report(cache: dict, pairs: list[str]) -> str:
         (v, v_se), (t, t_se) = stats(r["validation"]["r3"]), stats(r["test"]["r3"])
         val = r["validation"]
         lines.append(
-            f"| {name} | {r['generation'] or 'released'} | {r['repeats']} | "
+            f"| {name} | {r['generation'] or '-'} | {r['repeats']} | "
             f"{v:+.4f} +- {v_se:.4f} | {t:+.4f} +- {t_se:.4f} | {(v + t) / 2:+.4f} | "
             f"{val['r1_mean']:+.3f} | {val['steps'][0]:.0f} / {val['steps'][-1]:.1f} | "
             f"{val['goal_rate']:.3f} |"
