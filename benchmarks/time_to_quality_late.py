@@ -312,4 +312,18 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # +- 0.004); 1,024 against 256: +0.003 +- 0.005 / +0.002 +- 0.004. The plateau still
     # climbs about +0.01 per 8 M lifetimes at 33 M (about 14 minutes of 256-maze
     # generations alone), whatever the mazes a generation: not within the hour.
+    # Seed 2's preset run (precisely +0.778 / +0.782 at 4,750, 33.3 M lifetimes, about 60
+    # minutes alone) on at 256 mazes for 150 generations (4.9 M lifetimes): how soon past
+    # the hour its validation is at 0.78; run with --lifetimes 3.8227968e7
+    "maze9-hour-s2-r2r3-then-n256": exp(
+        **preset_run(MAZE9_HOUR_R2R3),
+        seed=2,
+        note="seed 2's preset run from 4,750, then 256 mazes a generation",
+        branch_from="maze9-hour-s2-r2r3",
+        branch_min_generation=4750,
+        schedule_after=((0, 256, R2R3),),
+    ),
+    # ... level (175 generations, 5.7 M lifetimes, to the checkpoint past the budget:
+    # 4,925): validation +0.782, test +0.776 (paired +0.003 +- 0.006 / -0.005 +- 0.004).
+    # Seed 2 sits at +0.78 from 4,750 on; seed 1 climbs to it by 4,825-4,975.
 }
