@@ -232,15 +232,13 @@ def summarize(result: LifetimeResult) -> dict[str, Any]:
     set would change.
     """
     returns = np.asarray(result.returns, np.float64)
-    per_task = None
-    if returns.ndim >= 3:
-        lifetimes = np.asarray(result.fitness, np.float64)
-        lifetimes = lifetimes.reshape(returns.shape[0], -1)
+    n_tasks = returns.shape[0] if returns.ndim >= 3 else None
+    if n_tasks is not None:  # each task's mean over its finite lifetimes
+        lifetimes = np.asarray(result.fitness, np.float64).reshape(n_tasks, -1)
         ok = np.isfinite(lifetimes)
         counts = ok.sum(axis=1)
         sums = np.where(ok, lifetimes, 0.0).sum(axis=1)
         per_task = sums[counts > 0] / counts[counts > 0]
-        per_task_count = lifetimes.shape[0]
     n_rollouts = returns.shape[-1]
     returns = returns.reshape(-1, n_rollouts)
     success = np.asarray(result.success, np.float64).reshape(-1, n_rollouts)
@@ -265,8 +263,8 @@ def summarize(result: LifetimeResult) -> dict[str, Any]:
         "env_steps": int(steps.sum()),
         "n_nonfinite": int((~finite).sum()),
     }
-    if per_task is not None:
-        out["n_tasks"] = int(per_task_count)
+    if n_tasks is not None:
+        out["n_tasks"] = int(n_tasks)
         task_se = _mean_stderr(per_task)[1] if per_task.size else np.nan
         out["score_task_stderr"] = float(task_se)
     return out
