@@ -162,6 +162,7 @@ def run(args) -> dict:
     import numpy as np
 
     from benchmarks.time_to_quality import evaluate_set
+    from hebbjax.analysis.sources import from_run, task_for
     from hebbjax.checkpoint import (
         atomic_write_bytes,
         flatten_named,
@@ -169,14 +170,9 @@ def run(args) -> dict:
         save_checkpoint,
         unflatten_named,
     )
-    from hebbjax.models import make_model
-    from hebbjax.models.genome_io import load_genome
-    from hebbjax.tasks import make_task
 
-    config = json.loads((RUNS / args.run / "config.json").read_text())
-    model = make_model(config["model"], **config.get("model_kwargs", {}))
-    task = make_task(config["task"], **config.get("task_kwargs", {}))
-    params = load_genome(RUNS / args.run / "mean_genome.npz", model)
+    subject = from_run(RUNS / args.run, "mean")
+    model, params, task = subject.model, subject.params, task_for(subject)
     update, opt = make_trainer(model, task, args)
     opt_state = opt.init(params)
     sets = {name: task.sets[name].load() for name in ("validation", "test")}
@@ -201,7 +197,7 @@ def run(args) -> dict:
     else:
         log.append(dict(update=0, minutes=0.0, **score(params)))
         compile_s = 0.0
-    header = dict(vars(args)) | dict(model=config["model"], task=config["task"])
+    header = dict(vars(args)) | dict(model=subject.model_name, task=subject.task_name)
     compiled = set()  # replay lengths compiled in this process
     while seconds < args.minutes * 60:
         t0 = time.perf_counter()

@@ -48,22 +48,25 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def final_genome(name: str):
-    """``(model name, model options, genome path, generation)`` of a run or ``paper``."""
+def generation_of(name: str) -> int | None:
+    """The generations a run's final mean has seen (None for a genome file)."""
+    if name == "paper" or name.endswith(".npz"):
+        return None
+    lines = (OUT / "runs" / name / "metrics.jsonl").read_text().strip().splitlines()
+    return json.loads(lines[-1])["generation"] + 1
+
+
+def subject_of(name: str):
+    """A run's final mean, the released genome or a genome file, as an analysis
+    ``Subject`` (model, genome, training task)."""
+    from hebbjax.analysis.sources import from_genome, from_run
+
+    table1 = dict(model_name="decprnn-postdn", model_kwargs={"modulated_scale": 1.0})
     if name == "paper":
-        return "decprnn-postdn", {"modulated_scale": 1.0}, "paper:decprnn-postdn", None
+        return from_genome("paper:decprnn-postdn", **table1)
     if name.endswith(".npz"):  # a genome file of the Table-1 DecPRNN(PostDN)
-        if not Path(name).is_file():
-            raise SystemExit(f"no genome file {name}")
-        return "decprnn-postdn", {"modulated_scale": 1.0}, name, None
-    run = OUT / "runs" / name
-    if not (run / "mean_genome.npz").is_file():
-        raise SystemExit(f"no final mean genome in {run}")
-    config = json.loads((run / "config.json").read_text())
-    last = (run / "metrics.jsonl").read_text().strip().splitlines()[-1]
-    generation = json.loads(last)["generation"] + 1
-    path = str(run / "mean_genome.npz")
-    return config["model"], config.get("model_kwargs", {}), path, generation
+        return from_genome(name, **table1)
+    return from_run(OUT / "runs" / name, "mean")
 
 
 def per_maze_scores(name: str, task_name: str, repeats: int, seed: int) -> dict:
@@ -71,19 +74,21 @@ def per_maze_scores(name: str, task_name: str, repeats: int, seed: int) -> dict:
     import jax
     import numpy as np
 
-    from hebbjax.models import make_model
-    from hebbjax.models.genome_io import load_genome
+    from hebbjax.analysis.sources import task_for
     from hebbjax.rollout import evaluate
-    from hebbjax.tasks import make_task
 
-    model_name, model_kwargs, path, generation = final_genome(name)
-    model = make_model(model_name, **model_kwargs)
-    task = make_task(task_name)
-    params = load_genome(path, model)
-    out = dict(generation=generation, repeats=repeats, seed=seed, task=task_name)
+    subject = subject_of(name)
+    task = task_for(subject, task_name)
+    out = dict(generation=generation_of(name), repeats=repeats, seed=seed)
+    out["task"] = task_name
     for set_name in SETS:
         result = evaluate(
-            model, task, params, set_name, jax.random.key(seed), repeats=repeats
+            subject.model,
+            task,
+            subject.params,
+            set_name,
+            jax.random.key(seed),
+            repeats=repeats,
         )
         returns = np.asarray(result.returns, np.float64)  # (mazes, repeats, rollouts)
         out[set_name] = dict(
@@ -159,7 +164,7 @@ def main(argv=None) -> None:
     # every run named or already scored: one that trained on since is scored again
     wanted = [*args.runs, *(n for p in pairs for n in p.split(":")), *cache]
     for name in dict.fromkeys(wanted):
-        generation = final_genome(name)[3]
+        generation = generation_of(name)
         old = cache.get(name)
         if not args.report_only and (
             old is None

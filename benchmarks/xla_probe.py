@@ -33,6 +33,7 @@ Writes ``benchmarks/results/xla_probe.{json,md}``.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -185,6 +186,8 @@ def probe_lookahead(repeats: int, steps: int = 200) -> list[dict]:
     import jax
     import jax.numpy as jnp
 
+    from benchmarks.compaction import interleaved
+
     lanes, n = 32, 64
     k = jax.random.split(jax.random.key(1), 10)
     ay, by, cy, dy, ax, bx, cx, dx = (
@@ -230,19 +233,13 @@ def probe_lookahead(repeats: int, steps: int = 200) -> list[dict]:
     # one matvec on random W, h: the forms differ only in summation order
     w_r = jax.random.normal(k[0], (lanes, n, n))
     h_r = jax.random.normal(k[1], (lanes, n))
-    fns = {
-        name: jax.jit(lambda c, b=body: jax.lax.scan(b, c, None, length=steps)[0])
-        for name, (body, _, _) in variants.items()
+    calls = {
+        name: functools.partial(
+            jax.jit(lambda c, b=body: jax.lax.scan(b, c, None, length=steps)[0]), init
+        )
+        for name, (body, init, _) in variants.items()
     }
-    outs = {
-        name: jax.block_until_ready(fns[name](v[1])) for name, v in variants.items()
-    }
-    times = {name: [] for name in variants}
-    for _ in range(repeats):  # rounds interleaved: every variant sees the same machine
-        for name, (_, init, _) in variants.items():
-            t0 = time.perf_counter()
-            jax.block_until_ready(fns[name](init))
-            times[name].append(time.perf_counter() - t0)
+    _, times, outs = interleaved(calls, repeats)  # turns: every variant, same machine
     rows, first = [], None
     for name, (_, _, matvec) in variants.items():
         h = jax.device_get(outs[name][1])
