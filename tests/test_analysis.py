@@ -183,10 +183,10 @@ def test_learning_curves_group_seeds_and_join_resumed_sessions(tmp_path):
     assert all(p.stat().st_size > 0 for p in paths)
 
 
-def _tiny_run(path, subject):
+def _tiny_run(path, subject, **model_options):
     path.mkdir()
     config = TrainConfig(task="maze9", model="decprnn-postdn", task_kwargs=TASK_OPTIONS,
-                         model_kwargs=MODEL_OPTIONS)  # fmt: skip
+                         model_kwargs=MODEL_OPTIONS | model_options)  # fmt: skip
     (path / "config.json").write_text(config.to_json())
     save_genome_npz(path / "best_genome.npz", subject.params)
     record = dict(generation=0, elapsed_seconds=1.0, validation=dict(score=0.1))
@@ -300,6 +300,20 @@ def test_every_maze_analysis_writes_a_png_and_its_json(tmp_path, subject, argv):
     assert main(["analyze", *argv, "--run", str(run), "--out", str(tmp_path)]) == 0
     assert (tmp_path / f"{argv[0]}.png").read_bytes()[:4] == b"\x89PNG"
     assert json.loads((tmp_path / f"{argv[0]}.json").read_text())["analysis"]
+
+
+def test_a_factored_run_reads_its_weights_in_the_direct_form(tmp_path, subject, capsys):
+    # a run trained in the factored form stores no W; the same genome in the direct form
+    # (float32-equal) does, and the error says how to ask for it
+    run = _tiny_run(tmp_path / "run", subject, plastic_form="factored")
+    argv = ["analyze", "memory", "--n-tasks", "2", "--method", "pca", "--run", str(run)]
+    assert main([*argv, "--out", str(tmp_path)]) == 2
+    assert "--model-opt plastic_form=direct" in capsys.readouterr().err
+    direct = [*argv, "--model-opt", "plastic_form=direct", "--out", str(tmp_path)]
+    assert main(direct) == 0
+    assert json.loads((tmp_path / "memory.json").read_text())["analysis"]
+    assert main([*argv, "--model-opt", "hiden=3"]) == 2
+    assert "valid options: hidden" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -210,6 +210,17 @@ def test_eval_run_in_and_out_of_distribution(uninterrupted, capsys):
         assert summary["n_lifetimes"] == 1024
 
 
+def test_eval_run_takes_model_options_over_its_own(uninterrupted, capsys):
+    # the run's genome in the factored form (its hidden=8 kept); a wrong name is exit 2
+    out, _ = uninterrupted
+    code = main(["eval", "--run", str(out), "--model-opt", "plastic_form=factored",
+                 "--set", "validation", "--n-tasks", "16", "--json"])  # fmt: skip
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["maze9"]["validation"]["n_lifetimes"] == 16
+    assert main(["eval", "--run", str(out), "--model-opt", "hiden=3"]) == 2
+    assert "valid options: hidden" in capsys.readouterr().err
+
+
 def test_train_refuses_to_overwrite(uninterrupted):
     out, _ = uninterrupted
     with pytest.raises(ValueError, match="already holds a run"):

@@ -75,8 +75,16 @@ def _build(model_name: str, model_kwargs: Mapping[str, Any], task) -> Model:
     )
 
 
-def from_run(run_dir: str | Path, which: str = "best", label: str | None = None):
-    """The ``which`` ("best" or "mean") genome of a run directory written by ``train``."""
+def from_run(
+    run_dir: str | Path,
+    which: str = "best",
+    label: str | None = None,
+    model_kwargs: Mapping[str, Any] | None = None,
+):
+    """The ``which`` ("best" or "mean") genome of a run directory written by ``train``.
+
+    ``model_kwargs`` override the run's own model options (e.g. ``plastic_form="direct"``
+    to read the plastic weights of a run trained in the factored form: the same genome)."""
     from hebbjax.config import TrainConfig
     from hebbjax.evolution.run_files import CONFIG
     from hebbjax.models.genome_io import load_genome
@@ -93,12 +101,13 @@ def from_run(run_dir: str | Path, which: str = "best", label: str | None = None)
     if not genome_file.is_file():
         raise RunError(f"run {run_dir} has no {genome_file.name} yet")
     task = make_task(config.task, **config.task_kwargs)
-    model = _build(config.model, config.model_kwargs, task)
+    options = {**config.model_kwargs, **(model_kwargs or {})}
+    model = _build(config.model, options, task)
     params = load_genome(genome_file, model, fmt="npz")
     return Subject(
         label=label or f"{config.model} ({run_dir.name}, {which})",
         model_name=config.model,
-        model_kwargs=dict(config.model_kwargs),
+        model_kwargs=options,
         model=model,
         params=params,
         task_name=config.task,

@@ -18,11 +18,14 @@ from hebbjax.cli.common import (
     add_genome_format_argument,
     parse_options,
     positive_int,
+    registry,
 )
+from hebbjax.options import check_options
 
 HELP = "the papers' analyses of a genome (traces, freezing, ...)"
 ANT_REPEATS = {"freeze": 10, "actuators": 10, "zeroing": 10, "distance": 100}
 MULTI = ("rollouts", "ood")  # analyses that compare several genomes
+_BUILT = ("n_in", "n_out")  # model options hebbjax sets from the task
 # option -> the analyses that use it
 SPECIFIC = {
     "n_rollouts": ("rollouts", "trajectories"),
@@ -73,7 +76,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                      help="a run's best-by-validation or final mean genome")  # fmt: skip
     src.add_argument("--genome", help="a genome file or paper:decprnn-postdn")
     src.add_argument("--model", help="with --genome: the model name")
-    src.add_argument("--model-opt", action="append", metavar="KEY=VALUE")
+    src.add_argument("--model-opt", action="append", metavar="KEY=VALUE",
+                     help="model option; with --run, over the run's own (e.g. "
+                     "plastic_form=direct to read a factored run's weights)")  # fmt: skip
     add_genome_format_argument(src)
     src.add_argument("--trained-on", metavar="TASK",
                      help="with a genome file: the task it was trained on (default "
@@ -157,13 +162,17 @@ def _subjects(args: argparse.Namespace) -> list[Any]:
     from hebbjax.evolution.run_files import CONFIG
 
     subjects = []
+    options = parse_options(args.model_opt, "--model-opt")
     for run_dir in args.run or []:
         if not (Path(run_dir) / CONFIG).is_file():
             raise UsageError(f"no hebbjax run in {run_dir} (missing {CONFIG})")
-        load_plugins(TrainConfig.from_file(Path(run_dir) / CONFIG).plugins, False)
-        subjects.append(from_run(run_dir, args.which))
+        config = TrainConfig.from_file(Path(run_dir) / CONFIG)
+        load_plugins(config.plugins, False)
+        check_options(
+            registry("model").get(config.model), options, "model option", _BUILT
+        )
+        subjects.append(from_run(run_dir, args.which, model_kwargs=options))
     if args.genome:
-        options = parse_options(args.model_opt, "--model-opt")
         subjects.append(
             from_genome(
                 args.genome, args.model, args.trained_on, options, args.genome_format

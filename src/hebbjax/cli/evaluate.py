@@ -52,7 +52,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--model-opt",
         action="append",
         metavar="KEY=VALUE",
-        help="with --genome: model option ('hebbjax models --options NAME')",
+        help="model option ('hebbjax models --options NAME'); with --run, over the "
+        "run's own (e.g. plastic_form=direct)",
     )
     p.add_argument(
         "--task-opt",
@@ -230,8 +231,13 @@ def run(args: argparse.Namespace) -> int:
                 registry("task").get(name), task_options, "task option", ("name",)
             )
             task = make_task(name, **task_options)
-            model = registry("model").get(config.model)(
-                n_in=task.n_in, n_out=task.n_out, **config.model_kwargs
+            factory = registry("model").get(config.model)
+            model_options = parse_options(args.model_opt, "--model-opt")
+            check_options(factory, model_options, "model option", ("n_in", "n_out"))
+            model = factory(
+                n_in=task.n_in,
+                n_out=task.n_out,
+                **{**config.model_kwargs, **model_options},
             )
             params = load_genome(genome_file, model, fmt="npz")
             tasks[name] = task

@@ -47,7 +47,8 @@ def plastic_weights(memory: Any) -> dict[str, jax.Array]:
         if isinstance(node, FactoredState):
             raise ValueError(
                 "plastic weights of the factored decomposed form are not stored; "
-                "use plastic_form='direct' (float32-equal) to read or edit W"
+                "use plastic_form='direct' (float32-equal; the same genome) to read or "
+                "edit W (hebbjax analyze / eval: --model-opt plastic_form=direct)"
             )
         if isinstance(node, PlasticState):
             out[_name(path)] = node.weight
