@@ -216,7 +216,9 @@ def test_eval_run_takes_model_options_over_its_own(uninterrupted, capsys):
     code = main(["eval", "--run", str(out), "--model-opt", "plastic_form=factored",
                  "--set", "validation", "--n-tasks", "16", "--json"])  # fmt: skip
     assert code == 0
-    assert json.loads(capsys.readouterr().out)["maze9"]["validation"]["n_lifetimes"] == 16
+    assert (
+        json.loads(capsys.readouterr().out)["maze9"]["validation"]["n_lifetimes"] == 16
+    )
     assert main(["eval", "--run", str(out), "--model-opt", "hiden=3"]) == 2
     assert "valid options: hidden" in capsys.readouterr().err
 
