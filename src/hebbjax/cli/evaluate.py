@@ -225,15 +225,15 @@ def run(args: argparse.Namespace) -> int:
         if not genome_file.is_file():
             raise UsageError(f"run {run_dir} has no {genome_file.name} yet")
         task_options = {**config.task_kwargs, **_task_options(args)}
+        factory = registry("model").get(config.model)
+        model_options = parse_options(args.model_opt, "--model-opt")
+        check_options(factory, model_options, "model option", ("n_in", "n_out"))
         for name in args.task or [config.task]:
             check_name("task", name)
             check_options(
                 registry("task").get(name), task_options, "task option", ("name",)
             )
             task = make_task(name, **task_options)
-            factory = registry("model").get(config.model)
-            model_options = parse_options(args.model_opt, "--model-opt")
-            check_options(factory, model_options, "model option", ("n_in", "n_out"))
             model = factory(
                 n_in=task.n_in,
                 n_out=task.n_out,
