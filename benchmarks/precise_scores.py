@@ -101,7 +101,8 @@ def per_maze_scores(name: str, task_name: str, repeats: int, seed: int) -> dict:
 
 
 def stats(r3) -> tuple[float, float]:
-    """Mean and standard error over mazes of per-maze scores."""
+    """Mean and standard error over mazes of per-maze scores (or of per-maze
+    differences)."""
     import numpy as np
 
     per_maze = np.asarray(r3)
@@ -145,10 +146,8 @@ def report(cache: dict, pairs: list[str]) -> str:
             a, b = pair.split(":")
             cells = []
             for s in SETS:
-                d = np.asarray(cache[a][s]["r3"]) - np.asarray(cache[b][s]["r3"])
-                cells.append(
-                    f"{d.mean():+.4f} +- {d.std(ddof=1) / np.sqrt(d.size):.4f}"
-                )
+                d = stats(np.asarray(cache[a][s]["r3"]) - np.asarray(cache[b][s]["r3"]))
+                cells.append(f"{d[0]:+.4f} +- {d[1]:.4f}")
             lines.append(f"| {a} - {b} | {cells[0]} | {cells[1]} |")
     return "\n".join(lines) + "\n"
 

@@ -233,12 +233,6 @@ def summarize(result: LifetimeResult) -> dict[str, Any]:
     """
     returns = np.asarray(result.returns, np.float64)
     n_tasks = returns.shape[0] if returns.ndim >= 3 else None
-    if n_tasks is not None:  # each task's mean over its finite lifetimes
-        lifetimes = np.asarray(result.fitness, np.float64).reshape(n_tasks, -1)
-        ok = np.isfinite(lifetimes)
-        counts = ok.sum(axis=1)
-        sums = np.where(ok, lifetimes, 0.0).sum(axis=1)
-        per_task = sums[counts > 0] / counts[counts > 0]
     n_rollouts = returns.shape[-1]
     returns = returns.reshape(-1, n_rollouts)
     success = np.asarray(result.success, np.float64).reshape(-1, n_rollouts)
@@ -263,7 +257,11 @@ def summarize(result: LifetimeResult) -> dict[str, Any]:
         "env_steps": int(steps.sum()),
         "n_nonfinite": int((~finite).sum()),
     }
-    if n_tasks is not None:
+    if n_tasks is not None:  # each task's mean over its finite lifetimes
+        ok = finite.reshape(n_tasks, -1)
+        counts = ok.sum(axis=1)
+        sums = np.where(ok, fitness.reshape(n_tasks, -1), 0.0).sum(axis=1)
+        per_task = sums[counts > 0] / counts[counts > 0]
         out["n_tasks"] = int(n_tasks)
         task_se = _mean_stderr(per_task)[1] if per_task.size else np.nan
         out["score_task_stderr"] = float(task_se)
