@@ -319,6 +319,34 @@ def test_prepared_genome_layout_gives_the_same_lifetime(name):
         make_model(name, layout="diagonal")
 
 
+def test_lstm_gate_forms_agree_and_logistic_is_the_reference_expression():
+    """``lstm_cell``'s one-tanh gates equal the per-gate sigmoids to float32 rounding
+    (also where sigma saturates); its logistic form is the reference expression bit for
+    bit; Meta-LSTM's two forms give the same maze fitness; a bad form names the valid."""
+    from hebbjax.models.layers import lstm_cell
+    from hebbjax.tasks import make_task
+
+    z = 6.0 * jax.random.normal(jax.random.key(0), (4 * 64,))
+    c = jax.random.normal(jax.random.key(1), (64,))
+    for order in ("gifo", "ifgo"):
+        h_t, c_t = lstm_cell(z, c, order, "tanh")
+        h_l, c_l = lstm_cell(z, c, order, "logistic")
+        np.testing.assert_allclose(h_t, h_l, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(c_t, c_l, rtol=1e-6, atol=1e-6)
+    g, i, f, o = jnp.split(z, 4)
+    c_ref = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+    h_ref = jax.nn.sigmoid(o) * jnp.tanh(c_ref)
+    h_l, c_l = lstm_cell(z, c, "gifo", "logistic")
+    np.testing.assert_array_equal(h_l, h_ref)
+    np.testing.assert_array_equal(c_l, c_ref)
+
+    fast, plain = (make_model("meta-lstm", gates=g) for g in ("tanh", "logistic"))
+    fit = _layout_fitness(make_task("maze9"), fast, plain, n_tasks=2, seed=3)
+    np.testing.assert_allclose(fit[0], fit[1], rtol=1e-6)
+    with pytest.raises(ValueError, match="valid: logistic, tanh"):
+        make_model("meta-lstm", gates="softsign")
+
+
 @pytest.mark.parametrize("name", ["eprnn", "es-rnn", "es-lstm"])
 def test_eprnn_family_prepared_layout_gives_the_same_lifetimes(name):
     """The EPRNN-family models read their feed-forward layers transposed in a lifetime:

@@ -44,7 +44,13 @@ from hebbjax.models.eprnn import (
     io_shapes,
     resolve_extra_layer,
 )
-from hebbjax.models.layers import dense, dense_shapes, rule_params, rule_shapes
+from hebbjax.models.layers import (
+    dense,
+    dense_shapes,
+    lstm_cell,
+    rule_params,
+    rule_shapes,
+)
 from hebbjax.rules.base import PlasticState
 
 RANDOM_WEIGHT_BOUND = 0.1
@@ -141,9 +147,7 @@ def es_lstm(
     def step(params, memory, x, plastic=True):
         z = encode(params, x)
         gates = dense(params, "lstm", jnp.concatenate([memory.h, z]))
-        g, i, f, o = jnp.split(gates, 4)
-        c = jax.nn.sigmoid(f) * memory.c + jax.nn.sigmoid(i) * jnp.tanh(g)
-        h = jax.nn.sigmoid(o) * jnp.tanh(c)
+        h, c = lstm_cell(gates, memory.c, "gifo")
         return decode(params, h), LSTMMemory(h, c)
 
     prepare = io_prepare(extra, ("lstm",), layout)

@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 
 from hebbjax.models.base import Model
-from hebbjax.models.layers import normal_init
+from hebbjax.models.layers import lstm_cell, normal_init
 from hebbjax.rules.abcd_lr import abcd_lr_rule
 from hebbjax.rules.base import PlasticState, gate
 
@@ -224,9 +224,7 @@ def lstm_cnn(
             + params["lstm/W_hh"] @ memory.h
             + params["lstm/b_hh"]
         )
-        i, fg, g, o = jnp.split(z, 4)
-        c = jax.nn.sigmoid(fg) * memory.c + jax.nn.sigmoid(i) * jnp.tanh(g)
-        h = jax.nn.sigmoid(o) * jnp.tanh(c)
+        h, c = lstm_cell(z, memory.c, "ifgo")
         out = params["layer_3/W"] @ jnp.tanh(params["layer_2/W"] @ h)
         return car_action(out), LSTMCNNMemory(h, c)
 

@@ -29,6 +29,7 @@ from hebbjax.models.base import Model
 from hebbjax.models.layers import (
     dense,
     dense_shapes,
+    lstm_cell,
     normal_init,
     rule_params,
     rule_shapes,
@@ -169,9 +170,7 @@ def lstm_ant(
 
     def step(params, memory, x, plastic=True):
         z = dense(params, "LSTM_1/fc", jnp.concatenate([x, memory.h]))
-        g, i, f, o = jnp.split(z, 4)
-        c = jax.nn.sigmoid(f) * memory.c + jax.nn.sigmoid(i) * jnp.tanh(g)
-        h = jax.nn.sigmoid(o) * jnp.tanh(c)
+        h, c = lstm_cell(z, memory.c, "gifo")
         out = jnp.tanh(dense(params, "FC_3", jnp.tanh(dense(params, "FC_2", h))))
         return out, AntLSTMMemory(h, c)
 

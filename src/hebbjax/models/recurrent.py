@@ -19,7 +19,14 @@ import jax
 import jax.numpy as jnp
 
 from hebbjax.models.base import Model
-from hebbjax.models.layers import dense, dense_shapes, normal_init, transpose_dense
+from hebbjax.models.layers import (
+    LSTM_GATES,
+    dense,
+    dense_shapes,
+    lstm_cell,
+    normal_init,
+    transpose_dense,
+)
 
 
 class RNNMemory(NamedTuple):
@@ -75,6 +82,7 @@ def meta_lstm(
     n_out: int = 5,
     init_scale: float = 0.05,
     layout: str = "pre-major",
+    gates: str = "tanh",
 ) -> Model:
     """Meta-LSTM(h): an LSTM with gate order (g, i, f, o); N_Mem = 2h.
 
@@ -83,7 +91,11 @@ def meta_lstm(
         init_scale: std of the genome initialisation.
         layout: how a lifetime stores ``LSTM_1/fc/W``: "pre-major" (transposed, faster on
             CPU) or "post-major" (as the genome); ``layers.transpose_dense``.
+        gates: "tanh" (the four gates in one tanh, faster on CPU) or "logistic" (each
+            sigmoid on its own, as the reference writes it); ``layers.lstm_cell``.
     """
+    if gates not in LSTM_GATES:
+        raise ValueError(f"unknown gates {gates!r}; valid: {', '.join(LSTM_GATES)}")
     shapes = {
         **dense_shapes("LSTM_1/fc", 4 * hidden, n_in + hidden),
         **dense_shapes("FC_2", n_out, hidden),
@@ -95,9 +107,7 @@ def meta_lstm(
 
     def step(params, memory, x, plastic=True):
         z = dense(params, "LSTM_1/fc", jnp.concatenate([x, memory.h]))
-        g, i, f, o = jnp.split(z, 4)
-        c = jax.nn.sigmoid(f) * memory.c + jax.nn.sigmoid(i) * jnp.tanh(g)
-        h = jax.nn.sigmoid(o) * jnp.tanh(c)
+        h, c = lstm_cell(z, memory.c, "gifo", gates)
         return dense(params, "FC_2", h), LSTMMemory(h, c)
 
     prepare = transpose_dense(("LSTM_1/fc",), layout)
