@@ -117,6 +117,15 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # climb faster than 8x the directions on 32. A guess, not measured: a ranking on 32
     # mazes turns on which genomes happened to fail one of the few hard ones (a failure
     # costs 2.8 against a success; the noise is far from the Gaussian the estimate took).
+    # The other way, then (2026-12-07, night): half the directions on twice the mazes,
+    # 64 genomes x 512 mazes from 4,000 (the same 32,768 lifetimes a generation; sep-CMA-ES
+    # takes its rates from the population: 32 parents instead of 64)
+    "maze9-hour-s4-p64-from4000": seed4_branch(
+        "seed 4's hour with 64 genomes x 512 mazes from generation 4,000",
+        4000,
+        512,
+        population=64,
+    ),
     # The rest of seed 4's hour (4,400 -> 26.7 M lifetimes) on 1,024 mazes a generation:
     # four times the lifetimes per ranking, for a plateau where 256 are half signal (seed 1
     # of the within-40 hour: +0.771 on validation 45 generations after 256 -> 1,024 mazes)
