@@ -126,6 +126,19 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
         512,
         population=64,
     ),
+    # The same on the preset's own late phase ((R2 + R3) / 2), seed 1: its hour again to
+    # generation 4,000 (maze9-hour-s1-r2r3's first 4,000 generations), then 64 x 512
+    "maze9-hour-s1-r2r3-rerun": r2r3_hour(
+        1, note="maze9-hour-s1-r2r3 again, for its checkpoint at 4,000"
+    ),
+    "maze9-hour-s1-r2r3-p64-from4000": exp(
+        **preset_run(MAZE9_HOUR_R2R3) | dict(population=64),
+        seed=1,
+        note="seed 1's (R2 + R3) / 2 hour with 64 genomes x 512 mazes from 4,000",
+        branch_from="maze9-hour-s1-r2r3-rerun",
+        branch_min_generation=4000,
+        schedule_after=((0, 512, R2R3),),
+    ),
     # The rest of seed 4's hour (4,400 -> 26.7 M lifetimes) on 1,024 mazes a generation:
     # four times the lifetimes per ranking, for a plateau where 256 are half signal (seed 1
     # of the within-40 hour: +0.771 on validation 45 generations after 256 -> 1,024 mazes)

@@ -10,7 +10,13 @@ import pytest
 from hebbjax.cli import main
 from hebbjax.config import TrainConfig
 from hebbjax.errors import ConfigError
-from hebbjax.evolution.phases import checkpoint_stage, stage_settings, strategy_stage
+from hebbjax.evolution.phases import (
+    Stage,
+    checkpoint_stage,
+    stage_of,
+    stage_settings,
+    strategy_stage,
+)
 from hebbjax.evolution.run_files import read_metrics
 from hebbjax.evolution.train import TIMING_FIELDS, train
 
@@ -32,6 +38,11 @@ BASE = dict(
 )
 STAGED = BASE | dict(
     strategy_schedule=((SWITCH, "openai-es", {"sigma0": 0.01, "learning_rate": 0.003}),)
+)
+#: the same strategy and state from SWITCH on, ranking 4 genomes instead of 6
+FEWER = BASE | dict(
+    strategy_kwargs={"std_min": 0.01},
+    strategy_schedule=((SWITCH, "sep-cma-es", {"continue": True, "population": 4}),),
 )
 
 
@@ -84,9 +95,45 @@ def test_the_second_stage_starts_at_the_first_ones_mean(staged, tmp_path):
     assert any(not np.array_equal(start[k], end[k]) for k in start)
 
 
-@pytest.mark.parametrize("stop_after", [SWITCH, SWITCH + 1])  # the two sides
-def test_a_stopped_run_resumes_to_the_same(staged, tmp_path, stop_after):
-    _, whole = staged
+def test_a_continued_stage_keeps_the_state_and_changes_the_population(tmp_path):
+    config = TrainConfig(**FEWER)
+    assert stage_of(config, 0) == Stage("sep-cma-es", 0.05, {"std_min": 0.01}, 6)
+    assert stage_of(config, 1) == Stage(
+        "sep-cma-es", 0.05, {"std_min": 0.01}, 4, continues=True
+    )
+    out = tmp_path / "fewer"
+    train(config, out)
+    records = read_metrics(out)
+    assert [(r["generation"], r["population"]) for r in records if "strategy" in r] == [
+        (SWITCH, 4)
+    ]
+    # the first stage alone to the switch is the run's first SWITCH generations; from the
+    # switch the step size goes on from the state's (a fresh stage would start at sigma0)
+    first = tmp_path / "first"
+    train(TrainConfig(**FEWER | dict(generations=SWITCH)), first)
+    head = ("final_validation", "strategy", "population")
+    assert science(read_metrics(first), head) == science(records, head)[:SWITCH]
+    sizes = [r["step_size"] for r in records]
+    fresh = TrainConfig(
+        **FEWER | dict(strategy_schedule=((SWITCH, "sep-cma-es", {"population": 4}),))
+    )
+    train(fresh, tmp_path / "restarted")
+    restarted = [r["step_size"] for r in read_metrics(tmp_path / "restarted")]
+    assert sizes[:SWITCH] == restarted[:SWITCH]
+    assert sizes[SWITCH] != restarted[SWITCH]
+    # 4 genomes a generation from the switch: the lifetimes a generation show it
+    steps = [r["env_steps"] for r in records]
+    assert max(steps[SWITCH:]) < min(steps[:SWITCH])
+
+
+@pytest.mark.parametrize(
+    "spec, stop_after",
+    [(STAGED, SWITCH), (STAGED, SWITCH + 1), (FEWER, SWITCH + 1)],  # both sides
+)
+def test_a_stopped_run_resumes_to_the_same(staged, tmp_path, spec, stop_after):
+    whole = staged[1] if spec is STAGED else tmp_path / "whole"
+    if spec is not STAGED:
+        train(TrainConfig(**spec), whole)
     out = tmp_path / "run"
     calls = []
 
@@ -94,9 +141,9 @@ def test_a_stopped_run_resumes_to_the_same(staged, tmp_path, stop_after):
         calls.append(1)
         return len(calls) == stop_after
 
-    first = train(TrainConfig(**STAGED), out, stop=stop)
+    first = train(TrainConfig(**spec), out, stop=stop)
     assert first.interrupted
-    train(TrainConfig(**STAGED), out, resume=True)
+    train(TrainConfig(**spec), out, resume=True)
     a, b = genome(whole / "mean_genome.npz"), genome(out / "mean_genome.npz")
     for name in a:
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
@@ -110,6 +157,13 @@ def test_a_stopped_run_resumes_to_the_same(staged, tmp_path, stop_after):
         (((8, "openai-es"), (4, "snes")), "increase"),
         (((4, 7),), "(first generation, strategy)"),
         (((4, "openai-es", {"sigma0": -1.0}),), "sigma0 must be a finite number > 0"),
+        (((4, "snes", {"population": 1}),), "population must be an integer >= 2"),
+        (((4, "snes", {"continue": "yes"}),), "continue must be true or false"),
+        (((4, "snes", {"continue": True}),), "keeps the previous stage's strategy"),
+        (
+            ((4, "sep-cma-es", {"continue": True, "sigma0": 0.1}),),
+            "give no sigma0",
+        ),
     ],
 )
 def test_bad_entries_are_refused(entries, words):

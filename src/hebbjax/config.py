@@ -21,7 +21,9 @@ presets (``TASK_PRESETS``):
 Najarro & Risi's outer loop for ``paper``, and set sizes they hold.
 
 ``strategy_schedule`` changes the outer loop during a run (``hebbjax.evolution.phases``):
-each entry's strategy starts at the mean the previous one reached.
+each entry's strategy starts at the mean the previous one reached (options ``sigma0``,
+``population``; ``continue: true`` keeps the previous strategy and its state and changes
+only the population or options it names).
 
 A run can be launched from a config file (``TrainConfig.from_file``: JSON, or TOML with the
 same keys), e.g. the ``config.json`` another run wrote.
@@ -207,7 +209,26 @@ class TrainConfig:
                 "strategy_schedule generations must be >= 1 and increase (generation "
                 f"0 runs --strategy), got {entries}"
             )
-        for e in entries:
+        for i, e in enumerate(entries):
+            options = e[2] if len(e) == 3 else {}
+            population = options.get("population", self.population)
+            if not (_is_int(population) and population >= 2):
+                raise ConfigError(
+                    f"strategy_schedule entry {list(e)}: population must be an "
+                    f"integer >= 2, got {population!r}"
+                )
+            if options.get("continue", False) not in (True, False):
+                raise ConfigError(
+                    f"strategy_schedule entry {list(e)}: continue must be true or false"
+                )
+            if options.get("continue"):
+                before = entries[i - 1][1] if i else self.strategy
+                if e[1] != before or "sigma0" in options:
+                    raise ConfigError(
+                        f"strategy_schedule entry {list(e)}: continue keeps the previous "
+                        f"stage's strategy ({before}) and its state, step size "
+                        "included: name that strategy and give no sigma0"
+                    )
             sigma0 = e[2].get("sigma0", self.sigma0) if len(e) == 3 else self.sigma0
             if not (_is_number(sigma0) and math.isfinite(sigma0) and sigma0 > 0):
                 raise ConfigError(

@@ -112,9 +112,11 @@ class Progress:
                 )
                 validated = True
         if "strategy" in record:  # a strategy_schedule stage begins
+            genomes = record.get("population")
             self.print(
                 f"{label}gen {generation:>6}  the search goes on under "
                 f"{record['strategy']} from the current mean"
+                + (f", {genomes} genomes a generation" if genomes else "")
             )
         if record.get("compile_seconds"):
             self.print(

@@ -119,8 +119,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=schedule_json("strategy_schedule"),
         help="later outer loops as JSON: [[first generation, strategy, {options}], "
         "...]; each starts at the current mean, its step size options' sigma0 "
-        '(default --sigma0), e.g. \'[[4300, "openai-es", {"sigma0": 0.02, '
-        '"learning_rate": 0.002}]]\'',
+        "(default --sigma0), its population options' population (default "
+        '--population), e.g. \'[[4300, "openai-es", {"sigma0": 0.02, '
+        '"learning_rate": 0.002}]]\'; {"continue": true} keeps the strategy and its '
+        'state and changes what the options name: \'[[4000, "sep-cma-es", '
+        '{"continue": true, "population": 64}]]\'',
     )
     p.add_argument(
         "--validate-every", type=positive_int, help=_default("validate_every")

@@ -39,6 +39,7 @@ from hebbjax.evolution.phases import (
     make_stage,
     phase_key,
     stage_key,
+    stage_of,
     stage_settings,
     strategy_stage,
     task_at,
@@ -323,10 +324,12 @@ def _train_locked(
                 mean = get_mean(es_state)
                 stage = strategy_stage(config, generation)
                 es, es_params = make_stage(config, stage, mean)
-                key = stage_key(k_es, config, stage)
-                es_state = replicate_on(es.init(key, mean, es_params), mesh)
+                if not stage_of(config, stage).continues:
+                    key = stage_key(k_es, config, stage)
+                    es_state = replicate_on(es.init(key, mean, es_params), mesh)
                 jitted_mean = jax.jit(es.get_mean)
                 record["strategy"] = stage_settings(config, stage)[0]
+                record["population"] = stage_of(config, stage).population
             n_tasks = config.tasks_at(generation)
             phase = phase_key(config, generation)
             key = jax.random.fold_in(k_run, generation)
