@@ -143,7 +143,7 @@ def summarize(jobs: dict, mode: str) -> dict:
         s["roofline"] = roofline_rows(
             jobs["limits"]["costs"],
             jobs["limits"]["limits"],
-            jobs["sweep_2_devices"]["rows"],  # one lifetime per genome, and as trained
+            jobs["sweep_2_devices"]["rows"],  # one lifetime per genome, and blocked by genome
         )
     s["jobs"] = jobs
     return s
@@ -254,9 +254,11 @@ def markdown(s: dict) -> str:
         if trained:
             lines += [
                 "",
-                "As trained: each individual on "
+                "Blocked by genome: each individual on "
                 f"{trained[0]['lifetimes_per_genome']} mazes, its lifetimes evaluated "
-                "together in a block (the genome is read once for all of them):",
+                "together in a block (the genome is read once for all of them; training "
+                'pools lifetimes by default, the maze\'s compact="all", where each slot '
+                "reads its own genome: benchmarks/results/compaction.md):",
                 "",
                 "| model | form | population x mazes | agent-steps/s | run s | compile s "
                 "| CPU share |",
