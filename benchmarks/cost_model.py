@@ -116,7 +116,10 @@ def _family_terms(family: str, genome: dict, factored: bool) -> dict[str, int]:
     elif family == "rnn":
         terms["activation"] = genome["RNN_1/fc/b"][0]
     elif family == "lstm":
-        terms["activation"] = 9 * (genome["LSTM_1/fc/b"][0] // 4)
+        # the cell's 9 h, and its gates in one tanh (the default gates="tanh": the 4 h
+        # pre-activations scaled, the tanh scaled and shifted, 3 x 4 h)
+        h = genome["LSTM_1/fc/b"][0] // 4
+        terms["activation"] = 9 * h + 3 * 4 * h
     else:
         raise ValueError(f"unknown family {family!r}")
     return terms

@@ -143,7 +143,7 @@ def summarize(jobs: dict, mode: str) -> dict:
         s["roofline"] = roofline_rows(
             jobs["limits"]["costs"],
             jobs["limits"]["limits"],
-            jobs["sweep_2_devices"]["rows"],  # one lifetime per genome, and blocked by genome
+            jobs["sweep_2_devices"]["rows"],  # one lifetime per genome, and blocked
         )
     s["jobs"] = jobs
     return s

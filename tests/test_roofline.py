@@ -216,7 +216,7 @@ def test_lifetimes_sharing_a_genome_read_it_once():
 
 def test_render_rewrites_the_report_from_the_saved_parts(tmp_path, capsys):
     """``python -m benchmarks --render`` measures nothing: the committed
-    throughput.json gives the same tables back (the roofline with its as-trained rows),
+    throughput.json gives the same tables back (the roofline with its blocked rows),
     written atomically; without a saved run it says what is missing."""
     import shutil
     from pathlib import Path
@@ -228,7 +228,7 @@ def test_render_rewrites_the_report_from_the_saved_parts(tmp_path, capsys):
     assert bench.main(["--render", "--out", str(tmp_path)]) == 0
     md = (tmp_path / "throughput.md").read_text()
     assert "| model | form | lifetimes / genome |" in md
-    assert "As trained: each individual on 8 mazes" in md
+    assert "Blocked by genome: each individual on 8 mazes" in md
     assert (tmp_path / "throughput.png").stat().st_size > 0
     before = json.loads(saved.read_text())
     after = json.loads((tmp_path / "throughput.json").read_text())
