@@ -46,6 +46,21 @@ def r2r3_hour(seed: int, at: int = 4000, note: str | None = None) -> dict[str, A
     )
 
 
+def r2r3_branch(
+    seed: int, source: str, at: int, after, note: str, **fields
+) -> dict[str, Any]:
+    """The preset's (R2 + R3) / 2 hour on ``seed``'s keys, branched from run ``source``
+    at generation ``at``, then the schedule ``after`` (generations counted from ``at``)."""
+    return exp(
+        **preset_run(MAZE9_HOUR_R2R3) | fields,
+        seed=seed,
+        note=note,
+        branch_from=source,
+        branch_min_generation=at,
+        schedule_after=after,
+    )
+
+
 LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # Seed 4 (rollout 3 in 41 steps at generation 3,150, a short-path returner) ends at
     # test +0.759 +- 0.008 after 49.1 minutes alone: five seeds +0.495, +0.520, +0.749,
@@ -131,13 +146,13 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     "maze9-hour-s1-r2r3-rerun": r2r3_hour(
         1, note="maze9-hour-s1-r2r3 again, for its checkpoint at 4,000"
     ),
-    "maze9-hour-s1-r2r3-p64-from4000": exp(
-        **preset_run(MAZE9_HOUR_R2R3) | dict(population=64),
-        seed=1,
-        note="seed 1's (R2 + R3) / 2 hour with 64 genomes x 512 mazes from 4,000",
-        branch_from="maze9-hour-s1-r2r3-rerun",
-        branch_min_generation=4000,
-        schedule_after=((0, 512, R2R3),),
+    "maze9-hour-s1-r2r3-p64-from4000": r2r3_branch(
+        1,
+        "maze9-hour-s1-r2r3-rerun",
+        4000,
+        ((0, 512, R2R3),),
+        "seed 1's (R2 + R3) / 2 hour with 64 genomes x 512 mazes from 4,000",
+        population=64,
     ),
     # The rest of seed 4's hour (4,400 -> 26.7 M lifetimes) on 1,024 mazes a generation:
     # four times the lifetimes per ranking, for a plateau where 256 are half signal (seed 1
@@ -249,15 +264,12 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # region twice for the cost of generations 1,500-2,500 and keep the better
     "maze9-hour-s0-r2r3-to1500": r2r3_hour(0, note="seed 0's preset run, to 1,500"),
     **{
-        f"maze9-hour-s0-fork1500-k{k}": exp(
-            **preset_run(MAZE9_HOUR_R2R3),
-            seed=k,
-            note=f"seed 0's preset run from its generation 1,500 on seed {k}'s keys",
-            branch_from="maze9-hour-s0-r2r3-to1500",
-            branch_min_generation=1500,
-            schedule_after=tuple(
-                (g - 1500, *rest) for g, *rest in MAZE9_HOUR_R2R3["schedule"][1:]
-            ),
+        f"maze9-hour-s0-fork1500-k{k}": r2r3_branch(
+            k,
+            "maze9-hour-s0-r2r3-to1500",
+            1500,
+            tuple((g - 1500, *rest) for g, *rest in MAZE9_HOUR_R2R3["schedule"][1:]),
+            f"seed 0's preset run from its generation 1,500 on seed {k}'s keys",
         )
         for k in (100, 101, 102)
     },
@@ -317,13 +329,12 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # from its end, 50 generations at 1,024 mazes against 200 at 256 (equal lifetimes),
     # both on (R2 + R3) / 2; run with --lifetimes 3.9866368e7
     **{
-        f"maze9-hour-s1-r2r3-then-n{n}": exp(
-            **preset_run(MAZE9_HOUR_R2R3),
-            seed=1,
-            note=f"seed 1's preset run from 4,750, then {n} mazes a generation",
-            branch_from="maze9-hour-s1-r2r3",
-            branch_min_generation=4750,
-            schedule_after=((0, n, R2R3),),
+        f"maze9-hour-s1-r2r3-then-n{n}": r2r3_branch(
+            1,
+            "maze9-hour-s1-r2r3",
+            4750,
+            ((0, n, R2R3),),
+            f"seed 1's preset run from 4,750, then {n} mazes a generation",
         )
         for n in (1024, 256)
     },
@@ -337,13 +348,12 @@ LATE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     # Seed 2's preset run (precisely +0.778 / +0.782 at 4,750, 33.3 M lifetimes, about 60
     # minutes alone) on at 256 mazes for 150 generations (4.9 M lifetimes): how soon past
     # the hour its validation is at 0.78; run with --lifetimes 3.8227968e7
-    "maze9-hour-s2-r2r3-then-n256": exp(
-        **preset_run(MAZE9_HOUR_R2R3),
-        seed=2,
-        note="seed 2's preset run from 4,750, then 256 mazes a generation",
-        branch_from="maze9-hour-s2-r2r3",
-        branch_min_generation=4750,
-        schedule_after=((0, 256, R2R3),),
+    "maze9-hour-s2-r2r3-then-n256": r2r3_branch(
+        2,
+        "maze9-hour-s2-r2r3",
+        4750,
+        ((0, 256, R2R3),),
+        "seed 2's preset run from 4,750, then 256 mazes a generation",
     ),
     # ... level (175 generations, 5.7 M lifetimes, to the checkpoint past the budget:
     # 4,925): validation +0.782, test +0.776 (paired +0.003 +- 0.006 / -0.005 +- 0.004).
