@@ -11,9 +11,9 @@ carries over is the genome, not the strategy's state (a covariance or an optimiz
 moments mean nothing to another algorithm). ``options["population"]`` sets the stage's
 population (default the run's). ``options["continue"]: true`` keeps the previous stage's
 strategy, its options and its state (mean, step size, covariance, paths) and changes only
-what the entry gives, e.g. the population: the 9x9 hour's last phase ranks 64 genomes on
-512 mazes instead of 128 on 256 (a state holds no population-sized array; the recombination
-weights and learning rates follow the new population). A checkpoint written after
+what the entry gives, e.g. the population (64 genomes on 512 mazes instead of 128 on 256
+for the 9x9 hour's last phase was one such experiment; a state holds no population-sized
+array, the recombination weights and learning rates follow the new population). A checkpoint written after
 generation g - 1 holds the state of the stage that stepped g - 1 (``checkpoint_stage``),
 so a run resumed there switches at the same generation as one that was never stopped.
 """

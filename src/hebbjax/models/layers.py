@@ -114,8 +114,9 @@ def lstm_cell(z: jax.Array, c: jax.Array, order: str, gates: str = "logistic"):
     h_t = sigma(o) tanh(c_t). ``gates="logistic"`` evaluates each chunk on its own
     (``jax.nn.sigmoid``); ``"tanh"`` evaluates the four in one ``tanh`` over all 4h,
     sigma(x) = (1 + tanh(x / 2)) / 2: XLA:CPU runs the gates as one vectorised pass
-    instead of five (Meta-LSTM as trained 1.16x, issue 19); equal to the logistic
-    form to float32 rounding, not bit for bit (the candidate g is the same tanh).
+    instead of five (Meta-LSTM's blocked evaluation 1.00-1.10x, its pooled generation
+    unchanged, where the weights bound the step; issue 19); equal to the logistic form
+    to float32 rounding, not bit for bit (the candidate g is the same tanh).
     """
     if gates not in LSTM_GATES:
         raise ValueError(f"unknown gates {gates!r}; valid: {', '.join(LSTM_GATES)}")
