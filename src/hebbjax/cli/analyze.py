@@ -16,16 +16,14 @@ from typing import Any
 from hebbjax.cli.common import (
     UsageError,
     add_genome_format_argument,
+    check_kind_options,
     parse_options,
     positive_int,
-    registry,
 )
-from hebbjax.options import check_options
 
 HELP = "the papers' analyses of a genome (traces, freezing, ...)"
 ANT_REPEATS = {"freeze": 10, "actuators": 10, "zeroing": 10, "distance": 100}
 MULTI = ("rollouts", "ood")  # analyses that compare several genomes
-_BUILT = ("n_in", "n_out")  # model options hebbjax sets from the task
 # option -> the analyses that use it
 SPECIFIC = {
     "n_rollouts": ("rollouts", "trajectories"),
@@ -168,9 +166,7 @@ def _subjects(args: argparse.Namespace) -> list[Any]:
             raise UsageError(f"no hebbjax run in {run_dir} (missing {CONFIG})")
         config = TrainConfig.from_file(Path(run_dir) / CONFIG)
         load_plugins(config.plugins, False)
-        check_options(
-            registry("model").get(config.model), options, "model option", _BUILT
-        )
+        check_kind_options("model", config.model, options)
         subjects.append(from_run(run_dir, args.which, model_kwargs=options))
     if args.genome:
         subjects.append(

@@ -104,6 +104,25 @@ def registry(kind: str):
     return reg
 
 
+#: the options hebbjax sets itself when it builds a registered object (never a user's)
+BUILT_OPTIONS = {
+    "model": ("n_in", "n_out"),
+    "task": ("name",),
+    "strategy": ("population_size", "solution"),
+    "rule": ("n_out", "n_in"),
+}
+
+
+def check_kind_options(kind: str, name: str, options: dict[str, Any]) -> None:
+    """A ``ConfigError`` naming the valid options when ``options`` holds one that the
+    registered ``kind`` ``name`` does not take (``BUILT_OPTIONS`` are not the user's)."""
+    from hebbjax.options import check_options
+
+    check_options(
+        registry(kind).get(name), options, f"{kind} option", BUILT_OPTIONS[kind]
+    )
+
+
 def check_name(kind: str, name: str | None) -> None:
     """A ``UsageError`` naming the valid choices when ``name`` is not registered."""
     if name is None:

@@ -18,6 +18,7 @@ from hebbjax.cli.common import (
     UsageError,
     add_distributed_arguments,
     add_genome_format_argument,
+    check_kind_options,
     check_name,
     parse_options,
     positive_int,
@@ -25,7 +26,6 @@ from hebbjax.cli.common import (
     start_distributed,
     to_json,
 )
-from hebbjax.options import check_options
 
 HELP = "evaluate a run or a genome file"
 
@@ -227,12 +227,10 @@ def run(args: argparse.Namespace) -> int:
         task_options = {**config.task_kwargs, **_task_options(args)}
         factory = registry("model").get(config.model)
         model_options = parse_options(args.model_opt, "--model-opt")
-        check_options(factory, model_options, "model option", ("n_in", "n_out"))
+        check_kind_options("model", config.model, model_options)
         for name in args.task or [config.task]:
             check_name("task", name)
-            check_options(
-                registry("task").get(name), task_options, "task option", ("name",)
-            )
+            check_kind_options("task", name, task_options)
             task = make_task(name, **task_options)
             model = factory(
                 n_in=task.n_in,
@@ -267,11 +265,9 @@ def run(args: argparse.Namespace) -> int:
         options = parse_options(args.model_opt, "--model-opt")
         factory = registry("model").get(model_name)
         task_options = _task_options(args)
-        check_options(
-            registry("task").get(task_names[0]), task_options, "task option", ("name",)
-        )
+        check_kind_options("task", task_names[0], task_options)
         task = make_task(task_names[0], **task_options)
-        check_options(factory, options, "model option", ("n_in", "n_out"))
+        check_kind_options("model", model_name, options)
         model = factory(n_in=task.n_in, n_out=task.n_out, **options)
         params = load_genome(genome_path, model, fmt=args.genome_format)
         tasks[task_names[0]] = task

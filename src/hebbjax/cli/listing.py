@@ -11,19 +11,13 @@ import dataclasses
 import inspect
 from typing import Any
 
-from hebbjax.cli.common import UsageError, registry, to_json
+from hebbjax.cli.common import BUILT_OPTIONS, UsageError, registry, to_json
 
 KINDS = {
     "models": ("model", "list models with N_Gene and N_Mem"),
     "tasks": ("task", "list tasks and their sets"),
     "strategies": ("strategy", "list outer-loop strategies and their options"),
     "rules": ("rule", "list plasticity rules"),
-}
-FIXED = {
-    "model": ("n_in", "n_out"),
-    "task": ("name",),
-    "strategy": ("population_size", "solution"),
-    "rule": ("n_out", "n_in"),
 }
 
 
@@ -42,7 +36,7 @@ def options_of(kind: str, name: str) -> dict[str, Any]:
     factory = registry(kind).get(name)
     out: dict[str, Any] = {}
     for key, p in inspect.signature(factory).parameters.items():
-        if key in FIXED[kind] or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+        if key in BUILT_OPTIONS[kind] or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
             continue
         out[key] = None if p.default is p.empty else p.default
     if kind == "strategy":

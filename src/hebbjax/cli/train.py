@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from hebbjax.cli.common import (
+    BUILT_OPTIONS,
     UsageError,
+    check_kind_options,
     check_name,
     registry,
     start_distributed,
@@ -112,17 +114,14 @@ def check_config(config: TrainConfig) -> None:
         ("strategy", config.strategy),
     ):
         check_name(kind, name)
-    for kind, options, fixed in (
-        ("task", config.task_kwargs, ("name",)),
-        ("model", config.model_kwargs, ("n_in", "n_out")),
-        (
-            "strategy",
-            config.strategy_kwargs,
-            ("population_size", "solution", "std_init"),
-        ),
-    ):
-        name = getattr(config, kind)
-        check_options(registry(kind).get(name), options, f"{kind} option", fixed)
+    check_kind_options("task", config.task, config.task_kwargs)
+    check_kind_options("model", config.model, config.model_kwargs)
+    check_options(  # the run's --sigma0 sets std_init
+        registry("strategy").get(config.strategy),
+        config.strategy_kwargs,
+        "strategy option",
+        (*BUILT_OPTIONS["strategy"], "std_init"),
+    )
 
 
 class _StopOnSignal:

@@ -13,9 +13,10 @@ population (default the run's). ``options["continue"]: true`` keeps the previous
 strategy, its options and its state (mean, step size, covariance, paths) and changes only
 what the entry gives, e.g. the population (64 genomes on 512 mazes instead of 128 on 256
 for the 9x9 hour's last phase was one such experiment; a state holds no population-sized
-array, the recombination weights and learning rates follow the new population). A checkpoint written after
-generation g - 1 holds the state of the stage that stepped g - 1 (``checkpoint_stage``),
-so a run resumed there switches at the same generation as one that was never stopped.
+array, the recombination weights and learning rates follow the new population). A
+checkpoint written after generation g - 1 holds the state of the stage that stepped
+g - 1 (``checkpoint_stage``), so a run resumed there switches at the same generation as
+one that was never stopped.
 """
 
 from __future__ import annotations

@@ -40,7 +40,6 @@ from hebbjax.evolution.phases import (
     phase_key,
     stage_key,
     stage_of,
-    stage_settings,
     strategy_stage,
     task_at,
 )
@@ -324,12 +323,13 @@ def _train_locked(
                 mean = get_mean(es_state)
                 stage = strategy_stage(config, generation)
                 es, es_params = make_stage(config, stage, mean)
-                if not stage_of(config, stage).continues:
+                settings = stage_of(config, stage)
+                if not settings.continues:
                     key = stage_key(k_es, config, stage)
                     es_state = replicate_on(es.init(key, mean, es_params), mesh)
                 jitted_mean = jax.jit(es.get_mean)
-                record["strategy"] = stage_settings(config, stage)[0]
-                record["population"] = stage_of(config, stage).population
+                record["strategy"] = settings.strategy
+                record["population"] = settings.population
             n_tasks = config.tasks_at(generation)
             phase = phase_key(config, generation)
             key = jax.random.fold_in(k_run, generation)

@@ -106,6 +106,12 @@ def transpose_dense(names: tuple[str, ...], layout: str = "pre-major"):
 LSTM_GATES = ("logistic", "tanh")
 
 
+def check_lstm_gates(gates: str) -> None:
+    """A ``ValueError`` naming the valid forms when ``gates`` is not one of them."""
+    if gates not in LSTM_GATES:
+        raise ValueError(f"unknown gates {gates!r}; valid: {', '.join(LSTM_GATES)}")
+
+
 def lstm_cell(z: jax.Array, c: jax.Array, order: str, gates: str = "logistic"):
     """One LSTM cell from its pre-activations: ``(h, c)`` new.
 
@@ -118,8 +124,7 @@ def lstm_cell(z: jax.Array, c: jax.Array, order: str, gates: str = "logistic"):
     unchanged, where the weights bound the step; issue 19); equal to the logistic form
     to float32 rounding, not bit for bit (the candidate g is the same tanh).
     """
-    if gates not in LSTM_GATES:
-        raise ValueError(f"unknown gates {gates!r}; valid: {', '.join(LSTM_GATES)}")
+    check_lstm_gates(gates)
     if gates == "logistic":
         part = dict(zip(order, jnp.split(z, 4), strict=True))
         sigmoid = jax.nn.sigmoid

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 
 from hebbjax.models.base import Model
 from hebbjax.models.layers import (
-    LSTM_GATES,
+    check_lstm_gates,
     dense,
     dense_shapes,
     lstm_cell,
@@ -94,8 +94,7 @@ def meta_lstm(
         gates: "tanh" (the four gates in one tanh, faster on CPU) or "logistic" (each
             sigmoid on its own, as the reference writes it); ``layers.lstm_cell``.
     """
-    if gates not in LSTM_GATES:
-        raise ValueError(f"unknown gates {gates!r}; valid: {', '.join(LSTM_GATES)}")
+    check_lstm_gates(gates)
     shapes = {
         **dense_shapes("LSTM_1/fc", 4 * hidden, n_in + hidden),
         **dense_shapes("FC_2", n_out, hidden),
